@@ -1,0 +1,270 @@
+"""The `sunset` command line. Each command parses, calls one service function, and renders."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.app import open_app, today_utc
+from bot.config import ConfigError, Settings, load_settings
+from bot.present import STATUS_WORDS, assessment_dict
+from trackers.assess import Assessment, assess, released_by
+from trackers.catalog import CatalogError, check_catalog, load_catalog
+from trackers.store import load_catalogue, resolve_name
+from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Policy, Profile, Status
+
+app = typer.Typer(
+    name="sunset",
+    help="Sunset Clause: a sourced record of AI models, and when each should be opened.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+catalog_app = typer.Typer(help="The bundled catalog of models.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(catalog_app, name="catalog")
+
+out = Console(highlight=False, soft_wrap=False)
+log = logging.getLogger("bot")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+OnOption = Annotated[str | None, typer.Option("--on", help="Evaluate as of this date (YYYY-MM-DD); default today.")]
+WindowOption = Annotated[int | None, typer.Option("--window", help=f"Window in years ({WINDOW_MIN}-{WINDOW_MAX}).")]
+ProfileOption = Annotated[str | None, typer.Option("--profile", help="What counts as opened: weights | strict.")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """End the program with one clear line on stderr."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Config file (default: $SUNSET_CONFIG, ./config.toml).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+) -> None:
+    """Sunset Clause: a sourced record of AI models, and when each should be opened."""
+    try:
+        settings = load_settings(config)
+    except ConfigError as error:
+        fail(str(error))
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, settings.logging.level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("alembic", "apscheduler", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = settings
+
+
+def _policy(settings: Settings, window: int | None, profile: str | None) -> Policy:
+    if window is not None and not WINDOW_MIN <= window <= WINDOW_MAX:
+        fail(f"--window must be a whole number of years from {WINDOW_MIN} to {WINDOW_MAX} (got {window})")
+    if profile is not None and profile not in {p.value for p in Profile}:
+        fail(f"--profile must be one of: {', '.join(p.value for p in Profile)} (got {profile!r})")
+    return Policy(
+        window_years=window or settings.sunset.window_years,
+        profile=Profile(profile) if profile else settings.sunset.profile,
+        lead_days=tuple(settings.sunset.lead_days),
+    )
+
+
+def _on(text: str | None) -> date:
+    if text is None:
+        return today_utc()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"--on must be a date as YYYY-MM-DD (got {text!r})")
+
+
+def _emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Model name, slug or alias (e.g. 'GPT-3').")],
+    as_json: JsonOption = False,
+    on: OnOption = None,
+    window: WindowOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Show one model: release, openness, sunset date and status, with sources."""
+    policy, when = _policy(ctx.obj, window, profile), _on(on)
+    with _app_context(ctx) as application, application.session() as session:
+        resolution = resolve_name(session, name)
+        if resolution.slug is None:
+            _unknown_model(name, resolution.suggestions, as_json)
+        catalogue = load_catalogue(session, slugs={resolution.slug})
+    record = catalogue.records[resolution.slug]
+    result = assessment_dict(
+        assess(record, policy, when),
+        lab_name=catalogue.lab_name(record),
+        sources=catalogue.sources.get(record.slug, ()),
+    )
+    if as_json:
+        _emit_json(result)
+    else:
+        _print_status(result)
+
+
+def _unknown_model(name: str, suggestions: tuple[str, ...], as_json: bool) -> NoReturn:
+    if as_json:
+        _emit_json({"error": "unknown model", "query": name, "suggestions": list(suggestions)})
+    else:
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        typer.echo(f"error: no model called {name!r}.{hint}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command("list")
+def list_models(
+    ctx: typer.Context,
+    status_filter: Annotated[
+        str | None, typer.Option("--status", help="open | in_window | due_soon | overdue | unknown")
+    ] = None,
+    lab: Annotated[str | None, typer.Option("--lab", help="Only this lab (slug or name).")] = None,
+    as_json: JsonOption = False,
+    on: OnOption = None,
+    window: WindowOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """List models with their status, sorted by sunset date."""
+    if status_filter is not None and status_filter not in {s.value for s in Status}:
+        fail(f"--status must be one of: {', '.join(s.value for s in Status)} (got {status_filter!r})")
+    policy, when = _policy(ctx.obj, window, profile), _on(on)
+    with _app_context(ctx) as application, application.session() as session:
+        catalogue = load_catalogue(session)
+    results = []
+    for record in catalogue.records.values():
+        if not released_by(record, when):
+            continue
+        if lab and lab.casefold() not in {record.lab.casefold(), catalogue.lab_name(record).casefold()}:
+            continue
+        assessment = assess(record, policy, when)
+        if status_filter and assessment.verdict.status.value != status_filter:
+            continue
+        results.append((assessment, catalogue.lab_name(record), catalogue.sources.get(record.slug, ())))
+    results.sort(key=lambda item: _sort_key(item[0]))
+    if as_json:
+        _emit_json([assessment_dict(a, lab_name=lab_name, sources=sources) for a, lab_name, sources in results])
+        return
+    table = Table(
+        title=f"{len(results)} models — {policy.window_years}-year window, {policy.profile} profile, on {when}"
+    )
+    for column in ("Model", "Lab", "Released", "Level", "Sunset", "Status"):
+        table.add_column(column)
+    for assessment, lab_name, _ in results:
+        verdict = assessment.verdict
+        table.add_row(
+            assessment.record.name,
+            lab_name,
+            str(assessment.record.first_release or "unknown"),
+            assessment.level.value,
+            verdict.sunset_date.isoformat() if verdict.sunset_date else "—",
+            verdict.summary,
+        )
+    out.print(table)
+
+
+def _sort_key(assessment: Assessment) -> tuple[date, str]:
+    return (assessment.verdict.sunset_date or date.max, assessment.record.name.casefold())
+
+
+def _print_status(result: dict[str, Any]) -> None:
+    openness = result["openness"]
+    table = Table(title=f"{result['name']} — {result['lab']}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    licence = openness["licence"] or "none stated"
+    rows = [
+        ("First release", f"{result['first_release'] or 'unknown'} ({result['release_precision'] or '—'} precision)"),
+        ("Level", f"{result['level']} {result['level_label']}"),
+        ("Access", openness["access"]),
+        ("Weights released", openness["weights_release_date"] or "—"),
+        ("Licence", f"{licence} (tier {openness['licence_tier']})"),
+        ("Training code", openness["training_code"]),
+        ("Training data", openness["training_data"]),
+        ("Checkpoints", {True: "yes", False: "no", None: "unknown"}[openness["checkpoints"]]),
+        ("Paper", openness["paper"] or "—"),
+        (
+            "Sunset",
+            f"{result['sunset_date'] or 'unknown'} ({result['window_years']}-year window, {result['profile']} profile)",
+        ),
+        ("Status", f"{STATUS_WORDS[Status(result['status'])]}: {result['status_text']}"),
+    ]
+    if result["aliases"]:
+        rows.insert(0, ("Also known as", ", ".join(result["aliases"][:8])))
+    for label, value in rows:
+        table.add_row(label, str(value))
+    out.print(table)
+    for url in result["sources"]:
+        out.print(f"  source: {url}", soft_wrap=True)
+
+
+def _app_context(ctx: typer.Context) -> Any:
+    try:
+        return open_app(ctx.obj)
+    except CatalogError as error:
+        fail(f"catalog: {error}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply database migrations (also done automatically at start-up)."""
+    from db.engine import redacted
+    from db.migrate import current_revision
+
+    settings: Settings = ctx.obj
+    with open_app(settings, load_catalog=False) as application:
+        revision = current_revision(application.engine)
+    typer.echo(f"database {redacted(settings.database.resolved_url())} is at revision {revision}")
+
+
+@catalog_app.command("check")
+def catalog_check() -> None:
+    """Validate every catalog file and report missing or inconsistent facts."""
+    try:
+        files = load_catalog()
+    except CatalogError as error:
+        fail(str(error), code=1)
+    problems = check_catalog(files, today_utc())
+    for problem in problems:
+        typer.echo(str(problem))
+    models = sum(len(f.content.models) for f in files)
+    typer.echo(f"{len(files)} files, {models} models, {len(problems)} problems")
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Run the bot: load the catalog, evaluate daily, and announce new events (Ctrl-C stops it)."""
+    from bot.runner import run_until_stopped
+
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)
+    with _app_context(ctx) as application:
+        run_until_stopped(application, out)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,182 @@
+"""Settings: one TOML file plus the environment, validated once at start-up.
+
+Lookup order: `sunset --config PATH`, then `$SUNSET_CONFIG`, then `./config.toml`, then the built-in
+defaults (which `config.example.toml` documents, key for key). `$SUNSET_DATABASE_URL` overrides
+`[database] url`. Secrets (`DISCORD_TOKEN`, `HF_TOKEN`) come only from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from platformdirs import user_data_path
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from trackers.sunset import DEFAULT_LEAD_DAYS, WINDOW_MAX, WINDOW_MIN, Policy, Profile
+
+APP_NAME = "sunset-clause"
+PROJECT_URL = "https://github.com/sunset-clause/sunset-clause"
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as the one line the user sees."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = ""
+
+    def resolved_url(self) -> str:
+        """The configured URL, or a SQLite file in the user data directory."""
+        return self.url or f"sqlite:///{user_data_path(APP_NAME) / 'sunset.sqlite3'}"
+
+
+class SunsetSettings(_Section):
+    window_years: int = 10
+    profile: Profile = Profile.WEIGHTS
+    lead_days: list[Annotated[int, Field(gt=0, le=3650)]] = Field(default_factory=lambda: list(DEFAULT_LEAD_DAYS))
+
+    @field_validator("window_years")
+    @classmethod
+    def _window_in_range(cls, value: int) -> int:
+        if not WINDOW_MIN <= value <= WINDOW_MAX:
+            raise ValueError(f"must be a whole number of years from {WINDOW_MIN} to {WINDOW_MAX}")
+        return value
+
+    @field_validator("lead_days")
+    @classmethod
+    def _not_empty(cls, value: list[int]) -> list[int]:
+        if not value:
+            raise ValueError("at least one lead day")
+        return sorted(set(value), reverse=True)
+
+    def policy(self) -> Policy:
+        """The sunset policy these settings describe."""
+        return Policy(window_years=self.window_years, profile=self.profile, lead_days=tuple(self.lead_days))
+
+
+class TrackerSettings(_Section):
+    user_agent: str = f"SunsetClauseBot/0.1 (+{PROJECT_URL})"
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    connect_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    read_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
+    max_failures: Annotated[int, Field(ge=1, le=1000)] = 10
+    default_interval_minutes: Annotated[int, Field(ge=5, le=10080)] = 360
+    allow_private_addresses: bool = False
+    evaluate_at: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "00:05"
+
+
+class SourceSettings(BaseModel):
+    """One `[[sources]]` entry; kind-specific keys (url, repo, author, endpoint) are kept as given."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    kind: Literal["catalog", "rss", "github", "huggingface", "epoch"]
+    lab: str | None = None
+    interval_minutes: Annotated[int, Field(ge=5, le=10080)] | None = None
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The kind's own keys."""
+        return dict(self.model_extra or {})
+
+
+class DiscordSettings(_Section):
+    guild_ids: list[int] = Field(default_factory=list)
+    alert_role_id: int | None = None
+    digest_weekday: Annotated[int, Field(ge=0, le=6)] = 0
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = 9
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+def _default_sources() -> list[SourceSettings]:
+    return [SourceSettings(name="catalog", kind="catalog")]
+
+
+class Settings(BaseModel):
+    """Everything the application reads from config and environment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    sunset: SunsetSettings = Field(default_factory=SunsetSettings)
+    trackers: TrackerSettings = Field(default_factory=TrackerSettings)
+    sources: list[SourceSettings] = Field(default_factory=_default_sources)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    discord_token: SecretStr | None = Field(default=None, exclude=True)
+    hf_token: SecretStr | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Settings:
+        names = [source.name for source in self.sources]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"source names must be unique: {', '.join(duplicates)}")
+        return self
+
+
+def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
+    """Which config file to read: the option, then $SUNSET_CONFIG, then ./config.toml, else none."""
+    if explicit is not None:
+        return explicit
+    if env.get("SUNSET_CONFIG"):
+        return Path(env["SUNSET_CONFIG"])
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate settings; raises ConfigError with one readable line."""
+    env = os.environ if env is None else env
+    path = config_path(explicit, env)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as error:
+            raise ConfigError(f"config file not found: {path}") from error
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
+    if env.get("SUNSET_DATABASE_URL"):
+        data.setdefault("database", {})
+        if isinstance(data["database"], dict):
+            data["database"]["url"] = env["SUNSET_DATABASE_URL"]
+    for key in ("discord_token", "hf_token"):
+        if key in data:
+            raise ConfigError(f"{key} is a secret: set ${key.upper()} in the environment, not in {path}")
+    data["discord_token"] = env.get("DISCORD_TOKEN") or None
+    data["hf_token"] = env.get("HF_TOKEN") or None
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error, path)) from error
+
+
+def describe_validation_error(error: ValidationError, path: Path | None) -> str:
+    """The first problem as one line: which key, what was wrong, what is allowed."""
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    where = f" in {path}" if path else ""
+    value = first.get("input")
+    shown = f" (got {value!r})" if not isinstance(value, dict | list) and value is not None else ""
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    if first["type"] == "enum" or first["type"] == "literal_error":
+        expected = first.get("ctx", {}).get("expected", "")
+        message = f"must be one of {expected}"
+    return f"invalid config{where}: {key}: {message}{shown}"

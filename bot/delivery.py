@@ -1,0 +1,169 @@
+"""The outbox: events fan out to matching subscriptions as deliveries; a worker sends each exactly once.
+
+A delivery is recorded (`sending`, attempts + 1) before the send and marked `sent` with the message id
+after it. A crash in between leaves it `sending`; the retry carries the same nonce, which the
+receiving side uses to drop the duplicate (Discord's `enforce_nonce`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlmodel import Session, col, select
+
+from db.models import Delivery, Event, Lab, Model, Subscription, utcnow
+
+log = logging.getLogger(__name__)
+
+CONSOLE_TARGET = "console"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One event on its way to one target."""
+
+    delivery_id: int
+    target: str
+    nonce: str
+    kind: str
+    occurred_on: str
+    payload: dict[str, Any]
+
+
+class Notifier(Protocol):
+    """Something that can send an event to a target and return the message id."""
+
+    async def send(self, outgoing: Outgoing) -> str: ...
+
+
+class PermanentDeliveryError(Exception):
+    """The target is gone or forbids posting: pause its subscription instead of retrying."""
+
+
+def delivery_nonce(delivery_id: int, target: str) -> str:
+    """A deterministic nonce (Discord allows 25 characters) derived from the delivery."""
+    return hashlib.sha256(f"{delivery_id}:{target}".encode()).hexdigest()[:25]
+
+
+def ensure_console_subscription(session: Session) -> Subscription:
+    """The console's subscription to everything, created on first use (so no history is replayed)."""
+    found = session.exec(select(Subscription).where(Subscription.target == CONSOLE_TARGET)).first()
+    if found is not None:
+        return found
+    subscription = Subscription(target=CONSOLE_TARGET, scope="all", kinds="")
+    session.add(subscription)
+    session.commit()
+    session.refresh(subscription)
+    return subscription
+
+
+def matches(subscription: Subscription, event: Event, *, model_slug: str | None, lab_slug: str | None) -> bool:
+    """Whether a subscription wants an event (scope, kinds, and only events newer than the subscription)."""
+    if subscription.paused or event.created_at < subscription.created_at:
+        return False
+    kinds = {kind for kind in subscription.kinds.split(",") if kind}
+    if kinds and event.kind not in kinds:
+        return False
+    if subscription.scope == "model":
+        return model_slug is not None and model_slug == subscription.scope_value
+    if subscription.scope == "lab":
+        return lab_slug is not None and lab_slug == subscription.scope_value
+    return True
+
+
+def fan_out(session: Session, events: Iterable[Event]) -> int:
+    """Create one delivery per (announced event, matching subscription target); returns how many were new."""
+    subscriptions = session.exec(select(Subscription).where(Subscription.paused == False)).all()  # noqa: E712
+    created = 0
+    for event in events:
+        if not event.announce or event.id is None:
+            continue
+        model_slug = lab_slug = None
+        if event.model_id is not None:
+            row = session.exec(
+                select(Model.slug, Lab.slug)
+                .join(Lab, col(Lab.id) == col(Model.lab_id))
+                .where(Model.id == event.model_id)
+            ).first()
+            model_slug, lab_slug = row if row else (None, None)
+        existing = set(session.exec(select(Delivery.target).where(Delivery.event_id == event.id)).all())
+        for subscription in subscriptions:
+            if subscription.target in existing or not matches(
+                subscription, event, model_slug=model_slug, lab_slug=lab_slug
+            ):
+                continue
+            existing.add(subscription.target)
+            session.add(Delivery(event_id=event.id, subscription_id=subscription.id, target=subscription.target))
+            created += 1
+    session.commit()
+    return created
+
+
+def pending(session: Session, *, targets_prefix: str | None = None, limit: int = 100) -> list[Outgoing]:
+    """Deliveries not yet sent (including those interrupted mid-send), oldest first."""
+    statement = (
+        select(Delivery, Event)
+        .join(Event, col(Event.id) == col(Delivery.event_id))
+        .where(col(Delivery.status).in_(("pending", "sending")))
+        .order_by(col(Delivery.id))
+        .limit(limit)
+    )
+    if targets_prefix is not None:
+        statement = statement.where(col(Delivery.target).startswith(targets_prefix))
+    return [
+        Outgoing(
+            delivery_id=delivery.id or 0,
+            target=delivery.target,
+            nonce=delivery_nonce(delivery.id or 0, delivery.target),
+            kind=event.kind,
+            occurred_on=event.occurred_on.isoformat(),
+            payload=json.loads(event.payload),
+        )
+        for delivery, event in session.exec(statement).all()
+    ]
+
+
+async def deliver(session: Session, outgoing: Outgoing, notifier: Notifier) -> bool:
+    """Send one delivery: record the attempt, send, record the message id. Returns True when sent."""
+    delivery = session.get(Delivery, outgoing.delivery_id)
+    if delivery is None or delivery.status == "sent":
+        return False
+    delivery.status, delivery.attempts, delivery.last_attempt_at = "sending", delivery.attempts + 1, utcnow()
+    session.add(delivery)
+    session.commit()
+    try:
+        message_id = await notifier.send(outgoing)
+    except PermanentDeliveryError as error:
+        delivery.status, delivery.error = "failed", str(error)[:500]
+        if delivery.subscription_id is not None:
+            subscription = session.get(Subscription, delivery.subscription_id)
+            if subscription is not None:
+                subscription.paused, subscription.pause_reason = True, str(error)[:300]
+                session.add(subscription)
+        session.add(delivery)
+        session.commit()
+        log.warning("delivery=%s target=%s failed permanently: %s", delivery.id, delivery.target, error)
+        return False
+    except Exception as error:
+        delivery.status, delivery.error = "pending", f"{type(error).__name__}: {error}"[:500]
+        session.add(delivery)
+        session.commit()
+        log.warning("delivery=%s target=%s will be retried: %s", delivery.id, delivery.target, delivery.error)
+        return False
+    delivery.status, delivery.message_id, delivery.error = "sent", message_id, None
+    session.add(delivery)
+    session.commit()
+    return True
+
+
+async def deliver_pending(session: Session, notifier: Notifier, *, targets_prefix: str | None = None) -> int:
+    """Send every pending delivery for the given targets; returns how many were sent."""
+    sent = 0
+    for outgoing in pending(session, targets_prefix=targets_prefix):
+        sent += await deliver(session, outgoing, notifier)
+    return sent

@@ -1,0 +1,26 @@
+"""Event messages in words: one pure function used by the console and by Discord."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trackers import events
+
+
+def event_text(kind: str, payload: dict[str, Any]) -> str:
+    """One line describing an event, from its stored payload."""
+    name = payload.get("name") or payload.get("model") or payload.get("source") or "?"
+    window, sunset = payload.get("window"), payload.get("sunset")
+    if kind == events.SUNSET_PASSED:
+        return f"{name} passed its {window}-year sunset on {sunset} and is still not open."
+    if kind == events.SUNSET_APPROACHING:
+        return f"{name} reaches its {window}-year sunset on {sunset} ({payload.get('lead_days')} days' warning)."
+    if kind == events.OPENED_AFTER_SUNSET:
+        return f"{name} was opened ({payload.get('from')} → {payload.get('to')}) after its sunset of {sunset}."
+    if kind == events.OPENNESS_CHANGED:
+        return f"{name} openness changed: {payload.get('from')} → {payload.get('to')} ({payload.get('change')})."
+    if kind == events.NEW_MODEL:
+        return f"New model tracked: {name} ({payload.get('lab', 'unknown lab')})."
+    if kind == events.SOURCE_PAUSED:
+        return f"Source {name} paused after {payload.get('failures')} consecutive failures: {payload.get('error')}"
+    return f"{kind}: {name}"

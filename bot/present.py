@@ -1,0 +1,63 @@
+"""Pure presentation of assessments: the JSON shape every surface shares, and short human phrases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trackers.assess import Assessment
+from trackers.records import PartialDate
+from trackers.sunset import Status
+
+STATUS_WORDS = {
+    Status.OPEN: "open",
+    Status.IN_WINDOW: "in window",
+    Status.DUE_SOON: "due soon",
+    Status.OVERDUE: "overdue",
+    Status.UNKNOWN: "unknown",
+}
+
+
+def release_text(release: PartialDate | None) -> str | None:
+    """`YYYY-MM-DD`, `YYYY-MM` or `YYYY` by precision; None when unknown."""
+    return str(release) if release else None
+
+
+def assessment_dict(assessment: Assessment, *, lab_name: str, sources: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON object for one model (the contract of `sunset status --json` and `sunset list --json`)."""
+    record, state, verdict = assessment.record, assessment.state, assessment.verdict
+    weights_on = assessment.weights_released_on
+    result: dict[str, Any] = {
+        "slug": record.slug,
+        "name": record.name,
+        "lab": lab_name,
+        "lab_slug": record.lab,
+        "aliases": list(record.aliases),
+        "base_model": record.base.slug if record.base else None,
+        "first_release": release_text(record.first_release),
+        "release_precision": record.first_release.precision.value if record.first_release else None,
+        "level": assessment.level.value,
+        "level_label": assessment.level.label,
+        "openness": {
+            "access": state.access.value,
+            "weights_release_date": weights_on.isoformat() if weights_on else None,
+            "licence": state.licence.raw if state.licence else None,
+            "licence_spdx": state.licence.spdx if state.licence else None,
+            "licence_tier": assessment.licence.tier.value,
+            "training_code": state.training_code.value if state.training_code else "unknown",
+            "training_data": state.training_data.value if state.training_data else "unknown",
+            "checkpoints": state.checkpoints,
+            "paper": state.paper,
+        },
+        "window_years": assessment.policy.window_years,
+        "profile": assessment.policy.profile.value,
+        "on": assessment.on.isoformat(),
+        "sunset_date": verdict.sunset_date.isoformat() if verdict.sunset_date else None,
+        "status": verdict.status.value,
+        "status_text": verdict.summary,
+        "sources": list(sources),
+    }
+    if verdict.overdue_days is not None:
+        result["overdue_days"] = verdict.overdue_days
+    if verdict.days_to_sunset is not None:
+        result["days_to_sunset"] = verdict.days_to_sunset
+    return result

@@ -1,0 +1,211 @@
+"""Every table, in one place. Times are timezone-aware UTC; dates known to a precision are text (`2019`, `2019-02`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Named constraints let later migrations alter them on SQLite too (batch mode needs the names).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def _snowflake(*, primary_key: bool = False, index: bool = False) -> Column[int]:
+    """Discord ids are 64-bit: PostgreSQL's INTEGER would overflow."""
+    return Column(BigInteger, primary_key=primary_key, autoincrement=False, index=index, nullable=primary_key is False)
+
+
+def _utc_column(*, nullable: bool = True, index: bool = False) -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class Lab(SQLModel, table=True):
+    """An organisation that releases models."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=80)
+    name: str = Field(max_length=120)
+    url: str | None = Field(default=None, max_length=500)
+    hf_orgs: str = Field(default="", max_length=500, description="comma-separated official Hub organisations")
+
+
+class Model(SQLModel, table=True):
+    """A released model or checkpoint family. Its openness lives in OpennessChange rows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=80)
+    name: str = Field(max_length=200)
+    lab_id: int = Field(foreign_key="lab.id", index=True)
+    base_id: int | None = Field(default=None, foreign_key="model.id")
+    summary: str | None = Field(default=None, max_length=300)
+    first_release: str | None = Field(default=None, max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD")
+    first_release_url: str | None = Field(default=None, max_length=500)
+    state: str = Field(
+        default="confirmed", max_length=16, index=True, description="confirmed|unconfirmed|rejected|withdrawn"
+    )
+    origin: str = Field(
+        default="catalog", max_length=120, description="who created it: catalog, a source name, or moderator"
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class Alias(SQLModel, table=True):
+    """A name a model is known by; `key` is the normalised form used for exact lookups."""
+
+    __table_args__ = (UniqueConstraint("key", "model_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="model.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    key: str = Field(max_length=200, index=True)
+    kind: str = Field(default="alias", max_length=16, description="name|slug|alias|hf_repo")
+    origin: str = Field(default="catalog", max_length=120)
+
+
+class Observation(SQLModel, table=True):
+    """One sourced claim about a model: which fact, what value, where it was read and when."""
+
+    __table_args__ = (UniqueConstraint("model_id", "origin", "fact", "value", "url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="model.id", index=True, ondelete="CASCADE")
+    origin: str = Field(max_length=120, description="catalog, a source name, or moderator")
+    rank: int = Field(
+        default=0, description="precedence: higher wins (moderator > catalog > artefacts > announcements > datasets)"
+    )
+    fact: str = Field(max_length=40)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    url: str = Field(max_length=1000)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    seen_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class OpennessChange(SQLModel, table=True):
+    """Openness over time: the state at release (`kind='release'`, no date) and each dated change after it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="model.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=32)
+    on: date | None = Field(default=None)
+    access: str | None = Field(default=None, max_length=16)
+    licence_raw: str | None = Field(default=None, max_length=200)
+    licence_spdx: str | None = Field(default=None, max_length=80)
+    training_code: str | None = Field(default=None, max_length=16)
+    training_data: str | None = Field(default=None, max_length=16)
+    checkpoints: bool | None = Field(default=None)
+    paper: str | None = Field(default=None, max_length=1000)
+    source_url: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    origin: str = Field(default="catalog", max_length=120)
+
+
+class Source(SQLModel, table=True):
+    """One place the trackers read, with its caching validators and health."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=120)
+    kind: str = Field(max_length=32)
+    url: str | None = Field(default=None, max_length=1000)
+    lab: str | None = Field(default=None, max_length=80)
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    status: str = Field(default="never", max_length=16, description="ok|not_modified|error|paused|disabled|never")
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    consecutive_failures: int = Field(default=0)
+    items_seen: int = Field(default=0)
+    last_ok_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    last_attempt_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    next_due_at: datetime | None = Field(default=None, sa_column=_utc_column())
+
+
+class Event(SQLModel, table=True):
+    """A change worth telling people, stored once per subject + kind + key."""
+
+    __table_args__ = (UniqueConstraint("subject", "kind", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=200, description="model:<slug> or source:<name>")
+    model_id: int | None = Field(default=None, foreign_key="model.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=40, index=True)
+    key: str = Field(default="", max_length=120, description="what makes it unique, e.g. the window or lead days")
+    occurred_on: date = Field(index=True)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    announce: bool = Field(
+        default=True, description="false for history found at the first evaluation: stored, never sent"
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False, index=True))
+
+
+class Subscription(SQLModel, table=True):
+    """Who wants which events: a channel, a user's DMs or the console; all models, a lab or one model."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int | None = Field(default=None, sa_column=_snowflake(index=True))
+    target: str = Field(max_length=80, description="channel:<id>, user:<id> or console")
+    scope: str = Field(default="all", max_length=8, description="all|lab|model")
+    scope_value: str | None = Field(default=None, max_length=80)
+    kinds: str = Field(default="", max_length=300, description="comma-separated event kinds")
+    created_by: int | None = Field(default=None, sa_column=_snowflake())
+    paused: bool = Field(default=False)
+    pause_reason: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class GuildSettings(SQLModel, table=True):
+    """Per-Discord-server overrides of the global policy, alerts channel and digest schedule."""
+
+    guild_id: int = Field(sa_column=_snowflake(primary_key=True))
+    alerts_channel_id: int | None = Field(default=None, sa_column=_snowflake())
+    window_years: int | None = Field(default=None)
+    profile: str | None = Field(default=None, max_length=16)
+    digest_weekday: int | None = Field(default=None, description="0=Monday … 6=Sunday; null = off")
+    digest_hour: int | None = Field(default=None)
+    last_digest_at: datetime | None = Field(default=None, sa_column=_utc_column())
+
+
+class Delivery(SQLModel, table=True):
+    """One event sent to one target: the unit of exactly-once (the outbox)."""
+
+    __table_args__ = (UniqueConstraint("event_id", "target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    subscription_id: int | None = Field(default=None, foreign_key="subscription.id", ondelete="SET NULL")
+    target: str = Field(max_length=80)
+    status: str = Field(default="pending", max_length=16, index=True, description="pending|sending|sent|failed|skipped")
+    attempts: int = Field(default=0)
+    message_id: str | None = Field(default=None, max_length=40)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    last_attempt_at: datetime | None = Field(default=None, sa_column=_utc_column())
+
+
+class Pledge(SQLModel, table=True):
+    """A community member saying "I want this model opened"."""
+
+    __table_args__ = (UniqueConstraint("model_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="model.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    guild_id: int | None = Field(default=None, sa_column=_snowflake())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class Meta(SQLModel, table=True):
+    """Small key-value facts about the store itself (e.g. when the last evaluation ran)."""
+
+    key: str = Field(primary_key=True, max_length=80)
+    value: str = Field(sa_column=Column(Text, nullable=False))

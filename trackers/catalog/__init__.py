@@ -1,0 +1,154 @@
+"""The bundled, curated catalog: one TOML file per lab in this folder, read into plain records.
+
+`load_catalog()` reads and validates every file; `check_catalog()` adds the cross-file checks
+(unique slugs and aliases, known bases, no future dates, known licences) that `sunset catalog check`
+prints. See docs/CATALOG.md for the format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from trackers.catalog.schema import CatalogFile, ModelEntry
+from trackers.licences import classify_licence
+from trackers.names import normalise_name
+from trackers.records import Licence, PartialDate
+
+CATALOG_DIR = Path(__file__).parent
+
+
+class CatalogError(Exception):
+    """A catalog file that cannot be read or does not match the schema."""
+
+
+@dataclass(frozen=True)
+class LabFile:
+    """One validated lab file and the hash of its bytes (a changed hash means reload it)."""
+
+    path: Path
+    digest: str
+    content: CatalogFile
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing `sunset catalog check` reports."""
+
+    file: str
+    model: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.model}" if self.model else self.file
+        return f"{where}: {self.message}"
+
+
+def catalog_files(directory: Path = CATALOG_DIR) -> list[Path]:
+    """The lab files, in name order."""
+    return sorted(directory.glob("*.toml"))
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes: a changed digest means the file must be loaded again."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_lab_file(path: Path) -> LabFile:
+    """Read and validate one lab file; raises CatalogError with a readable message."""
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise CatalogError(f"{path.name}: not valid TOML: {error}") from error
+    try:
+        content = CatalogFile.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        raise CatalogError(
+            f"{path.name}: {location}: {first['msg']} ({error.error_count()} problem(s) in this file)"
+        ) from error
+    if content.lab.slug != path.stem:
+        raise CatalogError(f"{path.name}: lab.slug {content.lab.slug!r} must equal the file name {path.stem!r}")
+    return LabFile(path=path, digest=hashlib.sha256(raw).hexdigest(), content=content)
+
+
+def load_catalog(directory: Path = CATALOG_DIR) -> list[LabFile]:
+    """Every lab file, validated one by one; the first broken file raises CatalogError."""
+    return [read_lab_file(path) for path in catalog_files(directory)]
+
+
+def check_catalog(files: Iterable[LabFile], today: date) -> list[Problem]:
+    """Cross-file problems: duplicate slugs or names, unknown bases, future dates, unknown licences."""
+    problems: list[Problem] = []
+    owners: dict[str, str] = {}
+    slugs: dict[str, str] = {}
+    entries: list[tuple[str, ModelEntry]] = [(lab.path.name, model) for lab in files for model in lab.content.models]
+    for file, model in entries:
+        if model.slug in slugs:
+            problems.append(Problem(file, model.slug, f"slug also used in {slugs[model.slug]}"))
+        slugs[model.slug] = file
+    for file, model in entries:
+        for name in {normalise_name(text) for text in (model.slug, model.name, *model.aliases, *model.hf_repos)}:
+            if not name:
+                continue
+            owner = owners.setdefault(name, model.slug)
+            if owner != model.slug:
+                problems.append(Problem(file, model.slug, f"name or alias {name!r} also belongs to {owner}"))
+        problems.extend(_model_problems(file, model, slugs, today))
+    return problems
+
+
+def _model_problems(file: str, model: ModelEntry, slugs: dict[str, str], today: date) -> list[Problem]:
+    problems = []
+    if model.base is not None and model.base not in slugs:
+        problems.append(Problem(file, model.slug, f"base {model.base!r} is not in the catalog"))
+    if model.base == model.slug:
+        problems.append(Problem(file, model.slug, "a model cannot be its own base"))
+    dates = [("released", model.released.date)] if model.released else []
+    dates += [(f"change {change.kind}", change.date) for change in model.changes]
+    for label, text in dates:
+        if PartialDate.parse(text).earliest > today:
+            problems.append(Problem(file, model.slug, f"{label} date {text} is in the future"))
+    if model.released is None:
+        problems.append(Problem(file, model.slug, "release date unknown (status will be 'unknown')"))
+    licences = [model.license] if model.license else []
+    licences += [change.license for change in model.changes if change.license]  # type: ignore[misc]
+    for licence in licences:
+        verdict = classify_licence(Licence(licence.raw, licence.spdx))
+        if not verdict.known:
+            problems.append(Problem(file, model.slug, f"{verdict.reason}: add it to trackers/licences.py"))
+    if model.access.value.weights_available and model.license is None and not any(c.license for c in model.changes):
+        problems.append(Problem(file, model.slug, "weights are available but no licence is recorded"))
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m trackers.catalog [FILES…]`: validate lab files (all by default); exit 1 on problems."""
+    import sys
+
+    paths = [Path(arg) for arg in (argv if argv is not None else sys.argv[1:])] or catalog_files()
+    try:
+        files = [read_lab_file(path) for path in paths]
+    except CatalogError as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201
+        return 1
+    everything = list(files)
+    for other in set(catalog_files()) - {path.resolve() for path in paths}:
+        try:
+            everything.append(read_lab_file(other))
+        except CatalogError:
+            continue  # another file's own problem; it is reported when that file is checked
+    problems = [p for p in check_catalog(everything, date.today()) if p.file in {f.path.name for f in files}]  # noqa: DTZ011
+    for problem in problems:
+        print(problem)  # noqa: T201
+    models = sum(len(f.content.models) for f in files)
+    print(f"{len(files)} file(s), {models} model(s), {len(problems)} problem(s)")  # noqa: T201
+    return 1 if problems else 0

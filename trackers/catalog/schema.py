@@ -1,0 +1,151 @@
+"""The schema of a catalog file (one TOML file per lab), validated with pydantic. See docs/CATALOG.md."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+from trackers.records import Access, PartialDate, TrainingCode, TrainingData
+
+Url = HttpUrl
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.+-]*$", max_length=80)]
+ChangeKind = Literal["weights_released", "relicensed", "opened", "access_changed", "retired", "paper_published"]
+Fact = Literal["released", "access", "license", "training_code", "training_data", "checkpoints", "paper", "weights"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _partial_date(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError("a date is a string: YYYY, YYYY-MM or YYYY-MM-DD")
+    PartialDate.parse(value)
+    return value
+
+
+DateText = Annotated[str, AfterValidator(_partial_date)]
+
+
+class Released(_Strict):
+    """The first public release: a date to its known precision, and where it is stated."""
+
+    date: DateText
+    source: Url
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _accept_toml_dates(cls, value: object) -> object:
+        return value.isoformat() if isinstance(value, date) else value
+
+
+class AccessFact(_Strict):
+    value: Access
+    source: Url
+
+
+class LicenceFact(_Strict):
+    raw: str = Field(min_length=1, max_length=200)
+    spdx: str | None = None
+    source: Url
+
+
+class CodeFact(_Strict):
+    value: TrainingCode
+    source: Url
+
+
+class DataFact(_Strict):
+    value: TrainingData
+    source: Url
+
+
+class CheckpointsFact(_Strict):
+    value: bool
+    source: Url
+
+
+class PaperFact(_Strict):
+    url: Url
+
+
+class LicenceChange(_Strict):
+    raw: str = Field(min_length=1, max_length=200)
+    spdx: str | None = None
+
+
+class ChangeEntry(_Strict):
+    """A dated change to openness; only the fields it sets change."""
+
+    date: DateText
+    kind: ChangeKind
+    source: Url
+    access: Access | None = None
+    license: LicenceChange | None = None
+    training_code: TrainingCode | None = None
+    training_data: TrainingData | None = None
+    checkpoints: bool | None = None
+    paper: Url | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _accept_toml_dates(cls, value: object) -> object:
+        return value.isoformat() if isinstance(value, date) else value
+
+    @model_validator(mode="after")
+    def _sets_something(self) -> ChangeEntry:
+        fields = (self.access, self.license, self.training_code, self.training_data, self.checkpoints, self.paper)
+        if all(value is None for value in fields):
+            raise ValueError(
+                "a change must set at least one of access, license, training_code, training_data, checkpoints, paper"
+            )
+        return self
+
+
+class EvidenceEntry(_Strict):
+    """A claim from another source that disagrees with (or confirms) the curated fact, kept visible."""
+
+    fact: Fact
+    value: str = Field(min_length=1, max_length=200)
+    source: Url
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ModelEntry(_Strict):
+    """One model: its facts at first release, each with a source, plus dated changes since."""
+
+    slug: Slug
+    name: str = Field(min_length=1, max_length=120)
+    aliases: list[str] = Field(default_factory=list)
+    hf_repos: list[Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]] = Field(default_factory=list)
+    base: Slug | None = None
+    summary: str | None = Field(default=None, max_length=300)
+    released: Released | None = None
+    access: AccessFact
+    license: LicenceFact | None = None
+    training_code: CodeFact | None = None
+    training_data: DataFact | None = None
+    checkpoints: CheckpointsFact | None = None
+    paper: PaperFact | None = None
+    changes: list[ChangeEntry] = Field(default_factory=list)
+    evidence: list[EvidenceEntry] = Field(default_factory=list)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class LabEntry(_Strict):
+    slug: Slug
+    name: str = Field(min_length=1, max_length=120)
+    url: Url
+    hf_orgs: list[str] = Field(default_factory=list)
+
+
+class CatalogFile(_Strict):
+    """A whole lab file."""
+
+    lab: LabEntry
+    models: list[ModelEntry] = Field(default_factory=list)

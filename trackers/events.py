@@ -1,0 +1,132 @@
+"""Which events a model's record implies on a date (pure), and storing them once (idempotent)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from db.models import Event, Meta, Model
+from trackers.assess import assess
+from trackers.openness import level_as_of
+from trackers.records import ModelRecord
+from trackers.sunset import Policy
+
+SUNSET_PASSED = "sunset_passed"
+SUNSET_APPROACHING = "sunset_approaching"
+OPENNESS_CHANGED = "openness_changed"
+OPENED_AFTER_SUNSET = "opened_after_sunset"
+NEW_MODEL = "new_model"
+SOURCE_PAUSED = "source_paused"
+EVENT_KINDS = (NEW_MODEL, OPENNESS_CHANGED, OPENED_AFTER_SUNSET, SUNSET_APPROACHING, SUNSET_PASSED, SOURCE_PAUSED)
+LAST_EVALUATION = "last_evaluation"
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """An event before it is stored: what happened, to what, when, and what to say about it."""
+
+    subject: str
+    kind: str
+    key: str
+    occurred_on: date
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def due_events(record: ModelRecord, policy: Policy, on: date) -> list[EventDraft]:
+    """Every event this model's record implies up to `on`: openness changes and sunset milestones."""
+    drafts: list[EventDraft] = []
+    subject = f"model:{record.slug}"
+    base: dict[str, Any] = {"model": record.slug, "name": record.name, "lab": record.lab}
+    for change in sorted(record.changes, key=lambda change: change.on):
+        if change.on > on:
+            continue
+        before, after = level_as_of(record, change.on - timedelta(days=1)), level_as_of(record, change.on)
+        if before == after:
+            continue
+        payload = base | {"from": before.value, "to": after.value, "change": change.kind, "url": change.source}
+        drafts.append(EventDraft(subject, OPENNESS_CHANGED, f"{change.on}:{before}->{after}", change.on, payload))
+        verdict_then = assess(record, policy, change.on).verdict
+        sunset = verdict_then.sunset_date
+        required = policy.profile.required_level.rank
+        if sunset and sunset < change.on and after.rank >= required > before.rank:
+            key = f"w{policy.window_years}-{policy.profile}"
+            drafts.append(EventDraft(subject, OPENED_AFTER_SUNSET, key, change.on, payload | {"sunset": str(sunset)}))
+    verdict = assess(record, policy, on).verdict
+    if verdict.sunset_date is None or verdict.meets_requirement:
+        return drafts
+    sunset = verdict.sunset_date
+    payload = base | {"sunset": sunset.isoformat(), "window": policy.window_years, "profile": policy.profile.value}
+    window_key = f"w{policy.window_years}-{policy.profile}"
+    if sunset < on:
+        drafts.append(EventDraft(subject, SUNSET_PASSED, window_key, sunset + timedelta(days=1), payload))
+    for lead in policy.lead_days:
+        warn_on = sunset - timedelta(days=lead)
+        if warn_on <= on <= sunset:
+            drafts.append(
+                EventDraft(subject, SUNSET_APPROACHING, f"{window_key}-d{lead}", warn_on, payload | {"lead_days": lead})
+            )
+    return drafts
+
+
+def store_events(session: Session, drafts: Iterable[EventDraft], *, announce_since: date | None) -> list[Event]:
+    """Insert the drafts not stored yet; those that happened before `announce_since` (or all, if None) stay silent.
+
+    Returns the newly stored events that should be announced.
+    """
+    announced: list[Event] = []
+    model_ids = dict(session.exec(select(Model.slug, Model.id)).all())
+    for draft in drafts:
+        exists = session.exec(
+            select(Event.id).where(Event.subject == draft.subject, Event.kind == draft.kind, Event.key == draft.key)
+        ).first()
+        if exists is not None:
+            continue
+        announce = announce_since is not None and draft.occurred_on >= announce_since
+        slug = draft.subject.removeprefix("model:") if draft.subject.startswith("model:") else None
+        event = Event(
+            subject=draft.subject,
+            model_id=model_ids.get(slug) if slug else None,
+            kind=draft.kind,
+            key=draft.key,
+            occurred_on=draft.occurred_on,
+            payload=json.dumps(draft.payload, sort_keys=True),
+            announce=announce,
+        )
+        try:
+            with session.begin_nested():
+                session.add(event)
+        except IntegrityError:
+            continue  # another process stored the same event first: exactly once either way
+        if announce:
+            announced.append(event)
+    session.commit()
+    return announced
+
+
+def last_evaluation(session: Session) -> date | None:
+    """The day of the last daily evaluation, or None before the first."""
+    row = session.get(Meta, LAST_EVALUATION)
+    return date.fromisoformat(row.value) if row else None
+
+
+def mark_evaluated(session: Session, on: date) -> None:
+    """Remember that the evaluation for `on` ran."""
+    row = session.get(Meta, LAST_EVALUATION) or Meta(key=LAST_EVALUATION, value=on.isoformat())
+    row.value = on.isoformat()
+    session.add(row)
+    session.commit()
+
+
+def evaluate_all(session: Session, records: Iterable[ModelRecord], policy: Policy, on: date) -> list[Event]:
+    """The daily evaluation: store every implied event once; announce only what happened since the last run."""
+    since = last_evaluation(session)
+    drafts = [draft for record in records for draft in due_events(record, policy, on)]
+    announced = store_events(session, drafts, announce_since=since)
+    mark_evaluated(session, on)
+    return announced

@@ -1,0 +1,169 @@
+"""Reading models out of the database as plain records, and resolving names typed by people."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from db.models import Alias, Lab, Model, Observation, OpennessChange
+from trackers.names import normalise_name, suggest
+from trackers.records import (
+    Access,
+    Change,
+    Licence,
+    ModelRecord,
+    OpennessState,
+    PartialDate,
+    TrainingCode,
+    TrainingData,
+)
+
+VISIBLE_STATES = ("confirmed",)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every visible model as a record, with its lab's display name and its source URLs."""
+
+    records: dict[str, ModelRecord]
+    lab_names: dict[str, str]
+    sources: dict[str, tuple[str, ...]]
+
+    def lab_name(self, record: ModelRecord) -> str:
+        """Display name of a record's lab."""
+        return self.lab_names.get(record.lab, record.lab)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The model a typed name resolved to, or the closest suggestions when it did not."""
+
+    slug: str | None
+    suggestions: tuple[str, ...] = ()
+
+
+def load_catalogue(session: Session, *, slugs: set[str] | None = None) -> Catalogue:
+    """Load visible models (all, or those in `slugs` plus their bases) as records."""
+    statement = (
+        select(Model, Lab).join(Lab, col(Model.lab_id) == col(Lab.id)).where(col(Model.state).in_(VISIBLE_STATES))
+    )
+    rows = session.exec(statement).all()
+    by_id = {model.id: (model, lab) for model, lab in rows if model.id is not None}
+    wanted = set(by_id)
+    if slugs is not None:
+        wanted = {model_id for model_id, (model, _) in by_id.items() if model.slug in slugs}
+        wanted |= _bases_of(wanted, by_id)
+    changes = defaultdict(list)
+    for change in session.exec(select(OpennessChange).where(col(OpennessChange.model_id).in_(wanted))).all():
+        changes[change.model_id].append(change)
+    aliases = defaultdict(list)
+    for alias in session.exec(select(Alias).where(col(Alias.model_id).in_(wanted), Alias.kind != "slug")).all():
+        aliases[alias.model_id].append(alias.name)
+    sources: dict[int, list[str]] = defaultdict(list)
+    observations = select(Observation.model_id, Observation.url).where(col(Observation.model_id).in_(wanted))
+    for model_id, url in session.exec(observations.order_by(col(Observation.rank).desc(), col(Observation.id))).all():
+        if url not in sources[model_id]:
+            sources[model_id].append(url)
+    records: dict[int, ModelRecord] = {}
+
+    def build(model_id: int) -> ModelRecord:
+        if model_id not in records:
+            model, lab = by_id[model_id]
+            base_id = model.base_id
+            base = build(base_id) if base_id is not None and base_id in by_id and base_id in wanted else None
+            records[model_id] = _record(model, lab, changes[model_id], aliases[model_id], base)
+        return records[model_id]
+
+    for model_id in wanted:
+        build(model_id)
+    return Catalogue(
+        records={record.slug: record for record in records.values()},
+        lab_names={lab.slug: lab.name for _, lab in by_id.values()},
+        sources={by_id[model_id][0].slug: tuple(urls) for model_id, urls in sources.items()},
+    )
+
+
+def resolve_name(session: Session, text: str) -> Resolution:
+    """Exact match on name, slug or alias ignoring case and punctuation; else up to five fuzzy suggestions."""
+    key = normalise_name(text)
+    visible = col(Model.state).in_(VISIBLE_STATES)
+    if key:
+        hit = session.exec(
+            select(Model.slug).join(Alias, col(Alias.model_id) == col(Model.id)).where(Alias.key == key, visible)
+        ).first()
+        if hit:
+            return Resolution(slug=hit)
+    names = session.exec(
+        select(Model.slug, Alias.name).join(Alias, col(Alias.model_id) == col(Model.id)).where(visible)
+    ).all()
+    return Resolution(slug=None, suggestions=tuple(suggest(text, names)))
+
+
+def display_names(session: Session, slugs: list[str]) -> dict[str, str]:
+    """The display name of each slug."""
+    rows = session.exec(select(Model.slug, Model.name).where(col(Model.slug).in_(slugs))).all()
+    return dict(rows)
+
+
+def _bases_of(ids: set[int], by_id: dict[int, tuple[Model, Lab]]) -> set[int]:
+    found: set[int] = set()
+    frontier = set(ids)
+    while frontier:
+        bases = {by_id[model_id][0].base_id for model_id in frontier if model_id in by_id}
+        frontier = {base for base in bases if base is not None and base not in found and base not in ids}
+        found |= frontier
+    return found
+
+
+def _record(
+    model: Model, lab: Lab, rows: list[OpennessChange], aliases: list[str], base: ModelRecord | None
+) -> ModelRecord:
+    release = next((row for row in rows if row.kind == "release"), None)
+    initial = _state(release) if release else OpennessState(access=Access.UNRELEASED)
+    changes = tuple(
+        sorted((_change(row) for row in rows if row.kind != "release" and row.on is not None), key=lambda c: c.on)
+    )
+    return ModelRecord(
+        slug=model.slug,
+        name=model.name,
+        lab=lab.slug,
+        first_release=PartialDate.parse(model.first_release) if model.first_release else None,
+        initial=initial,
+        changes=changes,
+        base=base,
+        aliases=tuple(aliases),
+    )
+
+
+def _licence(row: OpennessChange) -> Licence | None:
+    return Licence(row.licence_raw, row.licence_spdx) if row.licence_raw else None
+
+
+def _state(row: OpennessChange) -> OpennessState:
+    return OpennessState(
+        access=Access(row.access or Access.UNRELEASED),
+        licence=_licence(row),
+        training_code=TrainingCode(row.training_code) if row.training_code else None,
+        training_data=TrainingData(row.training_data) if row.training_data else None,
+        checkpoints=row.checkpoints,
+        paper=row.paper,
+    )
+
+
+def _change(row: OpennessChange) -> Change:
+    assert row.on is not None
+    on: date = row.on
+    return Change(
+        on=on,
+        kind=row.kind,
+        access=Access(row.access) if row.access else None,
+        licence=_licence(row),
+        training_code=TrainingCode(row.training_code) if row.training_code else None,
+        training_data=TrainingData(row.training_data) if row.training_data else None,
+        checkpoints=row.checkpoints,
+        paper=row.paper,
+        source=row.source_url,
+    )
