@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -14,6 +15,8 @@ from sqlmodel import Session
 from bot.config import Settings
 from db.engine import make_engine, redacted
 from db.migrate import upgrade
+from db.models import utcnow
+from trackers.catalog import CATALOG_DIR, catalog_files
 from trackers.catalog.sync import SyncResult, sync_catalog
 
 log = logging.getLogger(__name__)
@@ -25,32 +28,40 @@ class App:
 
     settings: Settings
     engine: Engine
+    today: Callable[[], date] = field(default=lambda: today_utc())
 
     def session(self) -> Session:
         """A new database session (use it as a context manager)."""
         return Session(self.engine, expire_on_commit=False)
 
-    def catalog_enabled(self) -> bool:
-        """Whether the bundled catalog is one of the configured sources."""
-        return any(source.kind == "catalog" for source in self.settings.sources)
+    def catalog_dirs(self) -> list[Path]:
+        """Folders of the configured catalog sources: the bundled one unless a source sets `path`."""
+        return [
+            Path(source.options.get("path") or CATALOG_DIR)
+            for source in self.settings.sources
+            if source.kind == "catalog"
+        ]
 
     def load_catalog(self) -> SyncResult | None:
         """Load changed catalog files into the database (CatalogError on a malformed file)."""
-        if not self.catalog_enabled():
+        dirs = self.catalog_dirs()
+        if not dirs:
             return None
         with self.session() as session:
-            return sync_catalog(session)
+            return sync_catalog(session, [path for directory in dirs for path in catalog_files(directory)])
 
 
 @contextmanager
-def open_app(settings: Settings, *, load_catalog: bool = True) -> Iterator[App]:
+def open_app(
+    settings: Settings, *, load_catalog: bool = True, today: Callable[[], date] | None = None
+) -> Iterator[App]:
     """Build the engine, bring the schema up to date, load the catalog; dispose of everything on exit."""
     url = settings.database.resolved_url()
     engine = make_engine(url)
     try:
         log.debug("database=%s", redacted(url))
         upgrade(engine)
-        app = App(settings=settings, engine=engine)
+        app = App(settings=settings, engine=engine, today=today or today_utc)
         if load_catalog:
             app.load_catalog()
         yield app
@@ -60,6 +71,4 @@ def open_app(settings: Settings, *, load_catalog: bool = True) -> Iterator[App]:
 
 def today_utc() -> date:
     """Today's date in UTC."""
-    from db.models import utcnow
-
     return utcnow().date()

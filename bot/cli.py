@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -13,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.app import open_app, today_utc
+from bot.app import App, open_app, today_utc
 from bot.config import ConfigError, Settings, load_settings
 from bot.present import STATUS_WORDS, assessment_dict
 from trackers.assess import Assessment, assess, released_by
@@ -219,9 +221,12 @@ def _print_status(result: dict[str, Any]) -> None:
         out.print(f"  source: {url}", soft_wrap=True)
 
 
-def _app_context(ctx: typer.Context) -> Any:
+@contextmanager
+def _app_context(ctx: typer.Context) -> Iterator[App]:
+    """Open the app; a broken catalog file becomes one line and exit 2."""
     try:
-        return open_app(ctx.obj)
+        with open_app(ctx.obj) as application:
+            yield application
     except CatalogError as error:
         fail(f"catalog: {error}")
 

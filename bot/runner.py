@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
 
-from bot.app import App, today_utc
+from bot.app import App
 from bot.console import ConsoleNotifier
 from bot.delivery import CONSOLE_TARGET, Notifier, deliver_pending, ensure_console_subscription, fan_out
 from trackers.assess import assess, released_by
@@ -27,7 +27,7 @@ DELIVERY_INTERVAL_SECONDS = 30
 
 def status_counts(app: App) -> Counter[Status]:
     """How many models are in each status today under the global policy."""
-    on, policy = today_utc(), app.settings.sunset.policy()
+    on, policy = app.today(), app.settings.sunset.policy()
     with app.session() as session:
         catalogue = load_catalogue(session)
     return Counter(
@@ -40,9 +40,9 @@ def evaluate_and_fan_out(app: App) -> int:
     app.load_catalog()
     with app.session() as session:
         catalogue = load_catalogue(session)
-        announced = evaluate_all(session, catalogue.records.values(), app.settings.sunset.policy(), today_utc())
+        announced = evaluate_all(session, catalogue.records.values(), app.settings.sunset.policy(), app.today())
         fan_out(session, announced)
-    log.info("evaluation on=%s new_events=%d", today_utc(), len(announced))
+    log.info("evaluation on=%s new_events=%d", app.today(), len(announced))
     return len(announced)
 
 

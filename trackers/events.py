@@ -65,12 +65,13 @@ def due_events(record: ModelRecord, policy: Policy, on: date) -> list[EventDraft
     window_key = f"w{policy.window_years}-{policy.profile}"
     if sunset < on:
         drafts.append(EventDraft(subject, SUNSET_PASSED, window_key, sunset + timedelta(days=1), payload))
-    for lead in policy.lead_days:
+    # Only the most imminent warning: after downtime, one message rather than every missed lead day.
+    current = [lead for lead in policy.lead_days if sunset - timedelta(days=lead) <= on <= sunset]
+    if current:
+        lead = min(current)
         warn_on = sunset - timedelta(days=lead)
-        if warn_on <= on <= sunset:
-            drafts.append(
-                EventDraft(subject, SUNSET_APPROACHING, f"{window_key}-d{lead}", warn_on, payload | {"lead_days": lead})
-            )
+        payload |= {"lead_days": lead}
+        drafts.append(EventDraft(subject, SUNSET_APPROACHING, f"{window_key}-d{lead}", warn_on, payload))
     return drafts
 
 

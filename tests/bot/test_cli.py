@@ -1,0 +1,138 @@
+"""The `sunset` CLI in-process (typer's runner) on a real database and a small catalog of our own."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.helpers import write_catalog
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def config(tmp_path, database_url, monkeypatch):
+    catalog = write_catalog(tmp_path / "catalog")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
+    )
+    return path
+
+
+def sunset(config, *args):
+    return runner.invoke(app, ["--config", str(config), *args])
+
+
+def test_status_json_has_the_documented_shape(config):
+    result = sunset(config, "status", "Opened Later", "--json", "--on", "2026-11-28")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["slug"] == "opened-later"
+    assert data["lab"] == "Test Lab"
+    assert data["first_release"] == "2014-05-01" and data["release_precision"] == "day"
+    assert data["level"] == "L2"
+    assert data["openness"]["weights_release_date"] == "2020-01-15"
+    assert data["openness"]["licence_tier"] == "A"
+    assert data["status"] == "open"
+    assert data["sunset_date"] == "2024-05-01"
+    assert "https://testlab.example/ol-weights" in data["sources"]
+    assert "testlab/opened-later" in data["aliases"]
+
+
+def test_status_replays_any_date(config):
+    before = json.loads(sunset(config, "status", "opened-later", "--json", "--on", "2019-06-01").stdout)
+    assert (before["level"], before["status"], before["days_to_sunset"]) == ("L0", "in_window", 1796)
+    after = json.loads(sunset(config, "status", "opened-later", "--json", "--on", "2020-01-15").stdout)
+    assert (after["level"], after["status"]) == ("L2", "open")
+
+
+def test_month_precision_counts_from_the_end_of_the_month(config):
+    data = json.loads(sunset(config, "status", "oldnet", "--json", "--on", "2026-11-28").stdout)
+    assert data["first_release"] == "2012-09" and data["release_precision"] == "month"
+    assert data["sunset_date"] == "2022-09-30"
+    assert (data["status"], data["overdue_days"]) == ("overdue", 1520)
+
+
+def test_window_and_profile_options_change_the_answer(config):
+    data = json.loads(sunset(config, "status", "oldnet", "--json", "--window", "15", "--on", "2026-11-28").stdout)
+    assert (data["window_years"], data["status"], data["sunset_date"]) == (15, "due_soon", "2027-09-30")
+    strict = json.loads(
+        sunset(config, "status", "opened later", "--json", "--profile", "strict", "--on", "2026-11-28").stdout
+    )
+    assert (strict["profile"], strict["status"]) == ("strict", "overdue")
+
+
+def test_restricted_weights_past_sunset_say_so(config):
+    data = json.loads(sunset(config, "status", "restricted", "--json", "--on", "2033-08-01").stdout)
+    assert data["status"] == "overdue"
+    assert "weights out, licence still restrictive" in data["status_text"]
+
+
+def test_an_unknown_model_exits_1_with_suggestions(config):
+    result = sunset(config, "status", "Restrictd LM")
+    assert result.exit_code == 1
+    assert "no model called 'Restrictd LM'" in result.stderr and "restricted" in result.stderr
+    as_json = sunset(config, "status", "Restrictd LM", "--json")
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["suggestions"][0] == "restricted"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["status", "oldnet", "--window", "9"], "--window must be a whole number of years from 10 to 15 (got 9)"),
+        (["status", "oldnet", "--profile", "loose"], "--profile must be one of: weights, strict"),
+        (["status", "oldnet", "--on", "yesterday"], "--on must be a date as YYYY-MM-DD"),
+        (["list", "--status", "late"], "--status must be one of"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_2(config, args, message):
+    result = sunset(config, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_list_is_sorted_by_sunset_and_filterable(config):
+    data = json.loads(sunset(config, "list", "--json", "--on", "2026-11-28").stdout)
+    assert [m["slug"] for m in data] == ["oldnet", "opened-later", "restricted"]
+    overdue = json.loads(sunset(config, "list", "--json", "--status", "overdue", "--on", "2026-11-28").stdout)
+    assert [m["slug"] for m in overdue] == ["oldnet"]
+    by_lab = json.loads(sunset(config, "list", "--json", "--lab", "Test Lab").stdout)
+    assert len(by_lab) == 3
+    assert json.loads(sunset(config, "list", "--json", "--lab", "nobody").stdout) == []
+
+
+def test_list_on_a_past_date_leaves_out_models_not_yet_released(config):
+    data = json.loads(sunset(config, "list", "--json", "--on", "2013-01-01").stdout)
+    assert [m["slug"] for m in data] == ["oldnet"]
+
+
+def test_human_output_is_a_table(config):
+    result = sunset(config, "status", "oldnet", "--on", "2026-11-28")
+    assert result.exit_code == 0
+    assert "OldNet — Test Lab" in result.stdout and "overdue by 4 years" in result.stdout
+
+
+def test_a_malformed_catalog_file_is_one_line_and_exit_2(config, tmp_path):
+    (tmp_path / "catalog" / "zz.toml").write_text("[lab\n")
+    result = sunset(config, "status", "oldnet")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: catalog: zz.toml: not valid TOML")
+
+
+def test_an_invalid_config_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sunset]\nwindow_years = 20\n")
+    result = runner.invoke(app, ["--config", str(bad), "list"])
+    assert result.exit_code == 2
+    assert "sunset.window_years" in result.stderr and "10 to 15" in result.stderr
+
+
+def test_db_upgrade_reports_the_revision(config):
+    result = sunset(config, "db", "upgrade")
+    assert result.exit_code == 0
+    assert "is at revision 0001" in result.stdout

@@ -1,0 +1,70 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, load_settings
+
+EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
+
+
+def test_the_example_file_equals_the_built_in_defaults():
+    assert load_settings(EXAMPLE, env={}) == Settings()
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_user_data_directory(tmp_path, monkeypatch):
+    url = load_settings(None, env={}).database.resolved_url()
+    assert url.startswith("sqlite:///") and url.endswith("sunset-clause/sunset.sqlite3")
+
+
+def test_lookup_order_option_then_env_then_local_file(tmp_path, monkeypatch):
+    option, env_file, local = tmp_path / "a.toml", tmp_path / "b.toml", tmp_path / "config.toml"
+    option.write_text("[sunset]\nwindow_years = 11\n")
+    env_file.write_text("[sunset]\nwindow_years = 12\n")
+    local.write_text("[sunset]\nwindow_years = 13\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(option, env={"SUNSET_CONFIG": str(env_file)}).sunset.window_years == 11
+    assert load_settings(None, env={"SUNSET_CONFIG": str(env_file)}).sunset.window_years == 12
+    assert load_settings(None, env={}).sunset.window_years == 13
+    local.unlink()
+    assert load_settings(None, env={}).sunset.window_years == 10
+
+
+def test_database_url_from_the_environment_wins(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[database]\nurl = "sqlite:///a.db"\n')
+    settings = load_settings(path, env={"SUNSET_DATABASE_URL": "sqlite:///b.db"})
+    assert settings.database.url == "sqlite:///b.db"
+
+
+def test_secrets_come_only_from_the_environment(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('discord_token = "abc"\n')
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
+        load_settings(path, env={})
+    settings = load_settings(None, env={"DISCORD_TOKEN": "s3cret-token"})
+    assert settings.discord_token is not None
+    assert "s3cret-token" not in repr(settings) and "s3cret-token" not in str(settings.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "[sunset]\nwindow_years = 9\n",
+            "sunset.window_years: Value error, must be a whole number of years from 10 to 15",
+        ),
+        ('[sunset]\nprofile = "loose"\n', "sunset.profile: must be one of 'weights' or 'strict'"),
+        ("[sunset]\nlead_days = []\n", "sunset.lead_days"),
+        ("[databse]\n", "databse: unknown key"),
+        ('[[sources]]\nname = "x"\nkind = "ftp"\n', "sources.0.kind: must be one of"),
+        ("[sunset\n", "is not valid TOML"),
+    ],
+)
+def test_invalid_values_give_one_line_naming_the_key(tmp_path, text, expected):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message

@@ -1,0 +1,74 @@
+"""`sunset run`: the start-up summary, events printed once as they happen, and a clean stop."""
+
+import asyncio
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+
+from rich.console import Console
+
+from bot.app import open_app
+from bot.config import load_settings
+from bot.runner import run
+from tests.helpers import write_catalog
+
+
+def make_config(tmp_path, database_url):
+    catalog = write_catalog(tmp_path / "catalog")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
+    )
+    return path
+
+
+async def run_once(settings, day):
+    buffer = io.StringIO()
+    stop = asyncio.Event()
+    stop.set()  # start, summarise, deliver, then stop at once
+    with open_app(settings, today=lambda: day) as app:
+        await run(app, Console(file=buffer, width=200), stop)
+    return buffer.getvalue()
+
+
+async def test_first_run_summarises_without_a_flood_of_history(tmp_path, database_url):
+    settings = load_settings(make_config(tmp_path, database_url), env={})
+    output = await run_once(settings, date(2026, 11, 28))
+    assert "3 models — 1 overdue, 0 due soon, 1 open, 1 in window" in output
+    assert "sunset_passed" not in output  # OldNet passed its sunset in 2022: history, not news
+
+
+async def test_a_sunset_crossed_later_is_announced_exactly_once(tmp_path, database_url):
+    settings = load_settings(make_config(tmp_path, database_url), env={})
+    await run_once(settings, date(2033, 7, 10))
+    crossing = await run_once(settings, date(2033, 7, 20))  # Restricted LM's sunset is 2033-07-18
+    assert crossing.count("Restricted LM passed its 10-year sunset on 2033-07-18") == 1
+    again = await run_once(settings, date(2033, 7, 21))
+    assert "Restricted LM passed" not in again
+
+
+def test_the_process_stops_cleanly_on_ctrl_c(tmp_path, database_url):
+    config = make_config(tmp_path, database_url)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    lines = []
+    deadline = time.monotonic() + 60
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if "Running." in line or not line:
+            break
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert any("Sunset Clause: 3 models" in line for line in lines)
+    assert "Stopped." in stdout
+    assert "Traceback" not in stderr

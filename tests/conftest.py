@@ -1,0 +1,61 @@
+"""Shared fixtures: a real database (a SQLite file, or the PostgreSQL named by SUNSET_TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from db.engine import make_engine
+from db.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("SUNSET_TEST_DATABASE_URL")
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the test database: drop and recreate the public schema."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """An empty database: PostgreSQL when SUNSET_TEST_DATABASE_URL is set (CI), else a fresh SQLite file."""
+    if POSTGRES_URL:
+        reset_postgres(POSTGRES_URL)  # fails loudly when PostgreSQL is missing: never a silent skip
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path / 'sunset.sqlite3'}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated engine on the test database."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the migrated test database."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's config, data directory or secrets."""
+    for name in ("SUNSET_CONFIG", "SUNSET_DATABASE_URL", "DISCORD_TOKEN", "HF_TOKEN", "DISCORD_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.chdir(tmp_path)

@@ -1,0 +1,44 @@
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import db.models  # noqa: F401
+from db.engine import make_engine
+from db.migrate import current_revision, upgrade
+
+EXPECTED_TABLES = {
+    "lab", "model", "alias", "observation", "opennesschange", "source", "event",
+    "subscription", "guildsettings", "delivery", "pledge", "meta",
+}  # fmt: skip
+
+
+def test_an_empty_database_migrates_to_head_with_every_table(database_url):
+    engine = make_engine(database_url)
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) is not None
+    assert set(inspect(engine).get_table_names()) >= EXPECTED_TABLES
+    engine.dispose()
+
+
+def test_autogenerate_finds_no_difference_between_migrations_and_models(engine):
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
+
+
+def test_upgrading_twice_is_harmless(engine):
+    revision = current_revision(engine)
+    upgrade(engine)
+    assert current_revision(engine) == revision
+
+
+def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x' / 'nested.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    engine.dispose()

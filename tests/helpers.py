@@ -1,0 +1,102 @@
+"""Builders for test records and small catalog files written by the tests themselves."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from textwrap import dedent
+
+from trackers.records import (
+    Access,
+    Change,
+    Licence,
+    ModelRecord,
+    OpennessState,
+    PartialDate,
+    TrainingCode,
+    TrainingData,
+)
+
+APACHE = Licence("Apache License 2.0", "Apache-2.0")
+LLAMA2 = Licence("Llama 2 Community License Agreement")
+CC_BY_NC = Licence("CC BY-NC 4.0", "CC-BY-NC-4.0")
+
+
+def record(
+    released: str | None = "2016-03-09",
+    *,
+    access: Access = Access.API,
+    licence: Licence | None = None,
+    code: TrainingCode | None = None,
+    data: TrainingData | None = None,
+    checkpoints: bool | None = None,
+    paper: str | None = None,
+    changes: tuple[Change, ...] = (),
+    base: ModelRecord | None = None,
+    slug: str = "model-x",
+) -> ModelRecord:
+    """A model record with sensible defaults: a closed API model released 2016-03-09."""
+    return ModelRecord(
+        slug=slug,
+        name=slug.replace("-", " ").title(),
+        lab="lab",
+        first_release=PartialDate.parse(released) if released else None,
+        initial=OpennessState(access, licence, code, data, checkpoints, paper),
+        changes=changes,
+        base=base,
+    )
+
+
+def change(on: str, kind: str = "weights_released", **fields: object) -> Change:
+    """A dated change."""
+    return Change(on=date.fromisoformat(on), kind=kind, **fields)  # type: ignore[arg-type]
+
+
+SMALL_CATALOG = {
+    "testlab.toml": dedent(
+        """
+        [lab]
+        slug = "testlab"
+        name = "Test Lab"
+        url = "https://testlab.example/"
+        hf_orgs = ["testlab"]
+
+        [[models]]
+        slug = "oldnet"
+        name = "OldNet"
+        aliases = ["Old Net 2012"]
+        released = { date = "2012-09", source = "https://testlab.example/oldnet" }
+        access = { value = "hosted", source = "https://testlab.example/oldnet" }
+
+        [[models]]
+        slug = "opened-later"
+        name = "Opened Later"
+        hf_repos = ["testlab/opened-later"]
+        released = { date = "2014-05-01", source = "https://testlab.example/ol" }
+        access = { value = "api", source = "https://testlab.example/ol" }
+        training_code = { value = "closed", source = "https://testlab.example/ol" }
+
+        [[models.changes]]
+        date = "2020-01-15"
+        kind = "weights_released"
+        access = "download"
+        license = { raw = "Apache License 2.0", spdx = "Apache-2.0" }
+        source = "https://testlab.example/ol-weights"
+
+        [[models]]
+        slug = "restricted"
+        name = "Restricted LM"
+        released = { date = "2023-07-18", source = "https://testlab.example/r" }
+        access = { value = "gated", source = "https://testlab.example/r" }
+        license = { raw = "Llama 2 Community License Agreement", source = "https://testlab.example/r-licence" }
+        """
+    ),
+}
+
+
+def write_catalog(directory: Path, files: dict[str, str] | None = None) -> Path:
+    """Write catalog files into `directory` and return it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in (files or SMALL_CATALOG).items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory

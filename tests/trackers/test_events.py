@@ -1,0 +1,58 @@
+from datetime import date
+
+from sqlmodel import select
+
+from db.models import Event
+from tests.helpers import APACHE, change, record
+from trackers.events import (
+    OPENED_AFTER_SUNSET,
+    OPENNESS_CHANGED,
+    SUNSET_APPROACHING,
+    SUNSET_PASSED,
+    due_events,
+    evaluate_all,
+)
+from trackers.records import Access
+from trackers.sunset import Policy
+
+POLICY = Policy()
+
+
+def kinds(drafts):
+    return sorted((draft.kind, draft.key) for draft in drafts)
+
+
+def test_a_closed_model_past_its_sunset_implies_one_passed_event_per_window():
+    drafts = due_events(record("2012-09-30"), POLICY, date(2026, 11, 28))
+    assert kinds(drafts) == [(SUNSET_PASSED, "w10-weights")]
+    assert drafts[0].occurred_on == date(2022, 10, 1)
+
+
+def test_the_most_imminent_lead_day_warning_is_the_one_implied():
+    model = record("2016-12-01")
+    assert kinds(due_events(model, POLICY, date(2025, 12, 1))) == [(SUNSET_APPROACHING, "w10-weights-d365")]
+    assert kinds(due_events(model, POLICY, date(2026, 9, 2))) == [(SUNSET_APPROACHING, "w10-weights-d90")]
+    assert kinds(due_events(model, POLICY, date(2026, 11, 28))) == [(SUNSET_APPROACHING, "w10-weights-d7")]
+    assert due_events(model, POLICY, date(2025, 11, 30)) == []
+
+
+def test_an_opening_after_the_sunset_is_celebrated():
+    model = record("2012-01-01", changes=(change("2024-03-17", access=Access.DOWNLOAD, licence=APACHE),))
+    drafts = due_events(model, POLICY, date(2026, 1, 1))
+    assert [d.kind for d in drafts] == [OPENNESS_CHANGED, OPENED_AFTER_SUNSET]
+    assert drafts[0].payload["from"] == "L0" and drafts[0].payload["to"] == "L2"
+
+
+def test_the_first_evaluation_stores_history_silently_and_later_ones_announce_only_news(session):
+    old, soon = record("2012-09-30", slug="old"), record("2016-11-30", slug="soon")
+    first = evaluate_all(session, [old, soon], POLICY, date(2026, 11, 28))
+    assert first == []
+    stored = session.exec(select(Event)).all()
+    assert {e.kind for e in stored} == {SUNSET_PASSED, SUNSET_APPROACHING}
+    assert not any(e.announce for e in stored)
+    # Three days later "soon" crosses its sunset: exactly that is announced, once.
+    announced = evaluate_all(session, [old, soon], POLICY, date(2026, 12, 1))
+    assert [(e.subject, e.kind) for e in announced] == [("model:soon", SUNSET_PASSED)]
+    again = evaluate_all(session, [old, soon], POLICY, date(2026, 12, 1))
+    assert again == []
+    assert len(session.exec(select(Event).where(Event.kind == SUNSET_PASSED)).all()) == 2
