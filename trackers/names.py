@@ -10,8 +10,8 @@ from rapidfuzz import fuzz, process, utils
 
 
 def normalise_name(text: str) -> str:
-    """Case-folded, accents and punctuation removed: 'GPT-3.5 Turbo' → 'gpt35turbo'."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Case-folded, accents and punctuation removed, '+' spelled out: 'Command R+' → 'commandrplus'."""
+    decomposed = unicodedata.normalize("NFKD", text).replace("+", "plus")
     return re.sub(r"[\W_]+", "", decomposed.encode("ascii", "ignore").decode().casefold())
 
 
