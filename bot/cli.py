@@ -65,7 +65,8 @@ def main_options(
     except ConfigError as error:
         fail(str(error))
     logging.basicConfig(
-        level=logging.DEBUG if verbose else getattr(logging, settings.logging.level),
+        # One-shot commands stay quiet unless asked; `sunset run` raises this to the configured level.
+        level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -210,7 +211,7 @@ def _print_status(result: dict[str, Any]) -> None:
             "Sunset",
             f"{result['sunset_date'] or 'unknown'} ({result['window_years']}-year window, {result['profile']} profile)",
         ),
-        ("Status", f"{STATUS_WORDS[Status(result['status'])]}: {result['status_text']}"),
+        ("Status", result["status_text"] if result["status"] != "open" else STATUS_WORDS[Status.OPEN]),
     ]
     if result["aliases"]:
         rows.insert(0, ("Also known as", ", ".join(result["aliases"][:8])))
@@ -251,11 +252,12 @@ def catalog_check() -> None:
     except CatalogError as error:
         fail(str(error), code=1)
     problems = check_catalog(files, today_utc())
-    for problem in problems:
+    for problem in sorted(problems, key=lambda problem: problem.warning):
         typer.echo(str(problem))
     models = sum(len(f.content.models) for f in files)
-    typer.echo(f"{len(files)} files, {models} models, {len(problems)} problems")
-    if problems:
+    errors = sum(not problem.warning for problem in problems)
+    typer.echo(f"{len(files)} files, {models} models: {errors} errors, {len(problems) - errors} warnings")
+    if errors:
         raise typer.Exit(1)
 
 
@@ -264,8 +266,9 @@ def run(ctx: typer.Context) -> None:
     """Run the bot: load the catalog, evaluate daily, and announce new events (Ctrl-C stops it)."""
     from bot.runner import run_until_stopped
 
-    if logging.getLogger().level > logging.INFO:
-        logging.getLogger().setLevel(logging.INFO)
+    settings: Settings = ctx.obj
+    root = logging.getLogger()
+    root.setLevel(min(root.level, getattr(logging, settings.logging.level)))
     with _app_context(ctx) as application:
         run_until_stopped(application, out)
 

@@ -51,6 +51,11 @@ _CURATED: dict[Tier, tuple[str, ...]] = {
         "apache-2",
         "mit-license",
         "the-mit-license",
+        # CC BY with no version given is still the attribution-only family.
+        "Creative Commons Attribution License",
+        # BVLC released its reference Caffe models "for unrestricted use"; Darknet v2 is a public-domain dedication.
+        "unrestricted use",
+        "YOLO LICENSE Version 2",
     ),
     Tier.B: (
         "openrail",
@@ -109,8 +114,18 @@ _CURATED: dict[Tier, tuple[str, ...]] = {
         "glm-4-license",
         "jamba-open-model-license",
         "ai2-impact-license-low-risk",
-        "microsoft-research-license-mrl",
         "open-model-license",
+        "xAI Community License Agreement",
+        "MiniMax Model License Agreement",
+        "hyperclovax-seed",
+        "Falcon 2 11B TII License",
+        "Baichuan-7B Model License Agreement",
+        "Community License for Baichuan-13B Model",
+        "The ChatGLM-6B License (commercial use after registration)",
+        "The ChatGLM2-6B License (commercial use after registration)",
+        "The ChatGLM3-6B License",
+        # A custom licence we cannot show to be a public-domain dedication: not tier A.
+        "YOLO LICENSE Version 1",
         "dbrx-open-model-license",
         "databricks-open-model-license",
         "snowflake-arctic-license",
@@ -156,6 +171,20 @@ _CURATED: dict[Tier, tuple[str, ...]] = {
         "cohere-cc-by-nc-4.0",
         "nvidia-non-commercial-license",
         "apple-sample-code-license-research",
+        "Microsoft Research License",
+        "microsoft-research-license-mrl",
+        "Open Aleph License",
+        "EXAONE AI Model License Agreement 1.0 - NC",
+        "EXAONE AI Model License Agreement 1.1 - NC",
+        "Non-commercial license",
+        "Chameleon Research License",
+        "NVIDIA Source Code License for StyleGAN3",
+        "NYU OverFeat licence (internal research and evaluation use only)",
+        "Noncommercial Use License",
+        "stable-video-diffusion-nc-community",
+        "The GLM-130B License",
+        "The ChatGLM-6B License",
+        "The ChatGLM2-6B License",
     ),
     Tier.D: ("unknown", "other", "none", "proprietary", "no-license"),
 }
@@ -166,7 +195,7 @@ def normalise_licence(text: str) -> str:
     return re.sub(r"[^a-z0-9.+]+", "-", text.strip().lower()).strip("-")
 
 
-_CURATED_INDEX = {key: tier for tier, keys in _CURATED.items() for key in keys}
+_CURATED_INDEX = {normalise_licence(name): tier for tier, names in _CURATED.items() for name in names}
 _SPDX_BY_KEY = {normalise_licence(spdx_id): spdx_id for spdx_id in SPDX_LICENSES}
 
 

@@ -60,7 +60,9 @@ def load_catalogue(session: Session, *, slugs: set[str] | None = None) -> Catalo
     for change in session.exec(select(OpennessChange).where(col(OpennessChange.model_id).in_(wanted))).all():
         changes[change.model_id].append(change)
     aliases = defaultdict(list)
-    for alias in session.exec(select(Alias).where(col(Alias.model_id).in_(wanted), Alias.kind != "slug")).all():
+    for alias in session.exec(
+        select(Alias).where(col(Alias.model_id).in_(wanted), col(Alias.kind).not_in(("slug", "name")))
+    ).all():
         aliases[alias.model_id].append(alias.name)
     sources: dict[int, list[str]] = defaultdict(list)
     observations = select(Observation.model_id, Observation.url).where(col(Observation.model_id).in_(wanted))

@@ -12,8 +12,8 @@ from trackers.catalog import check_catalog, load_catalog
 def test_the_bundled_catalog_passes_its_own_check():
     files = load_catalog()
     assert files, "the catalog folder has no lab files"
-    problems = [str(problem) for problem in check_catalog(files, date.today())]  # noqa: DTZ011
-    assert problems == []
+    errors = [str(problem) for problem in check_catalog(files, date.today()) if not problem.warning]  # noqa: DTZ011
+    assert errors == []
 
 
 def test_a_fresh_install_answers_status_alphago_from_the_bundled_catalog(tmp_path):

@@ -17,11 +17,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from trackers.catalog.schema import CatalogFile, ModelEntry
-from trackers.licences import classify_licence
+from trackers.licences import classify_licence, normalise_licence
 from trackers.names import normalise_name
 from trackers.records import Licence, PartialDate
 
 CATALOG_DIR = Path(__file__).parent
+DECLARED_UNKNOWN = {"other", "unknown"}  # a lab's own "custom licence" or "not stated": reported, not an error
 
 
 class CatalogError(Exception):
@@ -44,10 +45,11 @@ class Problem:
     file: str
     model: str | None
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.model}" if self.model else self.file
-        return f"{where}: {self.message}"
+        return f"{'warning: ' if self.warning else ''}{where}: {self.message}"
 
 
 def catalog_files(directory: Path = CATALOG_DIR) -> list[Path]:
@@ -118,15 +120,17 @@ def _model_problems(file: str, model: ModelEntry, slugs: dict[str, str], today: 
         if PartialDate.parse(text).earliest > today:
             problems.append(Problem(file, model.slug, f"{label} date {text} is in the future"))
     if model.released is None:
-        problems.append(Problem(file, model.slug, "release date unknown (status will be 'unknown')"))
+        problems.append(Problem(file, model.slug, "release date unknown (status will be 'unknown')", warning=True))
     licences = [model.license] if model.license else []
     licences += [change.license for change in model.changes if change.license]  # type: ignore[misc]
     for licence in licences:
         verdict = classify_licence(Licence(licence.raw, licence.spdx))
-        if not verdict.known:
+        if normalise_licence(licence.raw) in DECLARED_UNKNOWN:
+            problems.append(Problem(file, model.slug, f"licence declared {licence.raw!r}: tier D", warning=True))
+        elif not verdict.known:
             problems.append(Problem(file, model.slug, f"{verdict.reason}: add it to trackers/licences.py"))
     if model.access.value.weights_available and model.license is None and not any(c.license for c in model.changes):
-        problems.append(Problem(file, model.slug, "weights are available but no licence is recorded"))
+        problems.append(Problem(file, model.slug, "weights are available but no licence is recorded", warning=True))
     return problems
 
 
@@ -150,5 +154,6 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(problem)  # noqa: T201
     models = sum(len(f.content.models) for f in files)
-    print(f"{len(files)} file(s), {models} model(s), {len(problems)} problem(s)")  # noqa: T201
-    return 1 if problems else 0
+    errors = sum(not problem.warning for problem in problems)
+    print(f"{len(files)} file(s), {models} model(s), {errors} error(s), {len(problems) - errors} warning(s)")  # noqa: T201
+    return 1 if errors else 0
