@@ -17,7 +17,7 @@ from rich.table import Table
 
 from bot.app import App, open_app, today_utc
 from bot.config import ConfigError, Settings, load_settings
-from bot.present import STATUS_WORDS, assessment_dict
+from bot.present import STATUS_WORDS, assessment_dict, coverage
 from trackers.assess import Assessment, assess, released_by
 from trackers.catalog import CatalogError, check_catalog, load_catalog
 from trackers.store import load_catalogue, resolve_name
@@ -271,6 +271,28 @@ def run(ctx: typer.Context) -> None:
     root.setLevel(min(root.level, getattr(logging, settings.logging.level)))
     with _app_context(ctx) as application:
         run_until_stopped(application, out)
+
+
+@catalog_app.command("stats")
+def catalog_stats(ctx: typer.Context, as_json: JsonOption = False, on: OnOption = None) -> None:
+    """Coverage of the catalog: models by lab, decade, level and status."""
+    policy, when = _policy(ctx.obj, None, None), _on(on)
+    with _app_context(ctx) as application, application.session() as session:
+        catalogue = load_catalogue(session)
+    stats = coverage(catalogue, policy, when)
+    if as_json:
+        _emit_json(stats)
+        return
+    out.print(
+        f"{stats['models']} models from {len(stats['by_lab'])} labs, on {when} ({policy.window_years}-year window)"
+    )
+    for title in ("by_status", "by_level", "by_decade", "by_lab"):
+        table = Table(title=title.replace("_", " "), title_justify="left")
+        table.add_column("")
+        table.add_column("models", justify="right")
+        for key, count in stats[title].items():
+            table.add_row(str(key), str(count))
+        out.print(table)
 
 
 def main() -> None:

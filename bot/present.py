@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import date
 from typing import Any
 
-from trackers.assess import Assessment
+from trackers.assess import Assessment, assess, released_by
+from trackers.store import Catalogue
+from trackers.sunset import Policy
 from trackers.records import PartialDate
 from trackers.sunset import Status
 
@@ -61,3 +65,20 @@ def assessment_dict(assessment: Assessment, *, lab_name: str, sources: tuple[str
     if verdict.days_to_sunset is not None:
         result["days_to_sunset"] = verdict.days_to_sunset
     return result
+
+
+def coverage(catalogue: Catalogue, policy: Policy, on: date) -> dict[str, Any]:
+    """Counts of models by status, level, decade of first release and lab."""
+    records = [record for record in catalogue.records.values() if released_by(record, on)]
+    assessments = [assess(record, policy, on) for record in records]
+    decades = Counter(
+        f"{record.first_release.year // 10 * 10}s" if record.first_release else "unknown" for record in records
+    )
+    labs = Counter(catalogue.lab_name(record) for record in records)
+    return {
+        "models": len(records),
+        "by_status": dict(Counter(a.verdict.status.value for a in assessments).most_common()),
+        "by_level": dict(sorted(Counter(a.level.value for a in assessments).items())),
+        "by_decade": dict(sorted(decades.items())),
+        "by_lab": dict(sorted(labs.items(), key=lambda item: (-item[1], item[0]))),
+    }
