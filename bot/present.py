@@ -7,10 +7,9 @@ from datetime import date
 from typing import Any
 
 from trackers.assess import Assessment, assess, released_by
-from trackers.store import Catalogue
-from trackers.sunset import Policy
 from trackers.records import PartialDate
-from trackers.sunset import Status
+from trackers.store import Catalogue
+from trackers.sunset import Policy, Status
 
 STATUS_WORDS = {
     Status.OPEN: "open",
