@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, process
 
 
 def normalise_name(text: str) -> str:
@@ -15,19 +15,25 @@ def normalise_name(text: str) -> str:
     return re.sub(r"[\W_]+", "", decomposed.encode("ascii", "ignore").decode().casefold())
 
 
-def suggest(query: str, names: Iterable[tuple[str, str]], limit: int = 5, cutoff: float = 55) -> list[str]:
+def suggest(query: str, names: Iterable[tuple[str, str]], limit: int = 5, cutoff: float = 60) -> list[str]:
     """Up to `limit` keys whose names best match `query`; `names` yields (key, name) pairs."""
-    best: dict[str, float] = {}
     choices = list(names)
     matches = process.extract(
-        query,
-        [name for _, name in choices],
-        scorer=fuzz.WRatio,
-        processor=utils.default_process,
-        limit=limit * 4,
+        normalise_name(query),
+        [normalise_name(name) for _, name in choices],
+        scorer=_blended,
+        processor=None,
+        limit=limit * 6,
         score_cutoff=cutoff,
     )
-    for _, score, index in matches:
+    ranked: list[str] = []
+    for _, _, index in matches:  # already best first; keep each key's best appearance
         key = choices[index][0]
-        best[key] = max(best.get(key, 0), score)
-    return [key for key, _ in sorted(best.items(), key=lambda item: -item[1])][:limit]
+        if key not in ranked:
+            ranked.append(key)
+    return ranked[:limit]
+
+
+def _blended(a: str, b: str, *, score_cutoff: float | None = None, **_: object) -> float:
+    """WRatio finds partial matches ('opus'), QRatio prefers whole-name likeness ('gpt7' → 'gpt1')."""
+    return (fuzz.WRatio(a, b) + fuzz.QRatio(a, b)) / 2
