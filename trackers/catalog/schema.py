@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, model_validator
 
 from trackers.records import Access, PartialDate, TrainingCode, TrainingData
 
@@ -19,16 +19,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _partial_date(value: object) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
-    if not isinstance(value, str):
-        raise ValueError("a date is a string: YYYY, YYYY-MM or YYYY-MM-DD")
+def _toml_date_as_text(value: object) -> object:
+    """TOML's bare dates (2019-02-14) arrive as `date`; the catalog keeps dates as text with their precision."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _partial_date(value: str) -> str:
     PartialDate.parse(value)
     return value
 
 
-DateText = Annotated[str, AfterValidator(_partial_date)]
+DateText = Annotated[str, BeforeValidator(_toml_date_as_text), AfterValidator(_partial_date)]
 
 
 class Released(_Strict):
@@ -36,11 +37,6 @@ class Released(_Strict):
 
     date: DateText
     source: Url
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _accept_toml_dates(cls, value: object) -> object:
-        return value.isoformat() if isinstance(value, date) else value
 
 
 class AccessFact(_Strict):
@@ -91,11 +87,6 @@ class ChangeEntry(_Strict):
     checkpoints: bool | None = None
     paper: Url | None = None
     note: str | None = Field(default=None, max_length=500)
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _accept_toml_dates(cls, value: object) -> object:
-        return value.isoformat() if isinstance(value, date) else value
 
     @model_validator(mode="after")
     def _sets_something(self) -> ChangeEntry:
