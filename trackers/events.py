@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -80,6 +80,15 @@ def store_events(session: Session, drafts: Iterable[EventDraft], *, announce_sin
 
     Returns the newly stored events that should be announced.
     """
+    announced = store_drafts(
+        session, drafts, lambda draft: announce_since is not None and draft.occurred_on >= announce_since
+    )
+    session.commit()
+    return announced
+
+
+def store_drafts(session: Session, drafts: Iterable[EventDraft], announce: Callable[[EventDraft], bool]) -> list[Event]:
+    """Insert the drafts not stored yet (no commit); returns the new ones `announce` says to tell people about."""
     announced: list[Event] = []
     model_ids = dict(session.exec(select(Model.slug, Model.id)).all())
     for draft in drafts:
@@ -88,7 +97,7 @@ def store_events(session: Session, drafts: Iterable[EventDraft], *, announce_sin
         ).first()
         if exists is not None:
             continue
-        announce = announce_since is not None and draft.occurred_on >= announce_since
+        loud = announce(draft)
         slug = draft.subject.removeprefix("model:") if draft.subject.startswith("model:") else None
         event = Event(
             subject=draft.subject,
@@ -97,17 +106,38 @@ def store_events(session: Session, drafts: Iterable[EventDraft], *, announce_sin
             key=draft.key,
             occurred_on=draft.occurred_on,
             payload=json.dumps(draft.payload, sort_keys=True),
-            announce=announce,
+            announce=loud,
         )
         try:
             with session.begin_nested():
                 session.add(event)
         except IntegrityError:
             continue  # another process stored the same event first: exactly once either way
-        if announce:
+        if loud:
             announced.append(event)
-    session.commit()
     return announced
+
+
+def tracker_drafts(before: ModelRecord | None, after: ModelRecord, policy: Policy, on: date) -> list[EventDraft]:
+    """What a tracker's change to one model implies: a new model, or the events its new openness adds.
+
+    The drafts carry the same keys the daily evaluation would give them, so neither ever repeats the other.
+    """
+    known = {(draft.kind, draft.key) for draft in due_events(before, policy, on)} if before else set()
+    drafts = [draft for draft in due_events(after, policy, on) if (draft.kind, draft.key) not in known]
+    if before is None:
+        payload = {"model": after.slug, "name": after.name, "lab": after.lab}
+        drafts.insert(0, EventDraft(f"model:{after.slug}", NEW_MODEL, "", on, payload))
+    return drafts
+
+
+def source_paused_draft(source: str, failures: int, error: str | None, on: date, key: str) -> EventDraft:
+    """The operator event for a source paused after too many consecutive failures."""
+    payload = {"source": source, "name": source, "failures": failures, "error": (error or "")[:300]}
+    return EventDraft(f"source:{source}", SOURCE_PAUSED, key, on, payload)
+
+
+NEWS_FROM_TRACKERS = (NEW_MODEL, OPENNESS_CHANGED, OPENED_AFTER_SUNSET, SOURCE_PAUSED)
 
 
 def last_evaluation(session: Session) -> date | None:

@@ -1,0 +1,438 @@
+"""One tracking cycle: poll the due sources concurrently, read them off the event loop, store results in batches.
+
+fetch (trackers.http) → read (trackers.sources.*, in a worker thread) → reconcile + decide + events
+(one transaction per batch of finished sources, in a worker thread). A source's failure is recorded
+on its row and never stops the others; a crash mid-cycle loses only the uncommitted batch, whose
+sources are simply polled again next time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Literal
+
+import httpx
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from db.models import Alias, Source
+from trackers.catalog import CatalogError
+from trackers.events import NEWS_FROM_TRACKERS, EventDraft, source_paused_draft, store_drafts, tracker_drafts
+from trackers.http import Fetched, FetchError, HttpPolicy, Validators, fetch
+from trackers.reconcile import Index, Touched, reconcile
+from trackers.records import ModelRecord
+from trackers.schedule import Decision, Outcome, decide, is_due
+from trackers.sources import (
+    Context,
+    Document,
+    FollowUp,
+    Parsed,
+    ParseError,
+    Reader,
+    Sighting,
+    SourceSpec,
+    catalog,
+    reader_for,
+    start_url,
+)
+from trackers.store import load_catalogue
+from trackers.sunset import Policy
+
+log = logging.getLogger(__name__)
+
+MAX_DOCUMENTS = 60  # per source and cycle: the first document plus pages and cards
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Settings the trackers need, passed down from the application's config."""
+
+    http: HttpPolicy
+    concurrency: int = 8
+    max_failures: int = 10
+    default_interval: timedelta = timedelta(hours=6)
+    max_pages: int = 10
+    hf_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """One source's line in the cycle's table."""
+
+    name: str
+    kind: str
+    status: str
+    new: int = 0
+    changed: int = 0
+    items: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    """Every polled source's report, and the ids of the events to announce."""
+
+    sources: tuple[SourceReport, ...]
+    announced: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Polled:
+    spec: SourceSpec
+    outcome: Outcome
+    validators: Validators | None = None
+    sightings: tuple[Sighting, ...] = ()
+    problems: tuple[str, ...] = ()
+    items: int = 0
+
+
+class Abandoned(Exception):
+    """The cycle was asked to stop before this source was polled."""
+
+
+ProgressCallback = Callable[[SourceReport], None]
+
+
+class Tracker:
+    """Polls configured sources through one HTTP client and stores what they say."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        client: httpx.AsyncClient,
+        specs: Sequence[SourceSpec],
+        config: TrackerConfig,
+        policy: Policy,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._engine = engine
+        self._client = client
+        self._specs = {spec.name: spec for spec in specs}
+        self._config = config
+        self._policy = policy
+        self._rng = rng or random.Random()
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def names(self) -> list[str]:
+        """Configured source names, in config order."""
+        return list(self._specs)
+
+    def due(self, now: datetime) -> list[str]:
+        """Sources whose time has come (never polled, or next_due_at passed), skipping paused and disabled ones."""
+        rows = self._rows()
+        return [
+            name for name in self._specs if name not in rows or is_due(rows[name].next_due_at, rows[name].status, now)
+        ]
+
+    async def run_cycle(
+        self,
+        now: datetime,
+        *,
+        names: Sequence[str] | None = None,
+        on_done: ProgressCallback | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> CycleReport:
+        """Poll `names` (default: every due source) once; returns each source's report and the news to announce."""
+        rows = self._rows()
+        selected = list(names) if names is not None else self.due(now)
+        known = self._known_repos()
+        slots = asyncio.Semaphore(self._config.concurrency)
+        queue: asyncio.Queue[_Polled | None] = asyncio.Queue()
+
+        async def poll(spec: SourceSpec) -> None:
+            try:
+                polled = await self._poll(spec, rows.get(spec.name), now, known, slots, stop)
+            except Abandoned:
+                polled = None
+            await queue.put(polled)
+
+        tasks = [asyncio.create_task(poll(self._specs[name])) for name in selected]
+        reports: list[SourceReport] = []
+        announced: list[int] = []
+        try:
+            remaining = len(tasks)
+            while remaining:
+                batch = [await queue.get()]
+                while not queue.empty():
+                    batch.append(queue.get_nowait())
+                remaining -= len(batch)
+                done = [polled for polled in batch if polled is not None]
+                if not done:
+                    continue
+                async with self._write_lock:
+                    batch_reports, batch_events = await asyncio.to_thread(self._persist, done, now)
+                reports += batch_reports
+                announced += batch_events
+                for report in batch_reports:
+                    if on_done is not None:
+                        on_done(report)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return CycleReport(tuple(reports), tuple(announced))
+
+    # --- polling (network, no database) -------------------------------------------------------
+
+    async def _poll(
+        self,
+        spec: SourceSpec,
+        row: Source | None,
+        now: datetime,
+        known: frozenset[str],
+        slots: asyncio.Semaphore,
+        stop: asyncio.Event | None,
+    ) -> _Polled:
+        if spec.kind == "catalog":
+            return _Polled(spec, Outcome("ok"))
+        try:
+            url, reader = start_url(spec), reader_for(spec.kind)
+        except (KeyError, ValueError) as error:
+            return _Polled(spec, Outcome("error", f"bad source options: {error}"))
+        headers = {"Authorization": f"Bearer {self._config.hf_token}"} if self._token_for(spec) else {}
+        validators = Validators(row.etag, row.last_modified) if row else None
+        try:
+            fetched = await self._fetch(url, now, slots, stop, validators=validators, headers=headers)
+        except FetchError as error:
+            return _Polled(spec, Outcome("gone" if error.gone else "error", str(error), error.retry_after))
+        if fetched.not_modified:
+            return _Polled(spec, Outcome("not_modified", None, fetched.retry_after, fetched.max_age), validators)
+        context = Context(spec, now.date(), known)
+        document = Document(fetched.url, fetched.body, fetched.content_type, next_url=fetched.next_url)
+        try:
+            parsed = await _read(reader, document, context)
+        except ParseError as error:
+            return _Polled(spec, Outcome("error", str(error)))
+        sightings, problems, items = list(parsed.sightings), list(parsed.problems), parsed.items
+        items += await self._follow(parsed.follow, reader, context, now, slots, stop, headers, sightings, problems)
+        outcome = Outcome("ok", None, fetched.retry_after, fetched.max_age)
+        return _Polled(spec, outcome, fetched.validators, tuple(sightings), tuple(problems), items)
+
+    async def _follow(
+        self,
+        pending: Sequence[FollowUp],
+        reader: Reader,
+        context: Context,
+        now: datetime,
+        slots: asyncio.Semaphore,
+        stop: asyncio.Event | None,
+        headers: dict[str, str],
+        sightings: list[Sighting],
+        problems: list[str],
+    ) -> int:
+        """Fetch a source's further documents (pages, cards); their failures are problems, not the source's.
+
+        Returns how many more items they held.
+        """
+        queue, documents, pages, items = list(pending), 1, 1, 0
+        while queue:
+            follow = queue.pop(0)
+            if documents >= MAX_DOCUMENTS:
+                problems.append(f"stopped after {MAX_DOCUMENTS} documents")
+                break
+            if follow.role == "listing":
+                if pages >= self._config.max_pages:
+                    problems.append(f"stopped after {pages} pages")
+                    continue
+                pages += 1
+            documents += 1
+            label = follow.subject or follow.url
+            try:
+                fetched = await self._fetch(follow.url, now, slots, stop, headers=headers)
+                document = Document(
+                    fetched.url, fetched.body, fetched.content_type, follow.role, follow.subject, fetched.next_url
+                )
+                parsed = await _read(reader, document, context)
+            except (FetchError, ParseError) as error:
+                problems.append(f"{label}: {error}")
+                continue
+            sightings += parsed.sightings
+            problems += parsed.problems
+            queue += parsed.follow
+            items += parsed.items
+        return items
+
+    async def _fetch(
+        self,
+        url: str,
+        now: datetime,
+        slots: asyncio.Semaphore,
+        stop: asyncio.Event | None,
+        *,
+        validators: Validators | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Fetched:
+        async with slots:
+            if stop is not None and stop.is_set():
+                raise Abandoned
+            return await fetch(
+                self._client, url, policy=self._config.http, now=now, validators=validators, headers=headers
+            )
+
+    def _token_for(self, spec: SourceSpec) -> bool:
+        return spec.kind == "huggingface" and bool(self._config.hf_token)
+
+    # --- storing (database, no network) -------------------------------------------------------
+
+    def _rows(self) -> dict[str, Source]:
+        with Session(self._engine, expire_on_commit=False) as session:
+            return {row.name: row for row in session.exec(select(Source)).all()}
+
+    def _known_repos(self) -> frozenset[str]:
+        if not any(spec.kind == "huggingface" for spec in self._specs.values()):
+            return frozenset()
+        with Session(self._engine) as session:
+            return frozenset(session.exec(select(Alias.name).where(Alias.kind == "hf_repo")).all())
+
+    def _persist(self, results: list[_Polled], now: datetime) -> tuple[list[SourceReport], list[int]]:
+        """One transaction: each result's sightings reconciled, its row updated, the implied events stored."""
+        reports = [self._persist_catalog(result.spec, now) for result in results if result.spec.kind == "catalog"]
+        results = [result for result in results if result.spec.kind != "catalog"]
+        befores: dict[str, ModelRecord | None] = {}
+        quiet_slugs: set[str] = set()
+        drafts: list[EventDraft] = []
+        with Session(self._engine, expire_on_commit=False) as session:
+            names = [result.spec.name for result in results]
+            rows = {row.name: row for row in session.exec(select(Source).where(col(Source.name).in_(names))).all()}
+            index = Index.load(session) if any(result.sightings for result in results) else None
+            for result in results:
+                spec = result.spec
+                row = rows.get(spec.name) or Source(name=spec.name, kind=spec.kind)
+                report, touched = self._apply(session, result, index, now)
+                for item in touched:
+                    befores.setdefault(item.slug, item.before)
+                if row.last_ok_at is None:  # a source's first successful run finds history, not news
+                    quiet_slugs |= {item.slug for item in touched}
+                reports.append(self._record_outcome(session, row, result, report, now, drafts))
+            session.flush()
+            after = load_catalogue(session, slugs=set(befores)).records if befores else {}
+            for slug, before in befores.items():
+                if slug in after:
+                    drafts += tracker_drafts(before, after[slug], self._policy, now.date())
+            loud = store_drafts(session, drafts, lambda draft: _announce(draft, quiet_slugs))
+            session.commit()
+            return reports, [event.id for event in loud if event.id is not None]
+
+    def _record_outcome(
+        self,
+        session: Session,
+        row: Source,
+        result: _Polled,
+        report: SourceReport,
+        now: datetime,
+        drafts: list[EventDraft],
+    ) -> SourceReport:
+        """Decide the source's health and next poll, write its row, and raise `source_paused` when due."""
+        spec, outcome = result.spec, result.outcome
+        decision = decide(
+            outcome,
+            failures_before=row.consecutive_failures,
+            now=now,
+            interval=self._interval(spec),
+            max_failures=self._config.max_failures,
+            rng=self._rng,
+        )
+        _update_row(row, spec, decision, outcome, result, now)
+        session.add(row)
+        if decision.paused_now:
+            key = now.isoformat(timespec="seconds")
+            drafts.append(source_paused_draft(spec.name, decision.consecutive_failures, outcome.error, now.date(), key))
+        log.info(
+            "source=%s status=%s new=%d changed=%d items=%d%s",
+            spec.name, decision.status, report.new, report.changed, report.items,
+            f" error={outcome.error}" if outcome.error else "",
+        )  # fmt: skip
+        return replace(report, status=decision.status, error=row.last_error)
+
+    def _persist_catalog(self, spec: SourceSpec, now: datetime) -> SourceReport:
+        """The bundled catalog is local and already a full record: load changed files, then record the outcome."""
+        with Session(self._engine, expire_on_commit=False) as session:
+            try:
+                synced = catalog.load(session, spec)
+            except CatalogError as error:
+                session.rollback()
+                outcome, report = Outcome("error", str(error)), SourceReport(spec.name, spec.kind, "error")
+            else:
+                status: Literal["ok", "not_modified"] = "ok" if synced.files_loaded else "not_modified"
+                outcome = Outcome(status)
+                report = SourceReport(spec.name, spec.kind, status, changed=synced.files_loaded, items=synced.models)
+            row = session.exec(select(Source).where(Source.name == spec.name)).first()
+            row = row or Source(name=spec.name, kind=spec.kind)
+            drafts: list[EventDraft] = []
+            report = self._record_outcome(session, row, _Polled(spec, outcome), report, now, drafts)
+            row.url, row.items_seen = str(catalog.folder(spec)), report.items or row.items_seen
+            store_drafts(session, drafts, lambda draft: True)
+            session.commit()
+            return report
+
+    def _apply(
+        self, session: Session, result: _Polled, index: Index | None, now: datetime
+    ) -> tuple[SourceReport, list[Touched]]:
+        spec, outcome = result.spec, result.outcome
+        report = SourceReport(spec.name, spec.kind, outcome.status, items=result.items, error=outcome.error)
+        if outcome.status != "ok" or not result.sightings or index is None:
+            return report, []
+        reconciled = reconcile(session, spec, result.sightings, index=index, now=now)
+        new = reconciled.created + reconciled.unconfirmed
+        return replace(report, new=new, changed=reconciled.changed), reconciled.touched
+
+    def _interval(self, spec: SourceSpec) -> timedelta:
+        if spec.interval_minutes:
+            return timedelta(minutes=spec.interval_minutes)
+        return self._config.default_interval
+
+
+def _announce(draft: EventDraft, quiet_slugs: set[str]) -> bool:
+    """News from trackers is told at once, except what a source finds on its first run (its history)."""
+    if draft.kind not in NEWS_FROM_TRACKERS:
+        return False
+    return draft.subject.removeprefix("model:") not in quiet_slugs
+
+
+def _update_row(
+    row: Source, spec: SourceSpec, decision: Decision, outcome: Outcome, result: _Polled, now: datetime
+) -> None:
+    row.kind, row.lab = spec.kind, spec.lab
+    if spec.kind != "catalog" and _has_url(spec):
+        row.url = start_url(spec)
+    row.status, row.consecutive_failures = decision.status, decision.consecutive_failures
+    row.next_due_at, row.last_attempt_at = decision.next_due_at, now
+    if outcome.status in ("ok", "not_modified"):
+        row.last_ok_at = now
+        row.last_error = ("warning: " + "; ".join(result.problems))[:2000] if result.problems else None
+        if result.validators is not None:
+            row.etag, row.last_modified = result.validators.etag, result.validators.last_modified
+        if outcome.status == "ok" and spec.kind != "catalog":
+            row.items_seen = result.items
+    else:
+        row.last_error = outcome.error
+
+
+def _has_url(spec: SourceSpec) -> bool:
+    try:
+        start_url(spec)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+async def _read(reader: Reader, document: Document, context: Context) -> Parsed:
+    """Parse off the event loop; an exception a parser did not expect is logged with its traceback and recorded."""
+    return await asyncio.to_thread(_safe_read, reader, document, context)
+
+
+def _safe_read(reader: Reader, document: Document, context: Context) -> Parsed:
+    try:
+        return reader(document, context)
+    except ParseError:
+        raise
+    except Exception as error:  # input a parser was not written for: record it on the source, log the bug loudly
+        log.exception("source=%s reader failed on %s", context.spec.name, document.url)
+        raise ParseError(f"unexpected {type(error).__name__} while reading: {error}") from error
