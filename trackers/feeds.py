@@ -83,7 +83,7 @@ def _entry(raw: Any, base_url: str) -> Entry:
     identifier = raw.get("id") or link or title
     published = None
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        stamp = raw.get(key)
+        stamp = dict.get(raw, key)  # plain lookup: FeedParserDict would alias updated↔published with a warning
         if stamp:
             published = datetime.fromtimestamp(calendar.timegm(stamp), UTC).date()
             break
@@ -118,7 +118,7 @@ _STOP = re.compile(
     r"\s*(?::|—|–|\s-\s|,|!|\?|\(|\bis\b|\band\b|\bwith\b|\bfor\b|\bin\b|\bon\b|\bto\b|\bnow\b|\bour\b|\bthe new\b)",
     re.IGNORECASE,
 )
-_ARTICLE = re.compile(r"^(?:the|our|a|an|new)\s+", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:(?:the|our|a|an|new)\s+)+", re.IGNORECASE)
 _HF_REPO = re.compile(r"huggingface\.co/(?!datasets/|spaces/|blog/|docs/|papers/)([\w.-]+/[\w.-]+)")
 
 CLOSED_API = (
@@ -140,6 +140,7 @@ OPEN_WEIGHTS = (
     "released the weights",
     "releasing the weights",
     "model weights",
+    "the weights",
 )
 OPENED = ("now open source", "open-sourcing", "open sourcing", "relicens", "now available under")
 LICENCES = {

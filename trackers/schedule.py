@@ -45,8 +45,8 @@ def decide(
     if outcome.status == "gone":
         return Decision("disabled", failures_before + 1, None)
     failures = failures_before + 1
-    if failures >= max_failures:
-        return Decision("paused", failures, None, paused_now=True)
+    if failures >= max_failures:  # the operator is told once, when the source crosses the limit
+        return Decision("paused", failures, None, paused_now=failures_before < max_failures)
     return Decision("error", failures, now + max(backoff(failures, rng), server_wait))
 
 

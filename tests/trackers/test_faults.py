@@ -1,0 +1,226 @@
+"""The fault matrix: every way a source can break is recorded on its row; the others run; nothing is corrupted."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, func, select
+
+from db.models import Model, Observation, OpennessChange, Source
+from tests.trackers.conftest import NOW, by_name, fixture, hub_routes
+from tests.trackers.server import LoopbackServer, Route
+from trackers.sources import SourceSpec
+
+NEWS = fixture("feeds/testlab_news.rss")
+RSS_HEAD = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Victim</title><link>https://v.example/</link>'
+
+
+def rss(*items: str) -> bytes:
+    return RSS_HEAD + "".join(items).encode() + b"</channel></rss>"
+
+
+def item(title: str, guid: str, date: str | None = "Mon, 02 Nov 2026 10:00:00 +0000") -> str:
+    when = f"<pubDate>{date}</pubDate>" if date else ""
+    return f"<item><title>{title}</title><link>https://v.example/{guid}</link><guid>{guid}</guid>{when}</item>"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def rss_case(route: Route, **config):
+    def setup(server: LoopbackServer) -> tuple[SourceSpec, dict[str, Any]]:
+        server.routes["/victim"] = route
+        return SourceSpec("victim", "rss", "testlab", options={"url": server.url("/victim")}), config
+
+    return setup
+
+
+def url_case(url_of, **config):
+    def setup(server: LoopbackServer) -> tuple[SourceSpec, dict[str, Any]]:
+        return SourceSpec("victim", "rss", "testlab", options={"url": url_of(server)}), config
+
+    return setup
+
+
+def hub_case(card: bytes):
+    def setup(server: LoopbackServer) -> tuple[SourceSpec, dict[str, Any]]:
+        hub_routes(server)
+        server.routes["/testlab/nimbus-mini-1.5/raw/main/README.md"] = Route(card)
+        spec = SourceSpec("victim", "huggingface", "testlab", options={"author": "testlab", "endpoint": server.url("")})
+        return spec, {}
+
+    return setup
+
+
+def loop(handler) -> Route:
+    return Route(status=302, headers={"Location": "/loop-b" if handler.path == "/loop-a" else "/loop-a"})
+
+
+def redirect_chain(handler) -> Route:
+    step = int(handler.path.rsplit("/", 1)[-1])
+    return Route(status=301, headers={"Location": f"/hop/{step + 1}"})
+
+
+BOMB = gzip.compress(b"\0" * (4 * 1024 * 1024))  # 4 MiB of zeros in a few kilobytes
+
+CASES = {
+    # case: (setup, status, error text, whether the victim keeps any observation)
+    "timeout": (rss_case(Route(hang=True), read_timeout=0.3), "error", "timed out", False),
+    "connection refused": (
+        url_case(lambda s: f"http://127.0.0.1:{closed_port()}/feed"),
+        "error",
+        "connection failed",
+        False,
+    ),
+    "404": (rss_case(Route(b"nope", status=404)), "error", "HTTP 404", False),
+    "410 gone": (rss_case(Route(b"gone", status=410)), "disabled", "HTTP 410", False),
+    "429 with Retry-After": (rss_case(Route(b"slow down", 429, {"Retry-After": "7200"})), "error", "HTTP 429", False),
+    "500": (rss_case(Route(b"oops", status=500)), "error", "HTTP 500", False),
+    "redirect loop": (url_case(lambda s: s.url("/loop-a")), "error", "redirect loop", False),
+    "too many redirects": (url_case(lambda s: s.url("/hop/0")), "error", "more than 5 redirects", False),
+    "oversized body": (
+        rss_case(Route(b" " * 300_000 + NEWS), max_body_bytes=256 * 1024),
+        "error",
+        "larger than",
+        False,
+    ),
+    "gzip bomb": (rss_case(Route(BOMB, headers={"Content-Encoding": "gzip"})), "error", "(decoded)", False),
+    "HTML served as a feed": (
+        rss_case(
+            Route(
+                b"<html><head><title>Document Moved</title></head><body>Moved</body></html>",
+                headers={"Content-Type": "text/html"},
+            )
+        ),
+        "error",
+        "not a feed",
+        False,
+    ),
+    "truncated XML": (rss_case(Route(rss(item("Introducing Zephyr 3", "z3"))[:-25])), "ok", "not well-formed", True),
+    "empty body": (rss_case(Route(b"")), "error", "empty document", False),
+    "empty feed": (rss_case(Route(rss())), "ok", None, False),
+    "duplicate GUIDs": (
+        rss_case(Route(rss(item("Introducing Zephyr 3", "same"), item("Introducing Zephyr 4", "same")))),
+        "ok",
+        "repeat an earlier id",
+        True,
+    ),
+    "entries without dates": (rss_case(Route(rss(item("Introducing Zephyr 3", "z", None)))), "ok", "no date", True),
+    "entries with future dates": (
+        rss_case(Route(rss(item("Introducing Zephyr 3", "z", "Fri, 01 Jan 2100 00:00:00 +0000")))),
+        "ok",
+        "in the future",
+        True,
+    ),
+    "card without front matter": (
+        hub_case(b"# Nimbus Mini\n\nNo metadata here.\n"),
+        "ok",
+        "no YAML front matter",
+        True,
+    ),
+    "card with broken front matter": (
+        hub_case(b"---\nlicense: [apache-2.0\ndatasets: {\n---\n# Broken\n"),
+        "ok",
+        "not valid YAML",
+        True,
+    ),
+    "card front matter not a mapping": (hub_case(b"---\n- just\n- a list\n---\n"), "ok", "not a mapping", True),
+    "private address refused": (
+        rss_case(Route(NEWS), allow_private_addresses=False),
+        "error",
+        "non-public address",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_a_broken_source_is_recorded_and_the_others_still_run(case, server, make_tracker, catalog_engine):
+    setup, status, error_text, keeps_observations = CASES[case]
+    server.routes["/news.rss"] = Route(NEWS, headers={"Content-Type": "application/rss+xml"})
+    server.routes["/loop-a"] = server.routes["/loop-b"] = Route(handler=loop)
+    for step in range(10):
+        server.routes[f"/hop/{step}"] = Route(handler=redirect_chain)
+    victim, config = setup(server)
+    healthy = SourceSpec("healthy", "rss", "testlab", options={"url": server.url("/news.rss")})
+    before = snapshot(catalog_engine)
+    tracker = make_tracker([victim, healthy], **config)
+    if config.get("allow_private_addresses") is False:
+        # The healthy source is on loopback too: let only the victim meet the refusal.
+        tracker = make_tracker([victim], **config)
+        await make_tracker([healthy]).run_cycle(NOW)
+    report = by_name(await tracker.run_cycle(NOW))
+
+    with Session(catalog_engine) as session:
+        row = session.exec(select(Source).where(Source.name == "victim")).one()
+        healthy_row = session.exec(select(Source).where(Source.name == "healthy")).one()
+        victim_observations = session.exec(
+            select(func.count()).select_from(Observation).where(Observation.origin == "victim")
+        ).one()
+        nimbus = session.exec(select(Model.state).where(Model.slug == "nimbus-2")).first()
+    assert row.status == status == report["victim"].status
+    if error_text is None:
+        assert row.last_error is None
+    else:
+        assert error_text in (row.last_error or ""), row.last_error
+    if status == "ok":
+        assert row.consecutive_failures == 0 and row.last_ok_at == NOW
+    else:
+        assert row.consecutive_failures == 1 and row.last_ok_at is None
+    assert (victim_observations > 0) == keeps_observations
+    assert healthy_row.status == "ok" and nimbus == "unconfirmed"  # the other source ran and was stored
+    assert snapshot(catalog_engine) == before  # the catalog's facts are untouched
+
+
+def snapshot(engine) -> list[tuple[Any, ...]]:
+    """The catalog's own facts, which no tracker may change."""
+    with Session(engine) as session:
+        models = session.exec(
+            select(Model.slug, Model.name, Model.first_release, Model.state)
+            .where(Model.origin == "catalog")
+            .order_by(col(Model.slug))
+        ).all()
+        changes = session.exec(
+            select(OpennessChange.model_id, OpennessChange.kind, OpennessChange.access, OpennessChange.licence_raw)
+            .where(OpennessChange.origin == "catalog")
+            .order_by(col(OpennessChange.id))
+        ).all()
+    return [*models, *changes]
+
+
+async def test_retry_after_and_backoff_push_the_next_poll_out(server, make_tracker, catalog_engine):
+    server.routes["/victim"] = Route(b"slow down", 429, {"Retry-After": "7200"})
+    tracker = make_tracker([SourceSpec("victim", "rss", "testlab", options={"url": server.url("/victim")})])
+    await tracker.run_cycle(NOW)
+    with Session(catalog_engine) as session:
+        row = session.exec(select(Source).where(Source.name == "victim")).one()
+    assert row.next_due_at is not None and row.next_due_at >= NOW + timedelta(seconds=7200)
+
+
+async def test_a_source_failing_max_failures_times_is_paused_with_one_operator_event(
+    server, make_tracker, catalog_engine
+):
+    from db.models import Event
+
+    server.routes["/victim"] = Route(b"oops", status=500)
+    tracker = make_tracker(
+        [SourceSpec("victim", "rss", "testlab", options={"url": server.url("/victim")})], max_failures=3
+    )
+    announced = []
+    for attempt in range(5):
+        report = await tracker.run_cycle(NOW + timedelta(days=attempt), names=["victim"])
+        announced += report.announced
+    with Session(catalog_engine) as session:
+        row = session.exec(select(Source).where(Source.name == "victim")).one()
+        paused = session.exec(select(Event).where(Event.kind == "source_paused")).all()
+    assert row.status == "paused" and row.next_due_at is None
+    assert tracker.due(NOW + timedelta(days=30)) == []  # a paused source waits for a person
+    assert [(event.subject, event.announce) for event in paused] == [("source:victim", True)]
+    assert len(announced) == 1

@@ -1,0 +1,102 @@
+"""The HTTP layer against a real loopback server: conditional GET, redirects, limits, politeness."""
+
+from __future__ import annotations
+
+import gzip
+
+import httpx
+import pytest
+
+from tests.trackers.conftest import NOW, tracker_config
+from tests.trackers.server import Route
+from trackers.http import FetchError, Validators, fetch, make_client, parse_max_age, parse_retry_after
+
+
+@pytest.fixture
+async def client():
+    async with make_client(tracker_config().http) as shared:
+        yield shared
+
+
+async def get(client, url, **kwargs):
+    config = tracker_config(**kwargs.pop("config", {}))
+    return await fetch(client, url, policy=config.http, now=NOW, **kwargs)
+
+
+async def test_a_conditional_get_is_answered_not_modified_without_a_body(server, client):
+    server.routes["/feed"] = Route(b"<rss/>", etag='"abc"', headers={"Last-Modified": "Mon, 09 Nov 2026 10:00:00 GMT"})
+    first = await get(client, server.url("/feed"))
+    assert first.status == 200 and first.validators == Validators('"abc"', "Mon, 09 Nov 2026 10:00:00 GMT")
+    second = await get(client, server.url("/feed"), validators=first.validators)
+    assert second.not_modified and second.body == b""
+    sent = server.requests[-1][1]
+    assert sent["If-None-Match"] == '"abc"' and sent["If-Modified-Since"] == "Mon, 09 Nov 2026 10:00:00 GMT"
+
+
+async def test_a_relative_307_is_followed_and_a_gzip_body_decoded(server, client):
+    server.routes["/api/models/old-name"] = Route(b"moved", 307, {"Location": "/api/models/new-name"})
+    server.routes["/api/models/new-name"] = Route(b'{"id": "new-name"}', gzip=True)
+    fetched = await get(client, server.url("/api/models/old-name"))
+    assert fetched.url == server.url("/api/models/new-name") and fetched.body == b'{"id": "new-name"}'
+
+
+async def test_the_authorization_header_never_follows_a_redirect_to_another_host(server, client):
+    other = f"http://localhost:{server.port}/elsewhere"
+    server.routes["/start"] = Route(b"", 302, {"Location": other})
+    server.routes["/elsewhere"] = Route(b"ok")
+    await get(client, server.url("/start"), headers={"Authorization": "Bearer hf_secret"})
+    assert server.requests[0][1].get("Authorization") == "Bearer hf_secret"
+    assert "Authorization" not in server.requests[1][1]
+
+
+async def test_a_declared_oversized_body_is_refused_before_reading(server, client):
+    server.routes["/big"] = Route(b"x" * 5000)
+    with pytest.raises(FetchError, match="larger than the 2048-byte limit"):
+        await get(client, server.url("/big"), config={"max_body_bytes": 2048})
+
+
+async def test_a_gzip_bomb_stops_at_the_decoded_limit(server, client):
+    server.routes["/bomb"] = Route(gzip.compress(b"\0" * 3_000_000), headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match="decoded"):
+        await get(client, server.url("/bomb"), config={"max_body_bytes": 1024 * 1024})
+
+
+async def test_private_addresses_are_refused_unless_allowed(server, client):
+    server.routes["/feed"] = Route(b"ok")
+    with pytest.raises(FetchError, match="non-public address"):
+        await get(client, server.url("/feed"), config={"allow_private_addresses": False})
+    with pytest.raises(FetchError, match="non-public address"):
+        await get(client, "http://169.254.169.254/latest/meta-data/", config={"allow_private_addresses": False})
+    assert server.requests == []
+
+
+async def test_errors_carry_status_and_retry_after(server, client):
+    server.routes["/busy"] = Route(b"", 503, {"Retry-After": "Tue, 10 Nov 2026 13:00:00 GMT"})
+    with pytest.raises(FetchError) as caught:
+        await get(client, server.url("/busy"))
+    assert caught.value.status == 503 and caught.value.retry_after == 3600
+    assert not caught.value.gone
+
+
+@pytest.mark.parametrize(
+    ("url", "message"), [("ftp://example.org/feed", "not an http"), ("http://[::1", "invalid URL")]
+)
+async def test_bad_urls_are_fetch_errors(client, url, message):
+    with pytest.raises(FetchError, match=message):
+        await get(client, url)
+
+
+def test_cache_headers_are_read_as_rfc_9111_says():
+    assert parse_max_age("public, max-age=3600") == 3600
+    assert parse_max_age("max-age=60, no-cache") is None
+    assert parse_max_age(None) is None
+    assert parse_retry_after("120", NOW) == 120
+    assert parse_retry_after("Tue, 10 Nov 2026 11:00:00 GMT", NOW) == 0  # already past
+    assert parse_retry_after("soon", NOW) is None
+
+
+def test_the_client_names_the_project_and_follows_no_redirect_itself():
+    client = make_client(tracker_config().http)
+    assert client.headers["User-Agent"].startswith("SunsetClauseTest/1 (+https://")
+    assert client.follow_redirects is False
+    assert isinstance(client.timeout, httpx.Timeout) and client.timeout.connect == 2.0

@@ -1,0 +1,72 @@
+"""Reconciliation rules and the moderator's review: precedence, unconfirmed names, confirm / merge / reject."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from db.models import Event, Model
+from tests.trackers.conftest import NOW, lab_specs
+from trackers import events, review
+from trackers.reconcile import decide_release
+from trackers.store import load_catalogue, resolve_name
+
+
+def test_the_catalog_outranks_trackers_and_otherwise_the_earliest_credible_date_wins():
+    assert decide_release([("2024-05-02", "hub", 60), ("2024-05-01", "blog", 40), ("2023", "epoch", 20)]) == (
+        "2023", "epoch",
+    )  # fmt: skip
+    assert decide_release([("2024-05-02", "catalog", 80), ("2024-05-01", "blog", 40)]) == ("2024-05-02", "catalog")
+    assert decide_release([("2024-05-02", "catalog", 80), ("2024-06-01", "mod", 100)]) == ("2024-06-01", "mod")
+    assert decide_release([("undated", "blog", 40)]) is None
+
+
+async def test_an_announced_name_waits_for_review_and_confirming_it_announces_it(
+    lab_server, make_tracker, catalog_engine
+):
+    await make_tracker(lab_specs(lab_server)).run_cycle(NOW)
+    with Session(catalog_engine) as session:
+        waiting = {item.slug: item for item in review.pending(session)}
+        assert "nimbus-2" in waiting and ("cue:access", "api") in {(f, v) for f, v, _ in waiting["nimbus-2"].evidence}
+        assert resolve_name(session, "Nimbus 2").slug is None  # hidden until confirmed
+        announced = review.confirm(session, "Nimbus 2", NOW)
+        assert [(e.subject, e.kind, e.announce) for e in announced] == [("model:nimbus-2", events.NEW_MODEL, True)]
+        assert resolve_name(session, "nimbus 2").slug == "nimbus-2"
+        record = load_catalogue(session, slugs={"nimbus-2"}).records["nimbus-2"]
+        assert str(record.first_release) == "2026-11-09" and record.initial.access == "unreleased"  # L0: no artefact
+        with pytest.raises(review.ReviewError, match="no unconfirmed model"):
+            review.confirm(session, "Nimbus 2", NOW)
+
+
+async def test_merging_makes_the_name_an_alias_and_rejecting_keeps_it_from_coming_back(
+    lab_server, make_tracker, catalog_engine
+):
+    tracker = make_tracker(lab_specs(lab_server))
+    await tracker.run_cycle(NOW)
+    with Session(catalog_engine) as session:
+        review.merge(session, "nimbus-2", "Restricted LM", NOW)
+        assert resolve_name(session, "Nimbus 2").slug == "restricted"
+        assert any(e.origin == "testlab-news" and e.fact == "announced" for e in review.evidence(session, "restricted"))
+    lab_server.routes["/news.rss"].etag = None  # serve it again in full
+    await tracker.run_cycle(NOW + timedelta(hours=7), names=["testlab-news"])
+    with Session(catalog_engine) as session:
+        assert session.exec(select(Model).where(Model.slug == "nimbus-2")).first() is None  # matched by alias now
+        unconfirmed = [item.slug for item in review.pending(session)]
+        for slug in unconfirmed:
+            review.reject(session, slug, NOW)
+    await tracker.run_cycle(NOW + timedelta(hours=14), names=["testlab-news"])
+    with Session(catalog_engine) as session:
+        assert review.pending(session) == []
+        assert session.exec(select(Event).where(Event.kind == events.NEW_MODEL, Event.announce)).all() == []
+
+
+async def test_evidence_lists_every_claim_including_disagreeing_ones(lab_server, make_tracker, catalog_engine):
+    await make_tracker(lab_specs(lab_server)).run_cycle(NOW)
+    with Session(catalog_engine) as session:
+        claims = {(e.fact, e.value, e.origin, e.rank) for e in review.evidence(session, "oldnet")}
+    assert ("released", "2012-09", "catalog", 80) in claims
+    assert ("released", "2012-09-14", "epoch", 20) in claims
+    assert ("access", "hosted", "catalog", 80) in claims and ("access", "unreleased", "epoch", 20) in claims
+    assert ("access", "gated", "testlab-hub", 60) in claims

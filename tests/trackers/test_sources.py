@@ -1,0 +1,176 @@
+"""Each reader on our own fixtures: document in, sightings out (pure; the cycle tests cover them over HTTP)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from tests.trackers.conftest import fixture
+from trackers.cards import card_facts, front_matter
+from trackers.feeds import cues, model_names
+from trackers.sources import (
+    ANNOUNCEMENT,
+    ARTEFACT,
+    DATASET,
+    Context,
+    Document,
+    ParseError,
+    SourceSpec,
+    epoch,
+    github,
+    huggingface,
+    rss,
+    start_url,
+)
+
+TODAY = date(2026, 11, 10)
+
+
+def context(kind: str, known: frozenset[str] = frozenset(), **options) -> Context:
+    return Context(SourceSpec("s", kind, "testlab", options=options), TODAY, known)
+
+
+def facts(parsed, name=None) -> set[tuple[str, str, str]]:
+    return {(s.name, s.fact, s.value) for s in parsed.sightings if name is None or s.name == name}
+
+
+def test_rss_reads_announced_models_with_dates_and_cues():
+    parsed = rss.read(Document("https://t.example/rss", fixture("feeds/testlab_news.rss")), context("rss"))
+    assert parsed.items == 3 and parsed.problems == ()
+    assert facts(parsed, "Nimbus 2") == {("Nimbus 2", "announced", "2026-11-09"), ("Nimbus 2", "cue:access", "api")}
+    assert facts(parsed, "Nimbus Mini 1.5") >= {
+        ("Nimbus Mini 1.5", "cue:weights", "claimed"),
+        ("Nimbus Mini 1.5", "cue:licence", "Apache-2.0"),
+        ("Nimbus Mini 1.5", "hf_repo_mentioned", "testlab/nimbus-mini-1.5"),
+    }
+    assert all(s.rank == ANNOUNCEMENT for s in parsed.sightings)
+    assert not any("safety" in s.name.lower() for s in parsed.sightings)
+
+
+@pytest.mark.parametrize(
+    ("title", "names"),
+    [
+        ("Introducing Claude 3.5 Sonnet", ["Claude 3.5 Sonnet"]),
+        ("Llama 3.1: our most capable models to date", ["Llama 3.1"]),
+        ("Announcing Grok-1.5, with improved reasoning", ["Grok-1.5"]),
+        ("Gemini 2.0 is now available to everyone", ["Gemini 2.0"]),
+        ("Meet the new Phi-3 family", ["Phi-3 family"]),
+        ("How we think about safety: 2024 edition", []),
+        ("Our approach to responsible AI", []),
+    ],
+)
+def test_model_names_come_from_announcement_titles(title, names):
+    assert model_names(title) == names
+
+
+def test_cues_tell_closed_from_open_but_never_decide_openness():
+    assert cues("Rolling out in the app today")["cue:access"] == "hosted"
+    assert cues("We are now open-sourcing the weights under the MIT License") == {
+        "cue:weights": "claimed", "cue:licence": "MIT", "cue:opened": "claimed",
+    }  # fmt: skip
+
+
+def test_github_releases_give_code_releases_of_the_configured_model():
+    parsed = github.read(
+        Document("https://github.com/testlab/nimbus/releases.atom", fixture("feeds/testlab_releases.atom")),
+        context("github", model="Nimbus Mini 1.5"),
+    )
+    assert facts(parsed) >= {
+        ("Nimbus Mini 1.5", "code_release", "v1.5.0 (2026-11-05)"),
+        ("Nimbus Mini 1.5", "code_release", "v1.4.2 (2026-09-01)"),
+        ("Nimbus Mini 1.5", "cue:weights", "claimed"),
+    }
+    assert all(s.rank == ARTEFACT for s in parsed.sightings)
+    assert (
+        github.start_url({"repo": "meta-llama/llama-models"})
+        == "https://github.com/meta-llama/llama-models/releases.atom"
+    )
+    with pytest.raises(ValueError, match="OWNER/NAME"):
+        github.start_url({"repo": "not a repo"})
+
+
+def test_a_hub_listing_gives_repos_cards_to_read_and_the_next_page():
+    document = Document("https://hub/api/models", fixture("hub/testlab_page1.json"), next_url="https://hub/page2")
+    parsed = huggingface.read(document, context("huggingface", endpoint="https://hub"))
+    assert facts(parsed, "nimbus-mini-1.5") == {
+        ("nimbus-mini-1.5", "released", "2026-11-04"),  # createdAt, never lastModified (2026-11-08)
+        ("nimbus-mini-1.5", "access", "download"),
+        ("nimbus-mini-1.5", "license", "apache-2.0"),
+        ("nimbus-mini-1.5", "dataset", "testlab/open-corpus"),
+        ("nimbus-mini-1.5", "paper", "https://arxiv.org/abs/2611.01234"),
+    }
+    assert ("oldnet", "access", "gated") in facts(parsed)
+    assert [(f.role, f.subject) for f in parsed.follow] == [
+        ("card", "testlab/nimbus-mini-1.5"), ("card", "testlab/oldnet"), ("listing", None),
+    ]  # fmt: skip
+    caught_up = huggingface.read(
+        document, context("huggingface", frozenset({"testlab/nimbus-mini-1.5", "testlab/oldnet"}))
+    )
+    assert caught_up.follow == ()  # a page of known repositories: no cards, no further pages
+
+
+def test_the_hub_creation_floor_is_before_then_and_private_repos_are_skipped():
+    parsed = huggingface.read(Document("https://hub/p2", fixture("hub/testlab_page2.json")), context("huggingface"))
+    assert ("opened-later", "released_before", "2022-03-02") in facts(parsed)
+    assert not any(s.fact == "released" for s in parsed.sightings)
+    assert not any("secret" in s.name for s in parsed.sightings) and parsed.items == 1
+
+
+def test_the_listing_url_asks_for_newest_first_with_the_fields_we_read():
+    url = start_url(SourceSpec("m", "huggingface", options={"author": "meta-llama"}))
+    assert url.startswith("https://huggingface.co/api/models?author=meta-llama&sort=createdAt&direction=-1")
+    assert "expand%5B%5D=cardData" in url and "expand%5B%5D=gated" in url
+
+
+def test_model_cards_give_licence_datasets_base_model_and_papers():
+    card = front_matter(fixture("cards/nimbus-mini-1.5.md"))
+    assert card is not None
+    assert card_facts(card, []) == [
+        ("license", "apache-2.0"),
+        ("dataset", "testlab/open-corpus"),
+        ("base_model", "testlab/nimbus-base-1.5"),
+        ("paper", "https://arxiv.org/abs/2611.01234"),
+    ]
+    crlf = front_matter(fixture("cards/oldnet.md"))
+    assert crlf is not None and card_facts(crlf, []) == [("license", "apache-2.0"), ("gating_prompt", "yes")]
+    assert card_facts({"license": "other", "license_name": "acme-model-license"}, []) == [
+        ("license", "acme-model-license")
+    ]
+    assert front_matter(b"# no metadata") is None
+    with pytest.raises(ValueError, match="not valid YAML"):
+        front_matter(b"---\nlicense: [x\n---\n")
+
+
+def test_a_card_that_fails_is_a_problem_not_a_failure():
+    parsed = huggingface.read(
+        Document("https://hub/x/raw/main/README.md", b"---\n: :\n  - [\n---\n", role="card", subject="t/x"),
+        context("huggingface"),
+    )
+    assert parsed.sightings == () and "card t/x" in parsed.problems[0]
+
+
+def test_epoch_rows_give_dated_attributed_evidence():
+    parsed = epoch.read(Document("https://epoch.example/notable.csv", fixture("epoch_notable.csv")), context("epoch"))
+    assert parsed.items == 3
+    assert ("OldNet", "released", "2012-09-14") in facts(parsed)
+    assert ("Restricted LM", "access", "download") in facts(parsed)
+    assert ("Unknown Model X", "access", "api") in facts(parsed)
+    assert all(s.rank == DATASET and "CC-BY" in (s.note or "") for s in parsed.sightings)
+    with pytest.raises(ParseError, match="missing column"):
+        epoch.read(Document("x", b"name,date\na,2020\n"), context("epoch"))
+
+
+@pytest.mark.parametrize("body", [b"", b"   ", b"<html><body>Moved</body></html>", json.dumps({"a": 1}).encode()])
+def test_what_is_not_a_feed_is_a_parse_error(body):
+    with pytest.raises(ParseError):
+        rss.read(Document("https://x/feed", body), context("rss"))
+
+
+def test_undeclared_latin1_is_read_not_failed():
+    body = "<rss version='2.0'><channel><title>Not\xedcias</title><item><title>Introducing Modelo 2</title><guid>1</guid></item></channel></rss>".encode(
+        "latin-1"
+    )
+    parsed = rss.read(Document("https://x/feed", body, "application/rss+xml"), context("rss"))
+    assert ("Modelo 2", "announced", "undated") in facts(parsed)

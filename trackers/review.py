@@ -1,0 +1,154 @@
+"""Moderation of what the trackers found: confirm, merge or reject unconfirmed models; every model's evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, delete, select
+
+from db.models import Alias, Event, Lab, Model, Observation, OpennessChange
+from trackers.events import NEW_MODEL, EventDraft, store_drafts
+from trackers.names import normalise_name
+from trackers.sources import MODERATOR
+
+ORIGIN = "moderator"
+
+
+class ReviewError(Exception):
+    """A review action that cannot be done (unknown or already reviewed model); the message says why."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An unconfirmed model waiting for a moderator, with what was seen of it."""
+
+    slug: str
+    name: str
+    lab: str
+    origin: str
+    first_seen: datetime
+    evidence: tuple[tuple[str, str, str], ...]  # (fact, value, url)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One observation as shown by `sunset status NAME --evidence`."""
+
+    fact: str
+    value: str
+    origin: str
+    rank: int
+    url: str
+    seen_at: datetime
+    note: str | None
+
+
+def pending(session: Session) -> list[Pending]:
+    """Unconfirmed models, oldest first."""
+    rows = session.exec(
+        select(Model, Lab).join(Lab, col(Lab.id) == col(Model.lab_id)).where(Model.state == "unconfirmed")
+    ).all()
+    result = []
+    for model, lab in sorted(rows, key=lambda row: (row[0].created_at, row[0].slug)):
+        facts = session.exec(
+            select(Observation.fact, Observation.value, Observation.url)
+            .where(Observation.model_id == model.id)
+            .order_by(col(Observation.id))
+        ).all()
+        result.append(Pending(model.slug, model.name, lab.slug, model.origin, model.created_at, tuple(facts)))
+    return result
+
+
+def confirm(session: Session, name: str, now: datetime) -> list[Event]:
+    """Make an unconfirmed model visible; its `new_model` event is announced. Returns the events to announce."""
+    model = _unconfirmed(session, name)
+    model.state, model.updated_at = "confirmed", now
+    session.add(model)
+    _note(session, model, "state", "confirmed", now)
+    draft = EventDraft(f"model:{model.slug}", NEW_MODEL, "", now.date(), {"model": model.slug, "name": model.name})
+    announced = store_drafts(session, [draft], lambda _: True)
+    session.commit()
+    return announced
+
+
+def merge(session: Session, name: str, into: str, now: datetime) -> Model:
+    """Fold an unconfirmed model into an existing one: its names become aliases, its observations move over."""
+    source = _unconfirmed(session, name)
+    target = session.exec(
+        select(Model)
+        .join(Alias, col(Alias.model_id) == col(Model.id))
+        .where(Alias.key == normalise_name(into), Model.state == "confirmed")
+    ).first()
+    if target is None or target.id is None:
+        raise ReviewError(f"no confirmed model called {into!r} to merge into")
+    keys = set(session.exec(select(Alias.key).where(Alias.model_id == target.id)).all())
+    for alias in session.exec(select(Alias).where(Alias.model_id == source.id, Alias.kind != "slug")).all():
+        if alias.key not in keys:
+            keys.add(alias.key)
+            session.add(Alias(model_id=target.id, name=alias.name, key=alias.key, kind=alias.kind, origin=ORIGIN))
+    existing = set(
+        session.exec(
+            select(Observation.origin, Observation.fact, Observation.value, Observation.url).where(
+                Observation.model_id == target.id
+            )
+        ).all()
+    )
+    for observation in session.exec(select(Observation).where(Observation.model_id == source.id)).all():
+        if (observation.origin, observation.fact, observation.value, observation.url) not in existing:
+            fields = observation.model_dump(exclude={"id", "model_id"})
+            session.add(Observation(model_id=target.id, **fields))
+    _note(session, target, "merged", source.name, now)
+    for table in (Alias, Observation, OpennessChange):
+        session.exec(delete(table).where(col(table.model_id) == source.id))
+    session.delete(source)
+    session.commit()
+    return target
+
+
+def reject(session: Session, name: str, now: datetime) -> Model:
+    """Mark an unconfirmed model rejected: kept (with its names) so the trackers never create it again."""
+    model = _unconfirmed(session, name)
+    model.state, model.updated_at = "rejected", now
+    session.add(model)
+    _note(session, model, "state", "rejected", now)
+    session.commit()
+    return model
+
+
+def evidence(session: Session, slug: str) -> list[Evidence]:
+    """Every observation of a model — agreeing or not — highest precedence first, then newest."""
+    rows = session.exec(
+        select(Observation)
+        .join(Model, col(Model.id) == col(Observation.model_id))
+        .where(Model.slug == slug)
+        .order_by(col(Observation.fact), col(Observation.rank).desc(), col(Observation.seen_at).desc())
+    ).all()
+    return [Evidence(o.fact, o.value, o.origin, o.rank, o.url, o.seen_at, o.note) for o in rows]
+
+
+def _unconfirmed(session: Session, name: str) -> Model:
+    key = normalise_name(name)
+    model = session.exec(
+        select(Model)
+        .join(Alias, col(Alias.model_id) == col(Model.id), isouter=True)
+        .where((Model.slug == name) | (Alias.key == key), Model.state == "unconfirmed")
+    ).first()
+    if model is None:
+        raise ReviewError(f"no unconfirmed model called {name!r} (see `sunset review`)")
+    return model
+
+
+def _note(session: Session, model: Model, fact: str, value: str, now: datetime) -> None:
+    assert model.id is not None
+    session.add(
+        Observation(
+            model_id=model.id,
+            origin=ORIGIN,
+            rank=MODERATOR,
+            fact=fact,
+            value=value,
+            url="moderator:review",
+            seen_at=now,
+        )
+    )
