@@ -119,6 +119,8 @@ class Settings(BaseModel):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     discord_token: SecretStr | None = Field(default=None, exclude=True)
     hf_token: SecretStr | None = Field(default=None, exclude=True)
+    # A testing and self-hosting hook (see README): another Discord API, e.g. http://127.0.0.1:8080/api/v10.
+    discord_api_base: str | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> Settings:
@@ -160,6 +162,7 @@ def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = 
             raise ConfigError(f"{key} is a secret: set ${key.upper()} in the environment, not in {path}")
     data["discord_token"] = env.get("DISCORD_TOKEN") or None
     data["hf_token"] = env.get("HF_TOKEN") or None
+    data["discord_api_base"] = env.get("DISCORD_API_BASE") or None
     try:
         return Settings.model_validate(data)
     except ValidationError as error:

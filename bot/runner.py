@@ -52,8 +52,10 @@ async def deliver_console(app: App, notifier: Notifier) -> int:
         return await deliver_pending(session, notifier, targets_prefix=CONSOLE_TARGET)
 
 
-async def run(app: App, console: Console, stop: asyncio.Event) -> None:
-    """Start-up summary, then the schedule, until `stop` is set."""
+async def run(
+    app: App, console: Console, stop: asyncio.Event, *, delivery_interval: float = DELIVERY_INTERVAL_SECONDS
+) -> None:
+    """Start-up summary, then the schedule (and Discord when a token is set), until `stop` is set."""
     notifier = ConsoleNotifier(console)
     with app.session() as session:
         ensure_console_subscription(session)
@@ -78,18 +80,26 @@ async def run(app: App, console: Console, stop: asyncio.Event) -> None:
     scheduler.add_job(
         deliver_console,
         "interval",
-        seconds=DELIVERY_INTERVAL_SECONDS,
+        seconds=delivery_interval,
         args=[app, notifier],
         id="deliver",
         coalesce=True,
         max_instances=1,
     )
+    discord_runtime = None
+    if app.settings.discord_token is not None:
+        from bot.discord.client import start_discord
+
+        discord_runtime = await start_discord(app, scheduler, delivery_interval=delivery_interval)
+        console.print("Connected to Discord: slash commands synced, alerts go to subscribed channels and DMs.")
     scheduler.start()
     console.print("Running. Press Ctrl-C to stop.")
     try:
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
+        if discord_runtime is not None:
+            await discord_runtime.close()
         console.print("Stopped.")
 
 

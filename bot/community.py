@@ -1,0 +1,206 @@
+"""Write-side services for chat communities: subscriptions, per-server settings and pledges.
+
+Plain keyword-only functions over a session; they know servers, channels and users only as ids and
+never import Discord. Refusals a person can fix raise `CommunityError` with the sentence to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from db.models import GuildSettings, Model, Pledge, Subscription
+from trackers import events
+from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Profile
+
+DEFAULT_KINDS = (events.SUNSET_PASSED, events.SUNSET_APPROACHING, events.OPENED_AFTER_SUNSET, events.NEW_MODEL)
+SUBSCRIBABLE_KINDS = (*DEFAULT_KINDS, events.OPENNESS_CHANGED)
+SCOPES = ("all", "lab", "model")
+
+
+class CommunityError(Exception):
+    """A request we refuse, phrased for the person who made it."""
+
+
+def channel_target(channel_id: int) -> str:
+    """The delivery target of a channel."""
+    return f"channel:{channel_id}"
+
+
+def user_target(user_id: int) -> str:
+    """The delivery target of a user's DMs."""
+    return f"user:{user_id}"
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    """A subscription as people see it."""
+
+    id: int
+    target: str
+    scope: str
+    scope_value: str | None
+    kinds: tuple[str, ...]
+    paused: bool
+    pause_reason: str | None
+
+
+def _info(row: Subscription) -> SubscriptionInfo:
+    return SubscriptionInfo(
+        id=row.id or 0,
+        target=row.target,
+        scope=row.scope,
+        scope_value=row.scope_value,
+        kinds=tuple(kind for kind in row.kinds.split(",") if kind),
+        paused=row.paused,
+        pause_reason=row.pause_reason,
+    )
+
+
+def subscribe(
+    session: Session,
+    *,
+    guild_id: int | None,
+    target: str,
+    scope: str,
+    scope_value: str | None,
+    kinds: Iterable[str],
+    created_by: int,
+) -> tuple[SubscriptionInfo, bool]:
+    """Create a subscription (or update the kinds of the same target+scope); returns it and whether it is new.
+
+    Events that happened before the subscription existed are never delivered to it.
+    """
+    if scope not in SCOPES:
+        raise CommunityError(f"Scope must be one of: {', '.join(SCOPES)}.")
+    if scope != "all" and not scope_value:
+        raise CommunityError(f"A {scope} subscription needs the {scope}'s name.")
+    chosen = tuple(dict.fromkeys(kinds)) or DEFAULT_KINDS
+    unknown = [kind for kind in chosen if kind not in SUBSCRIBABLE_KINDS]
+    if unknown:
+        raise CommunityError(f"Unknown event kinds: {', '.join(unknown)}.")
+    value = scope_value if scope != "all" else None
+    existing = session.exec(
+        select(Subscription).where(
+            Subscription.target == target, Subscription.scope == scope, Subscription.scope_value == value
+        )
+    ).first()
+    if existing is not None:
+        existing.kinds = ",".join(chosen)
+        existing.paused, existing.pause_reason = False, None
+        session.add(existing)
+        session.commit()
+        return _info(existing), False
+    row = Subscription(
+        guild_id=guild_id, target=target, scope=scope, scope_value=value, kinds=",".join(chosen), created_by=created_by
+    )
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return _info(row), True
+
+
+def subscriptions_for(session: Session, *, guild_id: int | None, user_id: int) -> list[SubscriptionInfo]:
+    """This server's channel subscriptions and the user's own DM subscriptions, by id."""
+    rows = session.exec(
+        select(Subscription)
+        .where(
+            (col(Subscription.guild_id) == guild_id) & col(Subscription.target).startswith("channel:")
+            | (col(Subscription.target) == user_target(user_id))
+        )
+        .order_by(col(Subscription.id))
+    ).all()
+    return [_info(row) for row in rows]
+
+
+def unsubscribe(session: Session, *, subscription_id: int, guild_id: int | None, user_id: int, can_manage: bool) -> str:
+    """Delete a subscription the user may remove (their DMs; this server's channels with Manage Server)."""
+    row = session.get(Subscription, subscription_id)
+    own = row is not None and row.target == user_target(user_id)
+    in_guild = row is not None and row.guild_id == guild_id and row.target.startswith("channel:")
+    if row is None or not (own or in_guild):
+        raise CommunityError(f"No subscription #{subscription_id} here. `/subscriptions` lists the ids.")
+    if in_guild and not own and not can_manage:
+        raise CommunityError("Removing a channel subscription needs the Manage Server permission.")
+    target = row.target
+    session.delete(row)
+    session.commit()
+    return target
+
+
+# ── per-server settings ──────────────────────────────────────────────────────────────────────────
+
+
+def get_settings(session: Session, guild_id: int) -> GuildSettings:
+    """This server's settings row (unsaved defaults when it has none)."""
+    return session.get(GuildSettings, guild_id) or GuildSettings(guild_id=guild_id)
+
+
+def update_settings(
+    session: Session,
+    guild_id: int,
+    *,
+    alerts_channel_id: int | None = None,
+    window_years: int | None = None,
+    profile: str | None = None,
+    digest: tuple[int, int] | None = None,
+    digest_off: bool = False,
+) -> GuildSettings:
+    """Change one or more of this server's settings; validates like the config file does."""
+    if window_years is not None and not WINDOW_MIN <= window_years <= WINDOW_MAX:
+        raise CommunityError(f"The window must be {WINDOW_MIN} to {WINDOW_MAX} years.")
+    if profile is not None and profile not in {p.value for p in Profile}:
+        raise CommunityError(f"The profile must be one of: {', '.join(p.value for p in Profile)}.")
+    if digest is not None and not (0 <= digest[0] <= 6 and 0 <= digest[1] <= 23):
+        raise CommunityError("The digest needs a weekday (Monday–Sunday) and an hour 0–23 (UTC).")
+    row = get_settings(session, guild_id)
+    if alerts_channel_id is not None:
+        row.alerts_channel_id = alerts_channel_id
+    if window_years is not None:
+        row.window_years = window_years
+    if profile is not None:
+        row.profile = profile
+    if digest is not None:
+        row.digest_weekday, row.digest_hour = digest
+    if digest_off:
+        row.digest_weekday = row.digest_hour = None
+    session.add(row)
+    session.commit()
+    return row
+
+
+# ── pledges ──────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class PledgeResult:
+    """What a pledge (or its revocation) did, and the model's count afterwards."""
+
+    model: str
+    pledged: bool
+    changed: bool
+    count: int
+
+
+def pledge(session: Session, *, slug: str, user_id: int, guild_id: int | None, revoke: bool = False) -> PledgeResult:
+    """Pledge for a model (one pledge per user per model), or revoke it; idempotent either way."""
+    model = session.exec(select(Model).where(Model.slug == slug)).one()
+    existing = session.exec(select(Pledge).where(Pledge.model_id == model.id, Pledge.user_id == user_id)).first()
+    changed = False
+    if revoke and existing is not None:
+        session.delete(existing)
+        session.commit()
+        changed = True
+    elif not revoke and existing is None and model.id is not None:
+        try:
+            with session.begin_nested():
+                session.add(Pledge(model_id=model.id, user_id=user_id, guild_id=guild_id))
+            session.commit()
+            changed = True
+        except IntegrityError:
+            session.rollback()  # a double click raced us: the pledge exists, which is what was asked
+    count = len(session.exec(select(Pledge.id).where(Pledge.model_id == model.id)).all())
+    return PledgeResult(model=model.name, pledged=not revoke, changed=changed, count=count)

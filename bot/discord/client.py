@@ -1,0 +1,253 @@
+"""The Discord bot: the client, its extensions (discovered), command sync, and the delivery and digest workers.
+
+`start_discord` is called by `sunset run` when DISCORD_TOKEN is set; it logs in, syncs the slash
+commands, connects to the gateway and starts the outbox worker. No privileged intents are used:
+everything is slash commands, components and channel posts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pkgutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import discord
+import yarl
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from discord.ext import commands
+from sqlmodel import Session
+
+from bot.app import App
+from bot.delivery import deliver, pending
+from bot.digest import queue_due_digests, queue_pause_notices
+from bot.discord import exts
+from bot.discord.errors import on_app_command_error
+from bot.discord.notifier import DiscordNotifier
+from bot.discord.text import CHOICE_NAME_MAX, CHOICES_MAX, truncate
+from bot.discord.views import PledgeButton
+from bot.queries import Choice, NameIndex, guild_policy, lab_choices, load_name_index
+from db.models import utcnow
+from trackers.names import normalise_name, suggest
+from trackers.sunset import Policy
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DISCORD_TARGETS = ("channel:", "user:")
+NAME_INDEX_TTL_SECONDS = 300
+DELIVERY_WORKERS = 4
+DELIVERY_BATCH = 500
+
+
+def apply_api_base(base: str | None) -> None:
+    """Point discord.py at another API (a testing and self-hosting hook); None leaves Discord's defaults alone.
+
+    `base` is like `http://127.0.0.1:PORT/api/v10`: REST goes there, and the gateway is the same host with
+    the ws/wss scheme and path `/` (a plain client never asks `/gateway/bot`, so both must be set).
+    """
+    if not base:
+        return
+    url = yarl.URL(base.rstrip("/"))
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise ValueError(f"DISCORD_API_BASE must be an http(s) URL, got {base!r}")
+    discord.http.Route.BASE = str(url)
+    gateway = url.with_scheme("wss" if url.scheme == "https" else "ws").with_path("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+
+
+def discover_extensions() -> list[str]:
+    """Every module in `bot.discord.exts`: one feature group each, found rather than listed."""
+    return sorted(f"{exts.__name__}.{module.name}" for module in pkgutil.iter_modules(exts.__path__))
+
+
+class SunsetBot(commands.Bot):
+    """The bot: slash commands only, mentions disabled for every message it sends."""
+
+    def __init__(self, app: App) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # not privileged: channel and server names for the cache
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            # Our commands do not wait on guild streaming; READY is enough.
+            guild_ready_timeout=0.5,
+        )
+        self.app = app
+        self._names: NameIndex | None = None
+        self._names_built = 0.0
+        self._names_refresh: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        """Load every extension, install the error handler and the pledge button, sync commands."""
+        self.tree.error(on_app_command_error)
+        for name in discover_extensions():
+            await self.load_extension(name)
+        self.add_dynamic_items(PledgeButton)
+        await self._refresh_names()
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync globally, or to the configured development servers (instant) when `[discord] guild_ids` is set."""
+        guild_ids = self.app.settings.discord.guild_ids
+        if not guild_ids:
+            synced = await self.tree.sync()
+            log.info("discord commands synced globally count=%d", len(synced))
+            return
+        for guild_id in guild_ids:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("discord commands synced guild=%s count=%d", guild_id, len(synced))
+
+    async def on_ready(self) -> None:
+        """Log who we are once connected."""
+        log.info("discord connected as %s to %d servers", self.user, len(self.guilds))
+
+    # ── services for the extensions ──────────────────────────────────────────────────────────────
+
+    async def db(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run one query or service function in a worker thread with its own session (the gateway keeps beating)."""
+
+        def work() -> T:
+            with self.app.session() as session:
+                return fn(session, *args, **kwargs)
+
+        return await asyncio.to_thread(work)
+
+    def today(self) -> date:
+        """Today, from the app's clock."""
+        return self.app.today()
+
+    async def policy(self, guild_id: int | None) -> Policy:
+        """The sunset policy for a server: the global one with its overrides."""
+        return await self.db(guild_policy, guild_id, self.app.settings.sunset)
+
+    async def model_choices(self, current: str) -> list[discord.app_commands.Choice[str]]:
+        """Autocomplete: up to 25 models for what has been typed, from the in-memory name index."""
+        if self._names is None or time.monotonic() - self._names_built > NAME_INDEX_TTL_SECONDS:
+            if self._names is None:
+                await self._refresh_names()
+            elif self._names_refresh is None or self._names_refresh.done():
+                self._names_refresh = asyncio.create_task(self._refresh_names())
+        assert self._names is not None
+        return [
+            discord.app_commands.Choice(name=truncate(choice.name, CHOICE_NAME_MAX), value=choice.value[:100])
+            for choice in self._names.search(current, CHOICES_MAX)
+        ]
+
+    async def model_search(self, query: str, limit: int) -> list[Choice]:
+        """Models matching a query (prefix first, then fuzzy), from the name index."""
+        if self._names is None:
+            await self._refresh_names()
+        assert self._names is not None
+        return self._names.search(query, limit)
+
+    async def lab_choices(self, current: str) -> list[discord.app_commands.Choice[str]]:
+        """Autocomplete for labs: names containing what was typed, else the closest by fuzzy match."""
+        labs = await self.db(lab_choices)
+        key = normalise_name(current)
+        hits = [(slug, name) for slug, name in labs if key in normalise_name(name) or key in normalise_name(slug)]
+        if not hits:
+            wanted = suggest(current, labs, limit=CHOICES_MAX)
+            hits = [(slug, name) for slug, name in labs if slug in wanted]
+        return [
+            discord.app_commands.Choice(name=truncate(name, CHOICE_NAME_MAX), value=slug[:100])
+            for slug, name in hits[:CHOICES_MAX]
+        ]
+
+    async def _refresh_names(self) -> None:
+        self._names = await self.db(load_name_index)
+        self._names_built = time.monotonic()
+        log.debug("name index rebuilt models=%d", len(self._names))
+
+
+# ── the outbox worker ────────────────────────────────────────────────────────────────────────────
+
+
+async def deliver_discord(app: App, notifier: DiscordNotifier, *, workers: int = DELIVERY_WORKERS) -> int:
+    """Send every pending channel and DM delivery; targets are split among workers so each keeps its order."""
+    sent = 0
+    while True:
+        with app.session() as session:
+            batch = [o for o in pending(session, limit=DELIVERY_BATCH) if o.target.startswith(DISCORD_TARGETS)]
+        if not batch:
+            break
+        lanes: list[list[Any]] = [[] for _ in range(workers)]
+        for outgoing in batch:
+            lanes[hash(outgoing.target) % workers].append(outgoing)
+
+        async def lane(items: list[Any]) -> int:
+            done = 0
+            with app.session() as session:
+                for outgoing in items:
+                    done += await deliver(session, outgoing, notifier)
+            return done
+
+        results = await asyncio.gather(*(lane(items) for items in lanes if items))
+        sent += sum(results)
+        with app.session() as session:
+            queue_pause_notices(session, app.today())
+        if sum(results) == 0:
+            break  # everything left failed this round: wait for the next tick instead of spinning
+    return sent
+
+
+@dataclass
+class DiscordRuntime:
+    """The running Discord side of `sunset run`: the client, its gateway task and the outbox worker."""
+
+    bot: SunsetBot
+    notifier: DiscordNotifier
+    gateway: asyncio.Task[None]
+    worker: asyncio.Task[None]
+    wake: asyncio.Event
+
+    async def close(self) -> None:
+        """Stop the worker and disconnect."""
+        self.worker.cancel()
+        await asyncio.gather(self.worker, return_exceptions=True)
+        await self.bot.close()
+        await asyncio.gather(self.gateway, return_exceptions=True)
+
+
+async def start_discord(app: App, scheduler: AsyncIOScheduler, *, delivery_interval: float) -> DiscordRuntime:
+    """Log in (which syncs the commands), connect to the gateway, and start the outbox and digest jobs."""
+    token = app.settings.discord_token
+    assert token is not None
+    apply_api_base(app.settings.discord_api_base)
+    bot = SunsetBot(app)
+    await bot.login(token.get_secret_value())
+    gateway = asyncio.create_task(bot.connect(reconnect=True), name="discord-gateway")
+    notifier = DiscordNotifier(bot)
+    wake = asyncio.Event()
+
+    async def work() -> None:
+        while True:
+            try:
+                await deliver_discord(app, notifier)
+            except Exception:
+                log.exception("discord delivery round failed; retrying next tick")
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=delivery_interval)
+
+    def digests() -> None:
+        with app.session() as session:
+            if queue_due_digests(session, utcnow(), app.settings.sunset):
+                wake.set()
+
+    worker = asyncio.create_task(work(), name="discord-delivery")
+    hourly = CronTrigger(minute=1, timezone=UTC)
+    scheduler.add_job(digests, hourly, id="digests", coalesce=True, misfire_grace_time=3600)
+    return DiscordRuntime(bot=bot, notifier=notifier, gateway=gateway, worker=worker, wake=wake)

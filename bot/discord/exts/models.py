@@ -1,0 +1,52 @@
+"""`/model status|search|history`: one model's record, finding models, and a model's dated history."""
+
+from __future__ import annotations
+
+from discord import Interaction, app_commands
+from discord.ext import commands
+
+from bot.discord.client import SunsetBot
+from bot.discord.embeds import history_pages, model_embed, search_pages
+from bot.discord.views import model_view, send_pages
+from bot.queries import model_card, model_history
+
+SEARCH_LIMIT = 100
+
+
+class Models(commands.GroupCog, group_name="model", group_description="Look up AI models."):
+    """The /model group."""
+
+    def __init__(self, bot: SunsetBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="status")
+    @app_commands.describe(name="Model name, slug or alias (e.g. GPT-3)")
+    async def status(self, interaction: Interaction[SunsetBot], name: str) -> None:
+        """A model's openness, sunset date and status under this server's window and profile."""
+        policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
+        card = await self.bot.db(model_card, name, policy, on)
+        view = model_view(card.result["slug"], card.result["sources"])
+        await interaction.response.send_message(embed=model_embed(card, on=on), view=view)
+
+    @app_commands.command(name="search")
+    @app_commands.describe(query="Part of a name or alias")
+    async def search(self, interaction: Interaction[SunsetBot], query: str) -> None:
+        """Find models by name or alias."""
+        choices = await self.bot.model_search(query, SEARCH_LIMIT)
+        await send_pages(interaction, search_pages(query, [(c.name, c.value) for c in choices]))
+
+    @app_commands.command(name="history")
+    @app_commands.describe(name="Model name, slug or alias")
+    async def history(self, interaction: Interaction[SunsetBot], name: str) -> None:
+        """A model's dated events and sourced observations."""
+        await send_pages(interaction, history_pages(await self.bot.db(model_history, name)))
+
+    @status.autocomplete("name")
+    @history.autocomplete("name")
+    async def _model_names(self, interaction: Interaction[SunsetBot], current: str) -> list[app_commands.Choice[str]]:
+        return await self.bot.model_choices(current)
+
+
+async def setup(bot: SunsetBot) -> None:
+    """Load the extension."""
+    await bot.add_cog(Models(bot))

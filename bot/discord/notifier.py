@@ -1,0 +1,90 @@
+"""The Discord notifier for the outbox: one message per delivery, sent with its nonce, never pinging anyone."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import discord
+
+from bot.chart import release_chart_png
+from bot.delivery import Outgoing, PermanentDeliveryError
+from bot.digest import WEEKLY_DIGEST, Digest
+from bot.discord.embeds import CHART_FILENAME, outgoing_embed
+
+log = logging.getLogger(__name__)
+
+# Discord's global limit is 50 requests per second per bot; stay a little under it so 429s stay rare.
+GLOBAL_RATE_PER_SECOND = 48.0
+
+
+class Pacer:
+    """Spaces calls at least 1/rate seconds apart (a leaky bucket with no burst), shared by every sender."""
+
+    def __init__(self, rate_per_second: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval, self._clock, self._next = 1 / rate_per_second, clock, 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Return when the next call may go."""
+        async with self._lock:
+            now = self._clock()
+            delay = self._next - now
+            self._next = max(now, self._next) + self._interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class DiscordNotifier:
+    """Sends outbox messages through a logged-in discord.py client.
+
+    Each message carries the delivery's deterministic nonce with `enforce_nonce`, so a retry after a
+    crash returns the message already posted instead of a second one. A channel or DM that is gone
+    (404) or forbids posting (403) raises PermanentDeliveryError, which pauses the subscription.
+    Rate limits: our pacer keeps under the global limit; discord.py honours any 429 it still gets.
+    """
+
+    def __init__(self, client: discord.Client, *, rate_per_second: float = GLOBAL_RATE_PER_SECOND) -> None:
+        self._client = client
+        self._pacer = Pacer(rate_per_second)
+        self._dm_channels: dict[int, int] = {}
+
+    async def _channel(self, target: str) -> discord.abc.Messageable:
+        kind, _, ident = target.partition(":")
+        if not ident.isdigit() or kind not in {"channel", "user"}:
+            raise PermanentDeliveryError(f"not a Discord target: {target}")
+        if kind == "channel":
+            return self._client.get_partial_messageable(int(ident))
+        user_id = int(ident)
+        if user_id not in self._dm_channels:
+            await self._pacer.wait()
+            dm = await self._client.create_dm(discord.Object(id=user_id))
+            self._dm_channels[user_id] = dm.id
+        return self._client.get_partial_messageable(self._dm_channels[user_id], type=discord.ChannelType.private)
+
+    async def send(self, outgoing: Outgoing) -> str:
+        """Post one event (or digest) and return the Discord message id."""
+        kwargs: dict[str, Any] = {"embed": outgoing_embed(outgoing)}
+        if outgoing.kind == WEEKLY_DIGEST:
+            digest = Digest.from_payload(outgoing.payload)
+            png = await asyncio.to_thread(
+                release_chart_png,
+                digest.by_year_level,
+                window_years=digest.window_years,
+                on=date.fromisoformat(digest.on),
+            )
+            kwargs["file"] = discord.File(io.BytesIO(png), filename=CHART_FILENAME)
+        try:
+            channel = await self._channel(outgoing.target)
+            await self._pacer.wait()
+            message = await channel.send(
+                nonce=outgoing.nonce, allowed_mentions=discord.AllowedMentions.none(), **kwargs
+            )
+        except (discord.Forbidden, discord.NotFound) as error:
+            raise PermanentDeliveryError(f"{outgoing.target}: {error.status} {error.text or 'unavailable'}") from error
+        return str(message.id)

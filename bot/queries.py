@@ -1,0 +1,446 @@
+"""Read-side services for chat surfaces: each takes a session (and a policy and date) and returns small records.
+
+Nothing here knows Discord: the slash commands call one of these and hand the result to a pure embed
+builder. Names typed by people resolve exactly as in the CLI; a miss raises `NotFoundError` with suggestions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlmodel import Session, col, func, select
+
+from bot.config import SunsetSettings
+from bot.messages import event_text
+from bot.present import assessment_dict
+from db.models import Alias, Event, GuildSettings, Lab, Model, Observation, Pledge, Source, Subscription
+from trackers.assess import Assessment, assess, released_by
+from trackers.names import normalise_name, suggest
+from trackers.records import Level
+from trackers.store import VISIBLE_STATES, Catalogue, load_catalogue, resolve_name
+from trackers.sunset import Policy, Profile, Status
+
+
+class NotFoundError(Exception):
+    """A name typed by a person matched nothing; carries the closest suggestions."""
+
+    def __init__(self, what: str, query: str, suggestions: Iterable[str] = ()) -> None:
+        self.what, self.query, self.suggestions = what, query, tuple(suggestions)
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"No {what} called {query!r}.{hint}")
+
+
+# ── per-server policy ────────────────────────────────────────────────────────────────────────────
+
+
+def guild_policy(session: Session, guild_id: int | None, defaults: SunsetSettings) -> Policy:
+    """The global policy with this server's window and profile overrides applied."""
+    policy = defaults.policy()
+    row = session.get(GuildSettings, guild_id) if guild_id is not None else None
+    if row is None:
+        return policy
+    return Policy(
+        window_years=row.window_years or policy.window_years,
+        profile=Profile(row.profile) if row.profile else policy.profile,
+        lead_days=policy.lead_days,
+    )
+
+
+# ── one model ────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """One model as every surface shows it (the `sunset status --json` object) plus its pledges."""
+
+    result: dict[str, Any]
+    pledges: int
+
+
+def resolve_model(session: Session, name: str) -> str:
+    """The slug a typed name means (as the CLI resolves it); NotFoundError with suggestions on a miss."""
+    resolution = resolve_name(session, name)
+    if resolution.slug is None:
+        raise NotFoundError("model", name, resolution.suggestions)
+    return resolution.slug
+
+
+def model_card(session: Session, name: str, policy: Policy, on: date) -> ModelCard:
+    """A model's status card: release, openness grid, level, sunset under `policy`, sources, pledge count."""
+    slug = resolve_model(session, name)
+    catalogue = load_catalogue(session, slugs={slug})
+    record = catalogue.records[slug]
+    result = assessment_dict(
+        assess(record, policy, on), lab_name=catalogue.lab_name(record), sources=catalogue.sources.get(slug, ())
+    )
+    return ModelCard(result=result, pledges=pledge_count(session, slug))
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One dated line of a model's history."""
+
+    on: date
+    text: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelHistory:
+    """A model's dated events and sourced observations, oldest first."""
+
+    slug: str
+    name: str
+    events: tuple[HistoryEntry, ...]
+    observations: tuple[HistoryEntry, ...]
+
+
+def model_history(session: Session, name: str) -> ModelHistory:
+    """The dated events and observations recorded for a model."""
+    slug = resolve_model(session, name)
+    model = session.exec(select(Model).where(Model.slug == slug)).one()
+    events = session.exec(
+        select(Event).where(Event.model_id == model.id).order_by(col(Event.occurred_on), col(Event.id))
+    ).all()
+    observations = session.exec(
+        select(Observation)
+        .where(Observation.model_id == model.id)
+        .order_by(col(Observation.seen_at), col(Observation.id))
+    ).all()
+    return ModelHistory(
+        slug=slug,
+        name=model.name,
+        events=tuple(
+            HistoryEntry(event.occurred_on, event_text(event.kind, json.loads(event.payload))) for event in events
+        ),
+        observations=tuple(
+            HistoryEntry(
+                obs.seen_at.date(), f"{obs.fact}: {obs.value} ({obs.origin}{', disputed' * (obs.rank == 0)})", obs.url
+            )
+            for obs in observations
+        ),
+    )
+
+
+# ── lists ────────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One model in a list: enough for one line."""
+
+    slug: str
+    name: str
+    lab: str
+    released: str
+    level: str
+    sunset: date | None
+    summary: str
+
+
+def _row(assessment: Assessment, catalogue: Catalogue) -> ListRow:
+    record, verdict = assessment.record, assessment.verdict
+    return ListRow(
+        slug=record.slug,
+        name=record.name,
+        lab=catalogue.lab_name(record),
+        released=str(record.first_release or "unknown"),
+        level=assessment.level.value,
+        sunset=verdict.sunset_date,
+        summary=verdict.summary,
+    )
+
+
+def _assessments(session: Session, policy: Policy, on: date) -> tuple[Catalogue, list[Assessment]]:
+    catalogue = load_catalogue(session)
+    return catalogue, [assess(r, policy, on) for r in catalogue.records.values() if released_by(r, on)]
+
+
+def overdue(session: Session, policy: Policy, on: date, *, lab: str | None = None) -> list[ListRow]:
+    """Models past their sunset and still not open, longest overdue first; optionally one lab's."""
+    catalogue, assessments = _assessments(session, policy, on)
+    lab_slug = resolve_lab(session, lab) if lab else None
+    rows = [
+        a for a in assessments if a.verdict.status is Status.OVERDUE and (lab_slug is None or a.record.lab == lab_slug)
+    ]
+    rows.sort(key=lambda a: (-(a.verdict.overdue_days or 0), a.record.name.casefold()))
+    return [_row(a, catalogue) for a in rows]
+
+
+def upcoming(session: Session, policy: Policy, on: date, *, days: int) -> list[ListRow]:
+    """Models not open whose sunset falls in the next `days` days, soonest first."""
+    catalogue, assessments = _assessments(session, policy, on)
+    end = on + timedelta(days=days)
+    rows = [
+        a
+        for a in assessments
+        if not a.verdict.meets_requirement and a.verdict.sunset_date and on <= a.verdict.sunset_date <= end
+    ]
+    rows.sort(key=lambda a: (a.verdict.sunset_date or date.max, a.record.name.casefold()))
+    return [_row(a, catalogue) for a in rows]
+
+
+def recent(session: Session, policy: Policy, on: date, *, days: int) -> list[ListRow]:
+    """Models whose sunset passed in the last `days` days while still not open, most recent first."""
+    catalogue, assessments = _assessments(session, policy, on)
+    start = on - timedelta(days=days)
+    rows = [
+        a
+        for a in assessments
+        if a.verdict.status is Status.OVERDUE and a.verdict.sunset_date and start <= a.verdict.sunset_date < on
+    ]
+    rows.sort(key=lambda a: (-(a.verdict.sunset_date or date.min).toordinal(), a.record.name.casefold()))
+    return [_row(a, catalogue) for a in rows]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts by status and level, and (release year, level) per model for the chart."""
+
+    models: int
+    by_status: dict[str, int]
+    by_level: dict[str, int]
+    by_year_level: dict[int, dict[str, int]]
+    window_years: int
+    profile: str
+    on: date
+
+
+def stats(session: Session, policy: Policy, on: date) -> Stats:
+    """Counts of models by status and level, plus the release-year chart data."""
+    _, assessments = _assessments(session, policy, on)
+    return stats_of(assessments, policy, on)
+
+
+def stats_of(assessments: Iterable[Assessment], policy: Policy, on: date) -> Stats:
+    """Stats from assessments (pure)."""
+    items = list(assessments)
+    by_year: dict[int, Counter[str]] = {}
+    for a in items:
+        if a.record.first_release is not None:
+            by_year.setdefault(a.record.first_release.year, Counter())[a.level.value] += 1
+    return Stats(
+        models=len(items),
+        by_status=dict(Counter(a.verdict.status.value for a in items).most_common()),
+        by_level=dict(sorted(Counter(a.level.value for a in items).items())),
+        by_year_level={year: dict(sorted(counts.items())) for year, counts in sorted(by_year.items())},
+        window_years=policy.window_years,
+        profile=policy.profile.value,
+        on=on,
+    )
+
+
+# ── labs ─────────────────────────────────────────────────────────────────────────────────────────
+
+
+def resolve_lab(session: Session, text: str) -> str:
+    """A lab's slug from its slug or name (ignoring case and punctuation); NotFoundError with suggestions."""
+    labs = session.exec(select(Lab.slug, Lab.name)).all()
+    key = normalise_name(text)
+    for slug, name in labs:
+        if key in {normalise_name(slug), normalise_name(name)}:
+            return slug
+    raise NotFoundError("lab", text, suggest(text, [(slug, name) for slug, name in labs]))
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A lab's record against the sunset clause."""
+
+    slug: str
+    name: str
+    models: int
+    by_level: dict[str, int]
+    overdue: int
+    longest_overdue: tuple[str, str] | None
+    recently_opened: tuple[tuple[str, date, str], ...]
+    policy: Policy = field(default_factory=Policy)
+
+
+def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, recent_days: int = 730) -> Scorecard:
+    """Models by level, overdue count, the longest overdue, and models opened recently (L2+ in the last two years)."""
+    slug = resolve_lab(session, name)
+    lab = session.exec(select(Lab).where(Lab.slug == slug)).one()
+    _, assessments = _assessments(session, policy, on)
+    mine = [a for a in assessments if a.record.lab == slug]
+    late = sorted((a for a in mine if a.verdict.status is Status.OVERDUE), key=lambda a: -(a.verdict.overdue_days or 0))
+    opened: list[tuple[str, date, str]] = []
+    since = on - timedelta(days=recent_days)
+    required = policy.profile.required_level.rank
+    for a in mine:
+        weights_on = a.weights_released_on
+        if a.level.rank >= required and weights_on and since <= weights_on <= on:
+            opened.append((a.record.name, weights_on, a.level.value))
+    opened.sort(key=lambda item: item[1], reverse=True)
+    return Scorecard(
+        slug=slug,
+        name=lab.name,
+        models=len(mine),
+        by_level=dict(sorted(Counter(a.level.value for a in mine).items())),
+        overdue=len(late),
+        longest_overdue=(late[0].record.name, late[0].verdict.summary) if late else None,
+        recently_opened=tuple(opened[:10]),
+        policy=policy,
+    )
+
+
+def lab_choices(session: Session) -> list[tuple[str, str]]:
+    """(slug, name) of every lab, for autocomplete."""
+    return [(slug, name) for slug, name in session.exec(select(Lab.slug, Lab.name).order_by(col(Lab.name))).all()]
+
+
+# ── pledges ──────────────────────────────────────────────────────────────────────────────────────
+
+
+def pledge_count(session: Session, slug: str) -> int:
+    """How many people pledged for a model, across all servers."""
+    statement = select(func.count()).select_from(Pledge).join(Model, col(Model.id) == col(Pledge.model_id))
+    return session.exec(statement.where(Model.slug == slug)).one()
+
+
+def top_pledges(session: Session, limit: int = 10) -> list[tuple[str, int]]:
+    """The most-pledged models (name, count) across all servers."""
+    count = func.count(col(Pledge.id))
+    rows = session.exec(
+        select(Model.name, count)
+        .join(Pledge, col(Pledge.model_id) == col(Model.id))
+        .group_by(col(Model.id), col(Model.name))
+        .order_by(count.desc(), col(Model.name))
+        .limit(limit)
+    ).all()
+    return [(name, int(n)) for name, n in rows]
+
+
+# ── tracker health ───────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One source's health, as `sunset sources` shows it."""
+
+    name: str
+    kind: str
+    status: str
+    failures: int
+    last_ok: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class TrackerStatus:
+    """Source health, this server's paused subscriptions, and recent operator events."""
+
+    sources: tuple[SourceHealth, ...]
+    paused_subscriptions: tuple[tuple[int, str, str], ...]
+    operator_events: tuple[HistoryEntry, ...]
+
+
+def tracker_status(session: Session, guild_id: int | None, *, events: int = 10) -> TrackerStatus:
+    """Health of every source (problems first), paused subscriptions of this server, recent source pauses."""
+    sources = session.exec(select(Source).order_by(col(Source.name))).all()
+    order = {"paused": 0, "error": 1, "disabled": 2, "never": 3, "not_modified": 4, "ok": 5}
+    health = sorted(
+        (
+            SourceHealth(
+                name=s.name,
+                kind=s.kind,
+                status=s.status,
+                failures=s.consecutive_failures,
+                last_ok=s.last_ok_at.strftime("%Y-%m-%d %H:%M UTC") if s.last_ok_at else None,
+                last_error=s.last_error,
+            )
+            for s in sources
+        ),
+        key=lambda h: (order.get(h.status, 9), h.name),
+    )
+    paused = session.exec(
+        select(Subscription).where(Subscription.guild_id == guild_id, Subscription.paused == True)  # noqa: E712
+    ).all()
+    operator = session.exec(
+        select(Event).where(Event.kind == "source_paused").order_by(col(Event.id).desc()).limit(events)
+    ).all()
+    return TrackerStatus(
+        sources=tuple(health),
+        paused_subscriptions=tuple((s.id or 0, s.target, s.pause_reason or "") for s in paused),
+        operator_events=tuple(HistoryEntry(e.occurred_on, event_text(e.kind, json.loads(e.payload))) for e in operator),
+    )
+
+
+# ── autocomplete ─────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One autocomplete suggestion: what to show and the value to submit."""
+
+    name: str
+    value: str
+
+
+class NameIndex:
+    """Every model name and alias, normalised and sorted: prefix hits by bisection, then fuzzy matches.
+
+    Built once from the database and rebuilt when stale; a lookup never touches the database.
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
+        """`entries` are (slug, display name, alias text) triples."""
+        rows = sorted({(normalise_name(alias), slug, name) for slug, name, alias in entries if normalise_name(alias)})
+        self._keys = [key for key, _, _ in rows]
+        self._rows = [(slug, name) for _, slug, name in rows]
+        self._names = sorted({(name, slug) for slug, name in self._rows}, key=lambda item: item[0].casefold())
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def search(self, query: str, limit: int = 25) -> list[Choice]:
+        """Up to `limit` models for `query`: names/aliases starting with it first, then fuzzy matches."""
+        key = normalise_name(query)
+        if not key:
+            return [Choice(name, slug) for name, slug in self._names[:limit]]
+        found: dict[str, str] = {}
+        start = bisect.bisect_left(self._keys, key)
+        for index in range(start, len(self._keys)):
+            if len(found) >= limit or not self._keys[index].startswith(key):
+                break
+            slug, name = self._rows[index]
+            found.setdefault(slug, name)
+        if len(found) < limit:  # then names containing it ("lm" finds "Restricted LM")
+            for index, candidate in enumerate(self._keys):
+                if len(found) >= limit:
+                    break
+                if key in candidate:
+                    slug, name = self._rows[index]
+                    found.setdefault(slug, name)
+        if len(found) < limit:
+            matches = process.extract(
+                key, self._keys, scorer=fuzz.WRatio, processor=None, limit=limit * 3, score_cutoff=70
+            )
+            for _, _, index in matches:
+                if len(found) >= limit:
+                    break
+                slug, name = self._rows[index]
+                found.setdefault(slug, name)
+        return [Choice(name, slug) for slug, name in found.items()]
+
+
+def load_name_index(session: Session) -> NameIndex:
+    """Build the autocomplete index from every visible model's names and aliases."""
+    rows = session.exec(
+        select(Model.slug, Model.name, Alias.name)
+        .join(Alias, col(Alias.model_id) == col(Model.id))
+        .where(col(Model.state).in_(VISIBLE_STATES))
+    ).all()
+    return NameIndex(rows)
+
+
+def level_names() -> list[str]:
+    """Every level, L0 first."""
+    return [level.value for level in Level]

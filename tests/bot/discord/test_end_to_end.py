@@ -1,0 +1,327 @@
+"""`sunset run` with a token: the unmodified discord.py client against the loopback stand-in for Discord."""
+
+import asyncio
+import io
+import json
+import os
+import signal
+import sys
+from asyncio.subprocess import DEVNULL, PIPE
+from datetime import date
+
+import discord
+import pytest
+from rich.console import Console
+from sqlmodel import select
+
+from bot.app import open_app
+from bot.config import load_settings
+from bot.delivery import fan_out
+from bot.runner import evaluate_and_fan_out, run
+from db.models import Delivery, Event, Source, Subscription, utcnow
+from tests.bot.discord.standin import (
+    ADMIN_ID,
+    CHANNEL_ID,
+    MANAGE_GUILD,
+    MEMBER_ID,
+    OTHER_CHANNEL_ID,
+    StandIn,
+    embed_text,
+)
+from tests.helpers import write_catalog
+
+EPHEMERAL = 1 << 6
+PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
+EXPECTED_COMMANDS = {
+    "model": {"status", "search", "history"},
+    "sunset": {"overdue", "upcoming", "recent", "stats"},
+    "lab": {"scorecard"},
+    "settings": {"show", "channel", "window", "profile", "digest"},
+    "tracker": {"status"},
+    "pledges": {"top"},
+    "subscribe": set(),
+    "unsubscribe": set(),
+    "subscriptions": set(),
+    "pledge": set(),
+    "about": set(),
+}
+
+
+def make_config(tmp_path, database_url):
+    catalog = write_catalog(tmp_path / "catalog")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
+    )
+    return path
+
+
+@pytest.fixture
+async def standin():
+    fake = StandIn()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def restore_discord_urls(monkeypatch):
+    """DISCORD_API_BASE rewrites two class attributes of discord.py: put them back after the test."""
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    )
+
+
+class Running:
+    def __init__(self, app, fake, clock, output):
+        self.app, self.fake, self.clock, self.output = app, fake, clock, output
+
+    def session(self):
+        return self.app.session()
+
+    async def evaluate(self, day):
+        self.clock[0] = day
+        return evaluate_and_fan_out(self.app)
+
+    async def all_sent(self):
+        def done():
+            with self.session() as session:
+                statuses = session.exec(select(Delivery.status).where(Delivery.target != "console")).all()
+            return statuses and all(status in {"sent", "failed"} for status in statuses)
+
+        for _ in range(400):
+            if done():
+                return
+            await asyncio.sleep(0.025)  # polling the database the worker writes to; bounded
+        raise AssertionError("deliveries did not finish")
+
+
+@pytest.fixture
+async def running(tmp_path, database_url, standin, restore_discord_urls):
+    env = {"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": standin.base}
+    settings = load_settings(make_config(tmp_path, database_url), env=env)
+    clock = [date(2033, 7, 10)]
+    output = io.StringIO()
+    stop = asyncio.Event()
+    with open_app(settings, today=lambda: clock[0]) as app:
+        task = asyncio.create_task(run(app, Console(file=output, width=200), stop, delivery_interval=0.05))
+        await asyncio.wait_for(standin.identified.wait(), 30)
+        await asyncio.wait_for(standin.synced.wait(), 30)
+        try:
+            yield Running(app, standin, clock, output)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+
+
+async def test_the_bot_logs_in_without_privileged_intents_and_syncs_every_command(running):
+    fake = running.fake
+    synced = {c["name"]: c for c in fake.commands[None]}
+    assert set(synced) == set(EXPECTED_COMMANDS)
+    for name, subcommands in EXPECTED_COMMANDS.items():
+        assert {o["name"] for o in synced[name].get("options", []) if o["type"] == 1} == subcommands
+        assert synced[name]["description"]
+    assert int(synced["settings"]["default_member_permissions"]) == MANAGE_GUILD
+    assert int(synced["tracker"]["default_member_permissions"]) == MANAGE_GUILD
+    assert fake.identify_intents & PRIVILEGED_INTENTS == 0
+    assert ("GET", "/api/v10/users/@me") in fake.requests
+    assert "Connected to Discord" in running.output.getvalue()
+
+
+async def test_model_commands_answer_with_cards_suggestions_and_pages(running):
+    fake = running.fake
+    body = await fake.command("model status", name="old net 2012")  # an alias, typed loosely
+    card = body["data"]["embeds"][0]
+    assert body["type"] == 4 and card["title"] == "OldNet — Test Lab"
+    text = embed_text(body)
+    assert "overdue by 10 years" in text and "2022-09-30 (10-year window, weights profile)" in text
+    assert body["data"]["allowed_mentions"] == {"parse": []}
+    buttons = [c for row in body["data"]["components"] for c in row["components"]]
+    assert buttons[0]["url"] == "https://testlab.example/oldnet"
+    assert buttons[-1]["custom_id"] == "pledge:oldnet"
+
+    choices = await fake.autocomplete("model status", "name", name="opened")
+    assert choices[0] == {"name": "Opened Later", "value": "opened-later"} and len(choices) <= 25
+    fuzzy = await fake.autocomplete("model status", "name", name="restrcted")
+    assert "restricted" in [c["value"] for c in fuzzy]
+
+    miss = await fake.command("model status", name="OldNte")
+    assert miss["data"]["flags"] & EPHEMERAL
+    assert "No model called 'OldNte'. Did you mean: oldnet" in embed_text(miss)
+
+    found = await fake.command("model search", query="l")
+    assert "Restricted LM" in embed_text(found) and "Opened Later" in embed_text(found)
+    history = await fake.command("model history", name="Opened Later")
+    assert "openness changed: L0 → L2 (weights\\_released)" in embed_text(history)
+
+
+async def test_sunset_lists_stats_chart_and_lab_scorecard(running):
+    fake = running.fake
+    overdue = embed_text(await fake.command("sunset overdue"))
+    assert "OldNet" in overdue and "Restricted LM" not in overdue
+    assert "Test Lab" in embed_text(await fake.command("sunset overdue", lab="testlab"))
+    upcoming = embed_text(await fake.command("sunset upcoming", days=30))
+    assert "Restricted LM" in upcoming and "sunset 2033-07-18" in upcoming
+    recent = embed_text(await fake.command("sunset recent", days=30))
+    assert "No models." in recent
+    stats = await fake.command("sunset stats")
+    assert stats["followup"] and "3 models" in embed_text(stats)
+    assert stats["files"][0][0] == "chart.png" and stats["files"][0][1].startswith(b"\x89PNG")
+    labs = await fake.autocomplete("lab scorecard", "name", name="test")
+    assert labs == [{"name": "Test Lab", "value": "testlab"}]
+    card = embed_text(await fake.command("lab scorecard", name="Test Lab"))
+    assert "Overdue 1" in card and "OldNet — overdue by 10 years" in card
+
+
+async def test_admin_commands_are_refused_to_members_without_manage_server(running):
+    fake = running.fake
+    for text, options in [("settings show", {}), ("settings window", {"years": 12}), ("tracker status", {})]:
+        body = await fake.command(text, permissions=0, user_id=MEMBER_ID, **options)
+        assert body["data"]["flags"] & EPHEMERAL
+        assert "Manage Server" in embed_text(body)
+    refused = await fake.command("subscribe", permissions=0, user_id=MEMBER_ID, target="channel")
+    assert "Manage Server" in embed_text(refused)
+    with running.session() as session:
+        assert session.exec(select(Subscription).where(Subscription.target != "console")).all() == []
+
+
+async def test_settings_override_the_window_and_profile_for_this_server(running):
+    fake = running.fake
+    await fake.command("settings channel", channel=CHANNEL_ID)
+    await fake.command("settings window", years=15)
+    shown = embed_text(await fake.command("settings profile", profile="strict"))
+    assert "15 years (this server)" in shown and "strict (this server)" in shown and f"<#{CHANNEL_ID}>" in shown
+    digest = embed_text(await fake.command("settings digest", weekday="Friday", hour=18))
+    assert "Friday 18:00 UTC" in digest
+    card = embed_text(await fake.command("model status", name="OldNet"))
+    assert "2027-09-30 (15-year window, strict profile)" in card
+    assert "15-year window, strict profile" in embed_text(await fake.command("about"))
+
+
+async def test_pledges_by_command_and_button_once_per_person(running):
+    fake = running.fake
+    first = await fake.command("pledge", name="OldNet")
+    assert "You pledged for OldNet" in first["data"]["content"]
+    status = await fake.command("model status", name="OldNet")
+    clicked = await fake.click("pledge:oldnet", status)
+    assert "You already pledged for OldNet" in clicked["data"]["content"]
+    other = await fake.click("pledge:oldnet", status, user_id=MEMBER_ID)
+    assert "2 pledge(s) in all" in other["data"]["content"]
+    top = embed_text(await fake.command("pledges top"))
+    assert "1. **OldNet** — 2" in top
+    revoked = await fake.command("pledge", name="OldNet", revoke=True)
+    assert "revoked" in revoked["data"]["content"]
+
+
+async def test_tracker_status_shows_sources_and_paused_ones_first(running):
+    with running.session() as session:
+        session.add(
+            Source(name="lab-feed", kind="rss", status="paused", consecutive_failures=10, last_error="HTTP 500")
+        )
+        session.commit()
+    body = await running.fake.command("tracker status")
+    text = embed_text(body)
+    assert body["data"]["flags"] & EPHEMERAL
+    assert text.index("lab-feed") < text.index("catalog:testlab")
+    assert "HTTP 500" in text and "10 failures" in text
+
+
+async def test_a_subscription_gets_each_new_event_exactly_once_and_never_pings(running):
+    fake = running.fake
+    body = await fake.command("subscribe", target="channel", scope="all", events="all")
+    assert "Subscribed" in body["data"]["content"]
+    await fake.command("subscribe", scope="model", name="Restricted LM")  # the admin's DMs
+    subscriptions = embed_text(await fake.command("subscriptions"))
+    assert "#2" in subscriptions and "#3" in subscriptions
+
+    await running.evaluate(date(2033, 7, 20))  # Restricted LM's sunset, 2033-07-18, passes
+    await running.all_sent()
+    posts = [m for m in fake.messages if "Restricted LM passed its 10-year sunset" in m.text]
+    assert sorted(m.channel_id for m in posts) == sorted([CHANNEL_ID, ADMIN_ID + 1])  # the channel and the DM
+    assert all(m.payload["allowed_mentions"] == {"parse": []} for m in posts)
+    assert all(m.payload["enforce_nonce"] is True and len(m.payload["nonce"]) == 25 for m in posts)
+
+    await running.evaluate(date(2033, 7, 21))
+    await running.all_sent()
+    assert len([m for m in fake.messages if "Restricted LM passed" in m.text]) == 2
+
+    # hostile text from a feed: an event whose name tries to ping and to format
+    hostile = "@everyone <@&123> **Free** [weights](https://evil.example) `x`"
+    with running.session() as session:
+        event = Event(subject="model:hostile", kind="new_model", key="", occurred_on=date(2033, 7, 21),
+                      payload=json.dumps({"name": hostile, "lab": "<@123>"}))  # fmt: skip
+        session.add(event)
+        session.commit()
+        fan_out(session, [event])
+    await running.all_sent()
+    post = next(m for m in fake.messages if "Free" in m.text)
+    assert post.payload["allowed_mentions"] == {"parse": []}
+    assert "@\u200beveryone" in post.text and "<@&\u200b123>" in post.text and "<@\u200b123>" in post.text
+    assert "\\*\\*Free\\*\\*" in post.text and "\\[weights\\]" in post.text and "\\`x\\`" in post.text
+    assert "@everyone" not in post.text
+
+    removed = await fake.command("unsubscribe", id=3)
+    assert "Unsubscribed #3 (your DMs)" in removed["data"]["content"]
+
+
+async def test_a_forbidden_channel_pauses_its_subscription_and_tells_the_admins(running):
+    fake = running.fake
+    fake.forbidden.add(OTHER_CHANNEL_ID)
+    await fake.command("settings channel", channel=CHANNEL_ID)
+    await fake.command("subscribe", target="channel", channel=OTHER_CHANNEL_ID)
+    await running.evaluate(date(2033, 7, 20))
+    await running.all_sent()
+    await running.all_sent()  # the notice is queued after the failed round
+    with running.session() as session:
+        subscription = session.exec(
+            select(Subscription).where(Subscription.target == f"channel:{OTHER_CHANNEL_ID}")
+        ).one()
+    assert subscription.paused and "403" in (subscription.pause_reason or "")
+    notices = [m for m in fake.messages if m.channel_id == CHANNEL_ID and "subscription was paused" in m.text]
+    assert len(notices) == 1
+    assert f"#{subscription.id}" in embed_text(await fake.command("tracker status"))
+
+
+async def test_a_crash_between_send_and_commit_still_posts_once(tmp_path, database_url, standin):
+    """Kill `sunset run` while Discord holds the reply to a post; the restart re-sends with the same nonce."""
+    config = make_config(tmp_path, database_url)
+    settings = load_settings(config, env={})
+    with open_app(settings) as app, app.session() as session:
+        session.add(Subscription(guild_id=1, target=f"channel:{CHANNEL_ID}", scope="all", kinds=""))
+        session.commit()
+        event = Event(subject="model:oldnet", kind="new_model", key="crash", occurred_on=date(2026, 1, 1),
+                      payload=json.dumps({"name": "OldNet", "lab": "testlab"}), created_at=utcnow())  # fmt: skip
+        session.add(event)
+        session.commit()
+        assert fan_out(session, [event]) == 1
+    env = {**os.environ, "DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": standin.base, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "bot", "--config", str(config), "run"]
+    standin.hold_posts = True
+    first = await asyncio.create_subprocess_exec(*command, env=env, stdout=DEVNULL, stderr=DEVNULL)
+    try:
+        await asyncio.wait_for(standin.post_received.wait(), 60)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    with open_app(settings, load_catalog=False) as app, app.session() as session:
+        assert session.exec(select(Delivery.status)).all() == ["sending"]  # recorded before the send, never after
+    standin.hold_posts = False
+    standin.release_posts.set()
+    second = await asyncio.create_subprocess_exec(*command, env=env, stdout=DEVNULL, stderr=PIPE)
+    try:
+        for _ in range(600):
+            with open_app(settings, load_catalog=False) as app, app.session() as session:
+                if session.exec(select(Delivery.status)).all() == ["sent"]:
+                    break
+            await asyncio.sleep(0.1)  # waiting on another process: bounded
+    finally:
+        second.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(second.communicate(), 30)
+    stderr = err.decode()
+    assert second.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert len([m for m in standin.messages if "New model tracked: OldNet" in m.text]) == 1
+    with open_app(settings, load_catalog=False) as app, app.session() as session:
+        delivery = session.exec(select(Delivery)).one()
+    assert delivery.attempts == 2 and delivery.message_id == str(standin.messages[0].id)
