@@ -1,0 +1,65 @@
+"""The weekly digest: what it reports under a server's policy, when it is due, and that it is queued once."""
+
+from datetime import UTC, date, datetime
+
+from sqlmodel import select
+
+from bot.config import SunsetSettings
+from bot.digest import WEEKLY_DIGEST, Digest, build_digest, digest_slot, queue_due_digests
+from db.models import Delivery, Event, GuildSettings
+from tests.helpers import APACHE, change, record, write_catalog
+from trackers.catalog import catalog_files
+from trackers.catalog.sync import sync_catalog
+from trackers.records import Access
+from trackers.store import Catalogue
+from trackers.sunset import Policy, Profile
+
+
+def catalogue(*records):
+    return Catalogue(records={r.slug: r for r in records}, lab_names={"lab": "Lab"}, sources={})
+
+
+def test_the_digest_lists_sunsets_passed_and_approaching_and_models_opened_this_week():
+    passed = record("2016-03-10", slug="passed")
+    soon = record("2016-05-01", slug="soon")
+    opened = record(
+        "2010-01-01", slug="opened", changes=(change("2026-03-12", access=Access.DOWNLOAD, licence=APACHE),)
+    )
+    digest = build_digest(catalogue(passed, soon, opened), Policy(), since=date(2026, 3, 8), on=date(2026, 3, 15),
+                          new_models=["New One"], pledges=[("Passed", 4)])  # fmt: skip
+    assert digest.sunsets_passed == [("Passed", "2026-03-10")]
+    assert digest.approaching == [("Soon", "2026-05-01")]
+    assert digest.opened == [("Opened", "L2")]
+    assert digest.by_year_level == {2010: {"L2": 1}, 2016: {"L0": 2}}
+    assert Digest.from_payload(digest.to_payload()) == digest
+
+
+def test_the_servers_policy_decides_what_the_digest_reports():
+    model = record("2016-03-10", slug="m", access=Access.DOWNLOAD, licence=APACHE)
+    strict = build_digest(catalogue(model), Policy(profile=Profile.STRICT), since=date(2026, 3, 8),
+                          on=date(2026, 3, 15), new_models=[], pledges=[])  # fmt: skip
+    weights = build_digest(catalogue(model), Policy(), since=date(2026, 3, 8), on=date(2026, 3, 15),
+                           new_models=[], pledges=[])  # fmt: skip
+    assert strict.sunsets_passed == [("M", "2026-03-10")] and weights.sunsets_passed == []
+
+
+def test_the_digest_slot_is_the_latest_weekday_and_hour_not_after_now():
+    now = datetime(2026, 3, 18, 10, 30, tzinfo=UTC)  # a Wednesday
+    assert digest_slot(now, 0, 9) == datetime(2026, 3, 16, 9, tzinfo=UTC)
+    assert digest_slot(now, 2, 11) == datetime(2026, 3, 11, 11, tzinfo=UTC)
+    assert digest_slot(now, 2, 10) == datetime(2026, 3, 18, 10, tzinfo=UTC)
+
+
+def test_a_due_digest_is_queued_once_per_server_and_week(session, tmp_path):
+    sync_catalog(session, catalog_files(write_catalog(tmp_path / "catalog")))
+    session.add(GuildSettings(guild_id=42, alerts_channel_id=7, digest_weekday=0, digest_hour=9))
+    session.add(GuildSettings(guild_id=43, alerts_channel_id=8))  # digest off
+    session.commit()
+    monday = datetime(2026, 3, 16, 9, 5, tzinfo=UTC)
+    assert queue_due_digests(session, monday, SunsetSettings()) == [42]
+    assert queue_due_digests(session, monday.replace(hour=10), SunsetSettings()) == []
+    events = session.exec(select(Event).where(Event.kind == WEEKLY_DIGEST)).all()
+    deliveries = session.exec(select(Delivery)).all()
+    assert [(e.subject, e.key) for e in events] == [("guild:42", "2026-03-16")]
+    assert [d.target for d in deliveries] == ["channel:7"]
+    assert queue_due_digests(session, datetime(2026, 3, 23, 9, 0, tzinfo=UTC), SunsetSettings()) == [42]
