@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -79,6 +80,12 @@ def matches(subscription: Subscription, event: Event, *, model_slug: str | None,
 def fan_out(session: Session, events: Iterable[Event]) -> int:
     """Create one delivery per (announced event, matching subscription target); returns how many were new."""
     subscriptions = session.exec(select(Subscription).where(Subscription.paused == False)).all()  # noqa: E712
+    # Indexed by scope so each event looks only at the subscriptions that could want it (10,000s of them).
+    by_scope: dict[tuple[str, str | None], list[Subscription]] = defaultdict(list)
+    for subscription in subscriptions:
+        by_scope[(subscription.scope, None if subscription.scope == "all" else subscription.scope_value)].append(
+            subscription
+        )
     created = 0
     for event in events:
         if not event.announce or event.id is None:
@@ -92,7 +99,8 @@ def fan_out(session: Session, events: Iterable[Event]) -> int:
             ).first()
             model_slug, lab_slug = row if row else (None, None)
         existing = set(session.exec(select(Delivery.target).where(Delivery.event_id == event.id)).all())
-        for subscription in subscriptions:
+        candidates = by_scope[("all", None)] + by_scope[("model", model_slug)] + by_scope[("lab", lab_slug)]
+        for subscription in sorted(candidates, key=lambda candidate: candidate.id or 0):
             if subscription.target in existing or not matches(
                 subscription, event, model_slug=model_slug, lab_slug=lab_slug
             ):
