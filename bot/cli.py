@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -17,7 +18,21 @@ from rich.table import Table
 
 from bot.app import App, open_app, today_utc
 from bot.config import ConfigError, Settings, load_settings
+from bot.delivery import fan_out
 from bot.present import STATUS_WORDS, assessment_dict, coverage
+from bot.track_view import (
+    cycle_table,
+    evidence_dict,
+    evidence_table,
+    pending_dict,
+    pending_table,
+    sources_table,
+    track_until_stopped,
+    track_with_progress,
+)
+from bot.tracking import source_views
+from db.models import utcnow
+from trackers import review
 from trackers.assess import Assessment, assess, released_by
 from trackers.catalog import CatalogError, check_catalog, load_catalog
 from trackers.store import load_catalogue, resolve_name
@@ -108,6 +123,9 @@ def status(
     on: OnOption = None,
     window: WindowOption = None,
     profile: ProfileOption = None,
+    show_evidence: Annotated[
+        bool, typer.Option("--evidence", help="Also list every observation: value, source, URL, when seen.")
+    ] = False,
 ) -> None:
     """Show one model: release, openness, sunset date and status, with sources."""
     policy, when = _policy(ctx.obj, window, profile), _on(on)
@@ -116,16 +134,21 @@ def status(
         if resolution.slug is None:
             _unknown_model(name, resolution.suggestions, as_json)
         catalogue = load_catalogue(session, slugs={resolution.slug})
+        observations = review.evidence(session, resolution.slug) if show_evidence else []
     record = catalogue.records[resolution.slug]
     result = assessment_dict(
         assess(record, policy, when),
         lab_name=catalogue.lab_name(record),
         sources=catalogue.sources.get(record.slug, ()),
     )
+    if show_evidence:
+        result["evidence"] = [evidence_dict(item) for item in observations]
     if as_json:
         _emit_json(result)
     else:
         _print_status(result)
+        if show_evidence:
+            out.print(evidence_table(observations))
 
 
 def _unknown_model(name: str, suggestions: tuple[str, ...], as_json: bool) -> NoReturn:
@@ -293,6 +316,97 @@ def catalog_stats(ctx: typer.Context, as_json: JsonOption = False, on: OnOption 
         for key, count in stats[title].items():
             table.add_row(str(key), str(count))
         out.print(table)
+
+
+SourceOption = Annotated[list[str] | None, typer.Option("--source", help="Only this source (repeatable).")]
+
+
+@app.command()
+def track(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="One cycle over every active source now, then exit.")] = False,
+    source: SourceOption = None,
+) -> None:
+    """Poll the sources: one cycle now with --once (or --source), else whenever each is due until Ctrl-C."""
+    settings: Settings = ctx.obj
+    known = {spec.name for spec in settings.sources}
+    unknown = [name for name in source or [] if name not in known]
+    if unknown:
+        fail(f"no source called {', '.join(map(repr, unknown))} (see `sunset sources`)")
+    with _app_context(ctx) as application:
+        if once or source:
+            report = asyncio.run(track_with_progress(application, names=source, console=out))
+            out.print(cycle_table(report))
+            return
+        root = logging.getLogger()
+        root.setLevel(min(root.level, getattr(logging, settings.logging.level)))
+        asyncio.run(track_until_stopped(application, console=out))
+
+
+@app.command()
+def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the configured sources and their health: status, last error, failures, last success, next poll."""
+    with _app_context(ctx) as application:
+        views = source_views(application)
+    if as_json:
+        _emit_json([view.as_dict() for view in views])
+        return
+    out.print(sources_table(views))
+
+
+review_app = typer.Typer(help="Models the trackers found that wait for a moderator.", invoke_without_command=True)
+app.add_typer(review_app, name="review")
+
+
+@review_app.callback()
+def review_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List unconfirmed models (confirm, merge into an existing model, or reject each)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _app_context(ctx) as application, application.session() as session:
+        waiting = review.pending(session)
+    if as_json:
+        _emit_json([pending_dict(item) for item in waiting])
+        return
+    out.print(pending_table(waiting))
+
+
+@review_app.command("confirm")
+def review_confirm(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Unconfirmed model.")]) -> None:
+    """Confirm a model: it becomes visible everywhere and its 'new model' event is announced."""
+    with _app_context(ctx) as application, application.session() as session:
+        try:
+            announced = review.confirm(session, name, utcnow())
+        except review.ReviewError as error:
+            fail(str(error), code=1)
+        fan_out(session, announced)
+    typer.echo(f"confirmed {name}")
+
+
+@review_app.command("merge")
+def review_merge(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Unconfirmed model.")],
+    into: Annotated[str, typer.Argument(help="The existing model it is another name for.")],
+) -> None:
+    """Merge an unconfirmed model into an existing one: its name becomes an alias, its evidence moves over."""
+    with _app_context(ctx) as application, application.session() as session:
+        try:
+            target = review.merge(session, name, into, utcnow())
+        except review.ReviewError as error:
+            fail(str(error), code=1)
+    typer.echo(f"merged {name} into {target.slug}")
+
+
+@review_app.command("reject")
+def review_reject(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Unconfirmed model.")]) -> None:
+    """Reject a name: it stays hidden and the trackers never create it again."""
+    with _app_context(ctx) as application, application.session() as session:
+        try:
+            review.reject(session, name, utcnow())
+        except review.ReviewError as error:
+            fail(str(error), code=1)
+    typer.echo(f"rejected {name}")
 
 
 def main() -> None:

@@ -102,8 +102,57 @@ class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+# The shipped sources (config.example.toml lists the same, with a comment each): official feeds where labs
+# publish one, their Hugging Face organisations and GitHub repositories where they do not.
+_DEFAULT_SOURCES: tuple[dict[str, Any], ...] = (
+    {"name": "catalog", "kind": "catalog"},
+    {"name": "openai-news", "kind": "rss", "lab": "openai", "url": "https://openai.com/news/rss.xml"},
+    {"name": "deepmind-blog", "kind": "rss", "lab": "deepmind", "url": "https://deepmind.google/blog/rss.xml"},
+    {"name": "google-research-blog", "kind": "rss", "lab": "google", "url": "https://research.google/blog/rss/"},
+    {
+        "name": "microsoft-research-blog",
+        "kind": "rss",
+        "lab": "microsoft",
+        "url": "https://www.microsoft.com/en-us/research/feed/",
+    },
+    {"name": "huggingface-blog", "kind": "rss", "lab": "huggingface", "url": "https://huggingface.co/blog/feed.xml"},
+    {"name": "nvidia-blog", "kind": "rss", "lab": "nvidia", "url": "https://blogs.nvidia.com/feed/"},
+    {
+        "name": "aws-ml-blog",
+        "kind": "rss",
+        "lab": "amazon",
+        "url": "https://aws.amazon.com/blogs/machine-learning/feed/",
+    },
+    {"name": "hf-meta-llama", "kind": "huggingface", "lab": "meta", "author": "meta-llama"},
+    {"name": "hf-facebook", "kind": "huggingface", "lab": "meta", "author": "facebook"},
+    {"name": "hf-mistralai", "kind": "huggingface", "lab": "mistral", "author": "mistralai"},
+    {"name": "hf-qwen", "kind": "huggingface", "lab": "alibaba", "author": "Qwen"},
+    {"name": "hf-deepseek-ai", "kind": "huggingface", "lab": "deepseek", "author": "deepseek-ai"},
+    {"name": "hf-google", "kind": "huggingface", "lab": "google", "author": "google"},
+    {"name": "hf-microsoft", "kind": "huggingface", "lab": "microsoft", "author": "microsoft"},
+    {"name": "hf-allenai", "kind": "huggingface", "lab": "allenai", "author": "allenai"},
+    {"name": "hf-eleutherai", "kind": "huggingface", "lab": "eleutherai", "author": "EleutherAI"},
+    {"name": "hf-stabilityai", "kind": "huggingface", "lab": "stability", "author": "stabilityai"},
+    {"name": "hf-nvidia", "kind": "huggingface", "lab": "nvidia", "author": "nvidia"},
+    {"name": "hf-ibm-granite", "kind": "huggingface", "lab": "ibm", "author": "ibm-granite"},
+    {"name": "hf-coherelabs", "kind": "huggingface", "lab": "cohere", "author": "CohereLabs"},
+    {"name": "hf-tiiuae", "kind": "huggingface", "lab": "tii", "author": "tiiuae"},
+    {"name": "hf-xai-org", "kind": "huggingface", "lab": "xai", "author": "xai-org"},
+    {"name": "hf-openai", "kind": "huggingface", "lab": "openai", "author": "openai"},
+    {"name": "hf-moonshotai", "kind": "huggingface", "lab": "moonshot", "author": "moonshotai"},
+    {"name": "hf-zai-org", "kind": "huggingface", "lab": "zhipu", "author": "zai-org"},
+    {"name": "hf-minimaxai", "kind": "huggingface", "lab": "minimax", "author": "MiniMaxAI"},
+    {"name": "hf-01-ai", "kind": "huggingface", "lab": "01-ai", "author": "01-ai"},
+    {"name": "github-llama-models", "kind": "github", "lab": "meta", "repo": "meta-llama/llama-models"},
+    {"name": "github-whisper", "kind": "github", "lab": "openai", "repo": "openai/whisper", "model": "Whisper"},
+    {"name": "github-mistral-inference", "kind": "github", "lab": "mistral", "repo": "mistralai/mistral-inference"},
+    {"name": "github-olmo", "kind": "github", "lab": "allenai", "repo": "allenai/OLMo"},
+    {"name": "epoch", "kind": "epoch", "url": "https://epoch.ai/data/notable_ai_models.csv", "interval_minutes": 10080},
+)
+
+
 def _default_sources() -> list[SourceSettings]:
-    return [SourceSettings(name="catalog", kind="catalog")]
+    return [SourceSettings.model_validate(entry) for entry in _DEFAULT_SOURCES]
 
 
 class Settings(BaseModel):

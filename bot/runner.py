@@ -1,4 +1,4 @@
-"""`sunset run`: the long-running job. Schedules the daily evaluation and the delivery of events."""
+"""`sunset run`: the long-running job. Schedules the trackers, the daily evaluation and the delivery of events."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rich.console import Console
 from bot.app import App
 from bot.console import ConsoleNotifier
 from bot.delivery import CONSOLE_TARGET, Notifier, deliver_pending, ensure_console_subscription, fan_out
+from bot.tracking import start_tracking
 from trackers.assess import assess, released_by
 from trackers.events import evaluate_all
 from trackers.store import load_catalogue
@@ -86,6 +87,7 @@ async def run(
         coalesce=True,
         max_instances=1,
     )
+    tracking = start_tracking(app, scheduler)
     discord_runtime = None
     if app.settings.discord_token is not None:
         from bot.discord.client import start_discord
@@ -98,6 +100,7 @@ async def run(
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
+        await tracking.close()
         if discord_runtime is not None:
             await discord_runtime.close()
         console.print("Stopped.")

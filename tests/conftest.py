@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -50,6 +52,30 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session on the migrated test database."""
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+_LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", "", None}
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches the network: name lookups and connections beyond loopback fail loudly."""
+    real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else None
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in _LOCAL_HOSTS:
+            raise OSError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in _LOCAL_HOSTS and not str(name).startswith("127."):
+            raise socket.gaierror(socket.EAI_NONAME, f"test tried to resolve {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture(autouse=True)

@@ -131,6 +131,11 @@ class Tracker:
             name for name in self._specs if name not in rows or is_due(rows[name].next_due_at, rows[name].status, now)
         ]
 
+    def active(self) -> list[str]:
+        """Sources that are neither paused nor disabled (what `sunset track --once` polls)."""
+        rows = self._rows()
+        return [name for name in self._specs if name not in rows or rows[name].status not in ("paused", "disabled")]
+
     async def run_cycle(
         self,
         now: datetime,
