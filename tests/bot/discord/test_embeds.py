@@ -82,12 +82,17 @@ def test_long_lists_become_numbered_pages():
 
 async def test_pages_turn_within_bounds_and_disable_the_ends():
     pages = Pages(line_pages("T", [str(n) for n in range(25)]), owner_id=1)
-    assert pages.previous.disabled and not pages.next.disabled and pages.counter.label == "1/3"
+
+    def state():
+        return pages.index, pages.previous.disabled, pages.next.disabled, pages.counter.label
+
+    assert state() == (0, True, False, "1/3")
     pages.turn(1)
+    assert state() == (1, False, False, "2/3")
     pages.turn(5)
-    assert pages.index == 2 and pages.next.disabled and pages.counter.label == "3/3"
+    assert state() == (2, False, True, "3/3")
     pages.turn(-9)
-    assert pages.index == 0
+    assert state() == (0, True, False, "1/3")
 
 
 def test_the_name_index_finds_prefixes_substrings_and_typos_within_25():
