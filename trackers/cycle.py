@@ -118,6 +118,7 @@ class Tracker:
         self._policy = policy
         self._rng = rng or random.Random()
         self._write_lock = asyncio.Lock()
+        self._index: Index | None = None  # built at the first batch with sightings, kept for the cycle
 
     @property
     def names(self) -> list[str]:
@@ -146,6 +147,7 @@ class Tracker:
     ) -> CycleReport:
         """Poll `names` (default: every due source) once; returns each source's report and the news to announce."""
         rows = self._rows()
+        self._index = None  # models may have changed since the last cycle (the catalog, a moderator)
         selected = list(names) if names is not None else self.due(now)
         known = self._known_repos()
         slots = asyncio.Semaphore(self._config.concurrency)
@@ -172,7 +174,11 @@ class Tracker:
                 if not done:
                     continue
                 async with self._write_lock:
-                    batch_reports, batch_events = await asyncio.to_thread(self._persist, done, now)
+                    try:
+                        batch_reports, batch_events = await asyncio.to_thread(self._persist, done, now)
+                    except BaseException:
+                        self._index = None  # the batch was rolled back: the index may name models that are gone
+                        raise
                 reports += batch_reports
                 announced += batch_events
                 for report in batch_reports:
@@ -299,6 +305,8 @@ class Tracker:
     def _persist(self, results: list[_Polled], now: datetime) -> tuple[list[SourceReport], list[int]]:
         """One transaction: each result's sightings reconciled, its row updated, the implied events stored."""
         reports = [self._persist_catalog(result.spec, now) for result in results if result.spec.kind == "catalog"]
+        if reports:
+            self._index = None  # the catalog may have added or renamed models
         results = [result for result in results if result.spec.kind != "catalog"]
         befores: dict[str, ModelRecord | None] = {}
         quiet_slugs: set[str] = set()
@@ -306,7 +314,9 @@ class Tracker:
         with Session(self._engine, expire_on_commit=False) as session:
             names = [result.spec.name for result in results]
             rows = {row.name: row for row in session.exec(select(Source).where(col(Source.name).in_(names))).all()}
-            index = Index.load(session) if any(result.sightings for result in results) else None
+            if self._index is None and any(result.sightings for result in results):
+                self._index = Index.load(session)
+            index = self._index
             for result in results:
                 spec = result.spec
                 row = rows.get(spec.name) or Source(name=spec.name, kind=spec.kind)

@@ -90,6 +90,9 @@ def store_events(session: Session, drafts: Iterable[EventDraft], *, announce_sin
 def store_drafts(session: Session, drafts: Iterable[EventDraft], announce: Callable[[EventDraft], bool]) -> list[Event]:
     """Insert the drafts not stored yet (no commit); returns the new ones `announce` says to tell people about."""
     announced: list[Event] = []
+    drafts = list(drafts)
+    if not drafts:
+        return announced
     model_ids = dict(session.exec(select(Model.slug, Model.id)).all())
     for draft in drafts:
         exists = session.exec(

@@ -140,6 +140,7 @@ async def _get_once(
             return _parse_url(str(url.join(location)))  # relative Locations are allowed (RFC 9110 §10.2.2)
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
         if response.status_code == 304:
+            await response.aread()  # empty, but reading it lets the connection go back to the pool
             return _fetched(response, b"", retry_after)
         if response.status_code >= 400:
             reason = response.reason_phrase or "error"

@@ -53,46 +53,65 @@ class Reconciled:
     touched: list[Touched] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class LabRef:
+    """A lab as the index knows it."""
+
+    id: int
+    slug: str
+
+
 @dataclass
 class Index:
-    """Alias keys → model ids, and labs by slug and by official Hub organisation; loaded once per batch."""
+    """Alias keys → model ids, model states, labs by slug and by official Hub organisation.
 
-    models: dict[int, Model]
+    Plain values, not ORM rows, so one index serves every batch of a cycle (it is kept up to date as
+    reconciliation adds models and aliases, and rebuilt after anything else writes models).
+    """
+
+    models: dict[int, tuple[str, int]]  # id → (state, lab id)
     by_key: dict[str, list[int]]
-    labs: dict[str, Lab]
-    lab_of_org: dict[str, Lab]
+    labs: dict[str, LabRef]
+    lab_of_org: dict[str, LabRef]
 
     @classmethod
     def load(cls, session: Session) -> Index:
         """Read every model, alias and lab."""
-        models = {model.id: model for model in session.exec(select(Model)).all() if model.id is not None}
+        models = {
+            model_id: (state, lab_id)
+            for model_id, state, lab_id in session.exec(select(Model.id, Model.state, Model.lab_id)).all()
+            if model_id is not None
+        }
         by_key: dict[str, list[int]] = defaultdict(list)
         for key, model_id in session.exec(select(Alias.key, Alias.model_id)).all():
             by_key[key].append(model_id)
-        labs = {lab.slug: lab for lab in session.exec(select(Lab)).all()}
-        orgs = {org.strip().casefold(): lab for lab in labs.values() for org in lab.hf_orgs.split(",") if org.strip()}
+        labs: dict[str, LabRef] = {}
+        orgs: dict[str, LabRef] = {}
+        for lab_id, slug, hf_orgs in session.exec(select(Lab.id, Lab.slug, Lab.hf_orgs)).all():
+            assert lab_id is not None
+            labs[slug] = LabRef(lab_id, slug)
+            orgs |= {org.strip().casefold(): labs[slug] for org in hf_orgs.split(",") if org.strip()}
         return cls(models, by_key, labs, orgs)
 
-    def official_lab(self, repo: str | None) -> Lab | None:
+    def official_lab(self, repo: str | None) -> LabRef | None:
         """The lab whose official Hub organisation owns a repository."""
         return self.lab_of_org.get(repo.split("/", 1)[0].casefold()) if repo and "/" in repo else None
 
-    def find(self, sighting: Sighting) -> Model | None:
+    def find(self, sighting: Sighting) -> int | None:
         """The model a sighting is about: by repo id, else by name (for Hub repos only within the owning lab)."""
         if sighting.hf_repo:
             for model_id in self.by_key.get(normalise_name(sighting.hf_repo), []):
-                return self.models[model_id]
+                return model_id
         official = self.official_lab(sighting.hf_repo)
         for model_id in self.by_key.get(normalise_name(sighting.name), []):
-            model = self.models[model_id]
-            if sighting.hf_repo is None or (official is not None and model.lab_id == official.id):
-                return model
+            if sighting.hf_repo is None or (official is not None and self.models[model_id][1] == official.id):
+                return model_id
         return None
 
     def add(self, model: Model, aliases: Iterable[tuple[str, str]], session: Session, origin: str) -> None:
-        """Record aliases (name, kind) for a model, skipping keys it already has."""
+        """Record a model's state and aliases (name, kind), skipping keys it already has."""
         assert model.id is not None
-        self.models[model.id] = model
+        self.models[model.id] = (model.state, model.lab_id)
         for name, kind in aliases:
             key = normalise_name(name)
             if key and model.id not in self.by_key[key]:
@@ -136,9 +155,10 @@ def _reconcile_group(
     official = index.official_lab(first.hf_repo)
     if first.hf_repo and official is None:
         group = [_reranked(sighting, min(sighting.rank, THIRD_PARTY)) for sighting in group]
-    model = index.find(first)
-    if model is not None and model.state in ("rejected", "withdrawn"):
+    found = index.find(first)
+    if found is not None and index.models[found][0] in ("rejected", "withdrawn"):
         return
+    model = session.get(Model, found) if found is not None else None
     before: ModelRecord | None = None
     created = False
     if model is None:
@@ -156,6 +176,7 @@ def _reconcile_group(
         index.add(model, [(first.hf_repo, "hf_repo")], session, spec.name)
         if model.state == "unconfirmed":  # the lab's own artefact confirms what an announcement claimed
             model.state, created, before = "confirmed", True, None
+            index.add(model, [], session, spec.name)
     for sighting in group:
         if sighting.fact == "hf_repo_mentioned" and created and _names_match(model.name, sighting.value):
             index.add(model, [(sighting.value, "hf_repo")], session, spec.name)
@@ -195,12 +216,12 @@ def _reranked(sighting: Sighting, rank: int) -> Sighting:
     return Sighting(sighting.name, sighting.fact, sighting.value, sighting.url, rank, sighting.hf_repo, sighting.note)
 
 
-def _create(session: Session, spec: SourceSpec, first: Sighting, official: Lab | None, index: Index) -> Model | None:
+def _create(session: Session, spec: SourceSpec, first: Sighting, official: LabRef | None, index: Index) -> Model | None:
     """A new model: confirmed from a lab's official Hub organisation, unconfirmed from anything else."""
     if spec.kind not in CREATABLE_FROM:
         return None
     lab = official or (index.labs.get(spec.lab) if spec.lab else None)
-    if lab is None or lab.id is None:
+    if lab is None:
         return None
     state = "confirmed" if official is not None else "unconfirmed"
     slug = _free_slug(session, first.name, lab.slug)
