@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, update
 from sqlmodel import Session, col, select
 
 from db.models import Alias, Source
@@ -307,11 +307,13 @@ class Tracker:
         reports = [self._persist_catalog(result.spec, now) for result in results if result.spec.kind == "catalog"]
         if reports:
             self._index = None  # the catalog may have added or renamed models
-        results = [result for result in results if result.spec.kind != "catalog"]
+        fresh = [result for result in results if result.outcome.status == "not_modified"]
+        results = [r for r in results if r.spec.kind != "catalog" and r.outcome.status != "not_modified"]
         befores: dict[str, ModelRecord | None] = {}
         quiet_slugs: set[str] = set()
         drafts: list[EventDraft] = []
         with Session(self._engine, expire_on_commit=False) as session:
+            reports += self._record_not_modified(session, fresh, now)
             names = [result.spec.name for result in results]
             rows = {row.name: row for row in session.exec(select(Source).where(col(Source.name).in_(names))).all()}
             if self._index is None and any(result.sightings for result in results):
@@ -334,6 +336,38 @@ class Tracker:
             loud = store_drafts(session, drafts, lambda draft: _announce(draft, quiet_slugs))
             session.commit()
             return reports, [event.id for event in loud if event.id is not None]
+
+    def _record_not_modified(self, session: Session, results: list[_Polled], now: datetime) -> list[SourceReport]:
+        """The common case in one statement: a 304 resets failures and only moves the next poll out."""
+        if not results:
+            return []
+        params = []
+        for result in results:
+            decision = decide(
+                result.outcome,
+                failures_before=0,
+                now=now,
+                interval=self._interval(result.spec),
+                max_failures=self._config.max_failures,
+                rng=self._rng,
+            )
+            params.append({"b_name": result.spec.name, "b_next": decision.next_due_at})
+            log.info("source=%s status=not_modified new=0 changed=0 items=0", result.spec.name)
+        table = Source.metadata.tables["source"]
+        statement = (
+            update(table)
+            .where(table.c.name == bindparam("b_name"))
+            .values(
+                status="not_modified",
+                consecutive_failures=0,
+                next_due_at=bindparam("b_next"),
+                last_attempt_at=now,
+                last_ok_at=now,
+                last_error=None,
+            )
+        )
+        session.execute(statement, params)
+        return [SourceReport(result.spec.name, result.spec.kind, "not_modified") for result in results]
 
     def _record_outcome(
         self,

@@ -124,13 +124,7 @@ def reconcile(
 ) -> Reconciled:
     """Store sightings as observations of models, creating and opening models as the rules above allow."""
     result = Reconciled()
-    existing = set(
-        session.exec(
-            select(Observation.model_id, Observation.fact, Observation.value, Observation.url).where(
-                Observation.origin == spec.name
-            )
-        ).all()
-    )
+    existing = _Existing(session, spec.name)
     groups: dict[str, list[Sighting]] = defaultdict(list)
     for sighting in sightings:
         groups[normalise_name(sighting.hf_repo or sighting.name)].append(sighting)
@@ -147,7 +141,7 @@ def _reconcile_group(
     spec: SourceSpec,
     group: list[Sighting],
     index: Index,
-    existing: set[tuple[int, str, str, str]],
+    existing: _Existing,
     result: Reconciled,
     now: datetime,
 ) -> None:
@@ -181,9 +175,8 @@ def _reconcile_group(
         if sighting.fact == "hf_repo_mentioned" and created and _names_match(model.name, sighting.value):
             index.add(model, [(sighting.value, "hf_repo")], session, spec.name)
         row = (model.id, sighting.fact, sighting.value[:2000], sighting.url[:1000])
-        if row in existing:
+        if not existing.add(row):
             continue
-        existing.add(row)
         session.add(
             Observation(
                 model_id=model.id,
@@ -210,6 +203,29 @@ def _reconcile_group(
         result.changed += 1
         if model.state == "confirmed":
             result.touched.append(Touched(model.slug, before))
+
+
+class _Existing:
+    """The observations a source already stored, read per model (indexed) the first time a model comes up."""
+
+    def __init__(self, session: Session, origin: str) -> None:
+        self._session, self._origin = session, origin
+        self._rows: dict[int, set[tuple[int, str, str, str]]] = {}
+
+    def add(self, row: tuple[int, str, str, str]) -> bool:
+        """Remember a row; False when it was already stored (or already added)."""
+        model_id = row[0]
+        if model_id not in self._rows:
+            stored = self._session.exec(
+                select(Observation.model_id, Observation.fact, Observation.value, Observation.url).where(
+                    Observation.model_id == model_id, Observation.origin == self._origin
+                )
+            ).all()
+            self._rows[model_id] = set(stored)
+        if row in self._rows[model_id]:
+            return False
+        self._rows[model_id].add(row)
+        return True
 
 
 def _reranked(sighting: Sighting, rank: int) -> Sighting:
