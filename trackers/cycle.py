@@ -472,8 +472,19 @@ def _has_url(spec: SourceSpec) -> bool:
     return True
 
 
+# Documents smaller than this are parsed on the event loop, larger ones in a worker thread. A thread
+# hand-off is not free on a busy loop: the worker and the loop fight over the GIL, and in the polling
+# benchmark (2 cores, 1,000 sources, 100 changed 6 KiB feeds) reading every feed in a thread cost
+# ≈ 15 ms more CPU per feed than reading it inline. Parsing costs ≈ 1.2 ms per KiB (6 KiB: 7.6 ms,
+# 28 KiB: 26 ms, 85 KiB: 75 ms), so below 16 KiB parsing inline blocks the loop for less than the
+# hand-off would cost; anything larger (most real feeds, Hub listings) stays off the loop.
+INLINE_READ_BYTES = 16 * 1024
+
+
 async def _read(reader: Reader, document: Document, context: Context) -> Parsed:
-    """Parse off the event loop; an exception a parser did not expect is logged with its traceback and recorded."""
+    """Parse (large documents off the event loop); an exception a parser did not expect is logged and recorded."""
+    if len(document.body) < INLINE_READ_BYTES:
+        return _safe_read(reader, document, context)
     return await asyncio.to_thread(_safe_read, reader, document, context)
 
 
