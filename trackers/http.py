@@ -11,13 +11,15 @@ import asyncio
 import ipaddress
 import re
 import socket
-import zlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
+import aiohttp
 import httpx
+import yarl
 
 REDIRECTS = {301, 302, 303, 307, 308}
 
@@ -81,36 +83,92 @@ def make_client(policy: HttpPolicy, *, max_connections: int = 64) -> httpx.Async
         headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
         follow_redirects=False,
-        transport=ShardedTransport(max_connections),
+        transport=AiohttpTransport(max_connections),
         trust_env=False,
     )
 
 
-class ShardedTransport(httpx.AsyncBaseTransport):
-    """Several small connection pools instead of one large one, each URL always on the same pool.
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """httpx's API over aiohttp's connection pool.
 
-    httpcore checks every pooled connection each time a request starts or ends, so one pool of C
-    connections costs O(C) per request; shards of SHARD_SIZE keep that constant while keep-alive
-    still works (a source always lands on the same shard).
+    Polling is CPU-bound on the client: in the polling benchmark (1,000 conditional GETs on 2 cores)
+    httpcore cost ≈ 2.4 ms of CPU per request even in pools of 4 (it polls every pooled connection's
+    socket each time a request starts or ends), aiohttp ≈ 1.6 ms; cycle 2 went from 5.8 s to 3.2 s.
+    Bodies come through still encoded (auto_decompress=False) so httpx decodes them exactly once and
+    `fetch` counts the decoded bytes against the limit. aiohttp's errors become httpx's, so callers
+    see one set of exceptions.
     """
 
-    SHARD_SIZE = 4
-
     def __init__(self, max_connections: int) -> None:
-        count = max(1, -(-max_connections // self.SHARD_SIZE))
-        per_shard = max(1, -(-max_connections // count))
-        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
-        self._shards = [httpx.AsyncHTTPTransport(limits=limits, trust_env=False) for _ in range(count)]
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None  # made on first use, inside the running loop
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send the request through the shard its URL maps to."""
-        shard = self._shards[zlib.crc32(str(request.url).encode()) % len(self._shards)]
-        return await shard.handle_async_request(request)
+        """Send one request; the response body streams from the pooled connection."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=httpx.create_ssl_context()),
+                auto_decompress=False,
+                trust_env=False,
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),  # only what httpx sends
+            )
+        timeout = request.extensions.get("timeout", {})
+        with _aiohttp_errors():
+            response = await self._session.request(
+                request.method,
+                yarl.URL(str(request.url), encoded=True),  # httpx already encoded it: no second quoting
+                headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw],
+                data=await request.aread() or None,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=timeout.get("pool"),  # aiohttp's "connect" includes waiting for a pooled connection
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                ),
+            )
+        return httpx.Response(
+            response.status,
+            headers=response.raw_headers,
+            stream=_AiohttpStream(response),
+            request=request,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()},
+        )
 
     async def aclose(self) -> None:
-        """Close every shard."""
-        for shard in self._shards:
-            await shard.aclose()
+        """Close the pool."""
+        if self._session is not None:
+            await self._session.close()
+
+
+class _AiohttpStream(httpx.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _aiohttp_errors():
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+
+    async def aclose(self) -> None:
+        self._response.release()  # back to the pool when fully read, otherwise the connection is closed
+
+
+@contextmanager
+def _aiohttp_errors() -> Iterator[None]:
+    """aiohttp's exceptions as the httpx ones `fetch` handles, the most specific first."""
+    try:
+        yield
+    except aiohttp.ConnectionTimeoutError as error:
+        raise httpx.ConnectTimeout(str(error) or "connect timed out") from error
+    except (aiohttp.ServerTimeoutError, TimeoutError) as error:
+        raise httpx.ReadTimeout(str(error) or "read timed out") from error
+    except aiohttp.ClientConnectorError as error:
+        raise httpx.ConnectError(str(error)) from error
+    except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError) as error:
+        raise httpx.RemoteProtocolError(str(error)) from error
+    except aiohttp.ClientError as error:
+        raise httpx.ReadError(str(error) or type(error).__name__) from error
 
 
 async def fetch(
