@@ -1,7 +1,7 @@
-"""One tracking cycle: poll the due sources concurrently, read them off the event loop, store results in batches.
+"""One tracking cycle: poll the due sources concurrently, read large documents off the event loop, store in batches.
 
-fetch (trackers.http) → read (trackers.sources.*, in a worker thread) → reconcile + decide + events
-(one transaction per batch of finished sources, in a worker thread). A source's failure is recorded
+fetch (trackers.http) → read (trackers.sources.*, in a worker thread unless small) → reconcile + decide
++ events (short transactions of finished sources, on the loop). A source's failure is recorded
 on its row and never stops the others; a crash mid-cycle loses only the uncommitted batch, whose
 sources are simply polled again next time.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -170,20 +170,19 @@ class Tracker:
                 while not queue.empty():
                     batch.append(queue.get_nowait())
                 remaining -= len(batch)
-                done = [polled for polled in batch if polled is not None]
-                if not done:
-                    continue
-                async with self._write_lock:
-                    try:
-                        batch_reports, batch_events = await asyncio.to_thread(self._persist, done, now)
-                    except BaseException:
-                        self._index = None  # the batch was rolled back: the index may name models that are gone
-                        raise
-                reports += batch_reports
-                announced += batch_events
-                for report in batch_reports:
-                    if on_done is not None:
-                        on_done(report)
+                for done in _transactions([polled for polled in batch if polled is not None]):
+                    async with self._write_lock:
+                        try:
+                            batch_reports, batch_events = self._persist(done, now)
+                        except BaseException:
+                            self._index = None  # the batch was rolled back: the index may name models that are gone
+                            raise
+                    reports += batch_reports
+                    announced += batch_events
+                    for report in batch_reports:
+                        if on_done is not None:
+                            on_done(report)
+                    await asyncio.sleep(0)  # let waiting fetches run between transactions
         finally:
             for task in tasks:
                 task.cancel()
@@ -436,6 +435,24 @@ class Tracker:
         if spec.interval_minutes:
             return timedelta(minutes=spec.interval_minutes)
         return self._config.default_interval
+
+
+# Results are stored on the event loop, in short transactions. In a worker thread the store and the
+# loop fight over the GIL: in the polling benchmark (1,000 feeds, 100 changed, 2 cores) cycle 2 took
+# 3.7-5.4 s with the store in a thread and 3.1-3.7 s inline. A changed feed costs ≈ 12 ms to store,
+# so a transaction of at most STORE_BATCH of them (plus any number of one-statement 304s) holds the
+# loop for about 0.1 s.
+STORE_BATCH = 8
+
+
+def _transactions(results: list[_Polled]) -> Iterator[list[_Polled]]:
+    """The finished results in transactions: every 304 in the first (one statement), at most STORE_BATCH others each."""
+    light = [result for result in results if result.outcome.status == "not_modified"]
+    heavy = [result for result in results if result.outcome.status != "not_modified"]
+    if light or heavy:
+        yield light + heavy[:STORE_BATCH]
+    for start in range(STORE_BATCH, len(heavy), STORE_BATCH):
+        yield heavy[start : start + STORE_BATCH]
 
 
 def _announce(draft: EventDraft, quiet_slugs: set[str]) -> bool:
