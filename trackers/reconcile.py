@@ -171,12 +171,16 @@ def _reconcile_group(
         if model.state == "unconfirmed":  # the lab's own artefact confirms what an announcement claimed
             model.state, created, before = "confirmed", True, None
             index.add(model, [], session, spec.name)
+    if created:
+        existing.start_empty(model.id)  # a model made just now has no stored observations to read
+    release_claimed = False
     for sighting in group:
         if sighting.fact == "hf_repo_mentioned" and created and _names_match(model.name, sighting.value):
             index.add(model, [(sighting.value, "hf_repo")], session, spec.name)
         row = (model.id, sighting.fact, sighting.value[:2000], sighting.url[:1000])
         if not existing.add(row):
             continue
+        release_claimed |= sighting.fact in RELEASE_FACTS
         session.add(
             Observation(
                 model_id=model.id,
@@ -190,13 +194,13 @@ def _reconcile_group(
             )
         )
         result.new_observations += 1
-    session.flush()
     opened = (
         official is not None
         and official.id == model.lab_id
         and _open_from_artefact(session, model, group, now, spec.name)
     )
-    redated = _update_release(session, model)
+    # Only a new release claim can move the release date: skip the query otherwise (most sightings repeat).
+    redated = release_claimed and _update_release(session, model)
     if created or opened or redated:
         model.updated_at = now
         session.add(model)
@@ -211,6 +215,10 @@ class _Existing:
     def __init__(self, session: Session, origin: str) -> None:
         self._session, self._origin = session, origin
         self._rows: dict[int, set[tuple[int, str, str, str]]] = {}
+
+    def start_empty(self, model_id: int) -> None:
+        """A model created in this transaction: nothing stored yet, no need to ask the database."""
+        self._rows.setdefault(model_id, set())
 
     def add(self, row: tuple[int, str, str, str]) -> bool:
         """Remember a row; False when it was already stored (or already added)."""
