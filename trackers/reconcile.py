@@ -152,6 +152,8 @@ def _reconcile_group(
     found = index.find(first)
     if found is not None and index.models[found][0] in ("rejected", "withdrawn"):
         return
+    if found is not None and not any(existing.is_new(_row(found, sighting)) for sighting in group):
+        return  # every claim was stored before, and acted on then: nothing to do (the common case)
     model = session.get(Model, found) if found is not None else None
     before: ModelRecord | None = None
     created = False
@@ -177,7 +179,7 @@ def _reconcile_group(
     for sighting in group:
         if sighting.fact == "hf_repo_mentioned" and created and _names_match(model.name, sighting.value):
             index.add(model, [(sighting.value, "hf_repo")], session, spec.name)
-        row = (model.id, sighting.fact, sighting.value[:2000], sighting.url[:1000])
+        row = _row(model.id, sighting)
         if not existing.add(row):
             continue
         release_claimed |= sighting.fact in RELEASE_FACTS
@@ -220,9 +222,18 @@ class _Existing:
         """A model created in this transaction: nothing stored yet, no need to ask the database."""
         self._rows.setdefault(model_id, set())
 
+    def is_new(self, row: tuple[int, str, str, str]) -> bool:
+        """Whether a row is neither stored nor added yet."""
+        return row not in self._stored(row[0])
+
     def add(self, row: tuple[int, str, str, str]) -> bool:
         """Remember a row; False when it was already stored (or already added)."""
-        model_id = row[0]
+        if not self.is_new(row):
+            return False
+        self._rows[row[0]].add(row)
+        return True
+
+    def _stored(self, model_id: int) -> set[tuple[int, str, str, str]]:
         if model_id not in self._rows:
             stored = self._session.exec(
                 select(Observation.model_id, Observation.fact, Observation.value, Observation.url).where(
@@ -230,10 +241,12 @@ class _Existing:
                 )
             ).all()
             self._rows[model_id] = set(stored)
-        if row in self._rows[model_id]:
-            return False
-        self._rows[model_id].add(row)
-        return True
+        return self._rows[model_id]
+
+
+def _row(model_id: int, sighting: Sighting) -> tuple[int, str, str, str]:
+    """An observation's identity, cut to the column sizes as stored."""
+    return (model_id, sighting.fact, sighting.value[:2000], sighting.url[:1000])
 
 
 def _reranked(sighting: Sighting, rank: int) -> Sighting:
