@@ -202,7 +202,12 @@ def _reconcile_group(
         and _open_from_artefact(session, model, group, now, spec.name)
     )
     # Only a new release claim can move the release date: skip the query otherwise (most sightings repeat).
-    redated = release_claimed and _update_release(session, model)
+    if not release_claimed:
+        redated = False
+    elif created:  # everything this new model's release date rests on is in this group
+        redated = _apply_release(model, [(s.value, s.url, s.rank) for s in group if s.fact in RELEASE_FACTS])
+    else:
+        redated = _update_release(session, model)
     if created or opened or redated:
         model.updated_at = now
         session.add(model)
@@ -353,10 +358,15 @@ def _update_release(session: Session, model: Model) -> bool:
         return False
     rows = session.exec(
         select(Observation.value, Observation.url, Observation.rank).where(
-            Observation.model_id == model.id, col(Observation.fact).in_(RELEASE_FACTS), Observation.rank > 0
+            Observation.model_id == model.id, col(Observation.fact).in_(RELEASE_FACTS)
         )
     ).all()
-    best = decide_release([(value, url, rank) for value, url, rank in rows])
+    return _apply_release(model, [(value, url, rank) for value, url, rank in rows])
+
+
+def _apply_release(model: Model, claims: Sequence[tuple[str, str, int]]) -> bool:
+    """Set the release date the credible claims (rank above zero) support; True when it changed."""
+    best = decide_release([claim for claim in claims if claim[2] > 0])
     if best is None or (best[0], best[1]) == (model.first_release, model.first_release_url):
         return False
     model.first_release, model.first_release_url = best
