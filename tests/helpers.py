@@ -100,3 +100,13 @@ def write_catalog(directory: Path, files: dict[str, str] | None = None) -> Path:
     for name, text in (files or SMALL_CATALOG).items():
         (directory / name).write_text(text, encoding="utf-8")
     return directory
+
+
+def write_config(directory: Path, database_url: str) -> Path:
+    """A config file using `database_url` and only a small catalog of our own (no network sources)."""
+    catalog = write_catalog(directory / "catalog")
+    path = directory / "config.toml"
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
+    )
+    return path

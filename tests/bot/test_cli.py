@@ -6,19 +6,14 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from tests.helpers import write_catalog
+from tests.helpers import write_config
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def config(tmp_path, database_url, monkeypatch):
-    catalog = write_catalog(tmp_path / "catalog")
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
-    )
-    return path
+    return write_config(tmp_path, database_url)
 
 
 def sunset(config, *args):

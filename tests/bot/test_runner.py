@@ -14,16 +14,7 @@ from rich.console import Console
 from bot.app import open_app
 from bot.config import load_settings
 from bot.runner import run
-from tests.helpers import write_catalog
-
-
-def make_config(tmp_path, database_url):
-    catalog = write_catalog(tmp_path / "catalog")
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
-    )
-    return path
+from tests.helpers import write_config
 
 
 async def run_once(settings, day):
@@ -36,14 +27,14 @@ async def run_once(settings, day):
 
 
 async def test_first_run_summarises_without_a_flood_of_history(tmp_path, database_url):
-    settings = load_settings(make_config(tmp_path, database_url), env={})
+    settings = load_settings(write_config(tmp_path, database_url), env={})
     output = await run_once(settings, date(2026, 11, 28))
     assert "3 models — 1 overdue, 0 due soon, 1 open, 1 in window" in output
     assert "sunset_passed" not in output  # OldNet passed its sunset in 2022: history, not news
 
 
 async def test_a_sunset_crossed_later_is_announced_exactly_once(tmp_path, database_url):
-    settings = load_settings(make_config(tmp_path, database_url), env={})
+    settings = load_settings(write_config(tmp_path, database_url), env={})
     await run_once(settings, date(2033, 7, 10))
     crossing = await run_once(settings, date(2033, 7, 20))  # Restricted LM's sunset is 2033-07-18
     assert crossing.count("Restricted LM passed its 10-year sunset on 2033-07-18") == 1
@@ -52,7 +43,7 @@ async def test_a_sunset_crossed_later_is_announced_exactly_once(tmp_path, databa
 
 
 def test_the_process_stops_cleanly_on_ctrl_c(tmp_path, database_url):
-    config = make_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "--config", str(config), "run"],

@@ -28,7 +28,7 @@ from tests.bot.discord.standin import (
     StandIn,
     embed_text,
 )
-from tests.helpers import write_catalog
+from tests.helpers import write_config
 
 EPHEMERAL = 1 << 6
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
@@ -45,15 +45,6 @@ EXPECTED_COMMANDS = {
     "pledge": set(),
     "about": set(),
 }
-
-
-def make_config(tmp_path, database_url):
-    catalog = write_catalog(tmp_path / "catalog")
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
-    )
-    return path
 
 
 @pytest.fixture
@@ -100,7 +91,7 @@ class Running:
 @pytest.fixture
 async def running(tmp_path, database_url, standin, restore_discord_urls):
     env = {"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": standin.base}
-    settings = load_settings(make_config(tmp_path, database_url), env=env)
+    settings = load_settings(write_config(tmp_path, database_url), env=env)
     clock = [date(2033, 7, 10)]
     output = io.StringIO()
     stop = asyncio.Event()
@@ -285,7 +276,7 @@ async def test_a_forbidden_channel_pauses_its_subscription_and_tells_the_admins(
 
 async def test_a_crash_between_send_and_commit_still_posts_once(tmp_path, database_url, standin):
     """Kill `sunset run` while Discord holds the reply to a post; the restart re-sends with the same nonce."""
-    config = make_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     settings = load_settings(config, env={})
     with open_app(settings) as app, app.session() as session:
         session.add(Subscription(guild_id=1, target=f"channel:{CHANNEL_ID}", scope="all", kinds=""))
