@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import httpx
-from sqlalchemy import Engine, bindparam, update
+from sqlalchemy import Engine, bindparam, case, update
 from sqlmodel import Session, col, select
 
 from db.models import Alias, Source
@@ -47,6 +47,7 @@ from trackers.sunset import Policy
 log = logging.getLogger(__name__)
 
 MAX_DOCUMENTS = 60  # per source and cycle: the first document plus pages and cards
+WARNING = "warning: "  # how `last_error` starts when the source was read but had problems
 
 
 @dataclass(frozen=True)
@@ -338,7 +339,10 @@ class Tracker:
             return reports, [event.id for event in loud if event.id is not None]
 
     def _record_not_modified(self, session: Session, results: list[_Polled], now: datetime) -> list[SourceReport]:
-        """The common case in one statement: a 304 resets failures and only moves the next poll out."""
+        """The common case in one statement: a 304 resets failures and moves the next poll out.
+
+        An error is cleared; a warning about the document's content stays, since the document is the same.
+        """
         if not results:
             return []
         params = []
@@ -363,7 +367,7 @@ class Tracker:
                 next_due_at=bindparam("b_next"),
                 last_attempt_at=now,
                 last_ok_at=now,
-                last_error=None,
+                last_error=case((table.c.last_error.startswith(WARNING), table.c.last_error), else_=None),
             )
         )
         session.execute(statement, params)
@@ -473,7 +477,7 @@ def _update_row(
     row.next_due_at, row.last_attempt_at = decision.next_due_at, now
     if outcome.status in ("ok", "not_modified"):
         row.last_ok_at = now
-        row.last_error = ("warning: " + "; ".join(result.problems))[:2000] if result.problems else None
+        row.last_error = (WARNING + "; ".join(result.problems))[:2000] if result.problems else None
         if result.validators is not None:
             row.etag, row.last_modified = result.validators.etag, result.validators.last_modified
         if outcome.status == "ok" and spec.kind != "catalog":

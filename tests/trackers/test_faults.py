@@ -224,3 +224,25 @@ async def test_a_source_failing_max_failures_times_is_paused_with_one_operator_e
     assert tracker.due(NOW + timedelta(days=30)) == []  # a paused source waits for a person
     assert [(event.subject, event.announce) for event in paused] == [("source:victim", True)]
     assert len(announced) == 1
+
+
+async def test_a_warning_outlives_a_304_but_an_error_does_not(server, make_tracker, catalog_engine):
+    undated = Route(rss(item("Introducing Zephyr 3", "z", None)), etag='"v1"')
+    server.routes["/victim"] = undated
+    tracker = make_tracker([SourceSpec("victim", "rss", "testlab", options={"url": server.url("/victim")})])
+
+    def row() -> Source:
+        with Session(catalog_engine) as session:
+            return session.exec(select(Source).where(Source.name == "victim")).one()
+
+    await tracker.run_cycle(NOW)
+    assert row().status == "ok" and "no date" in (row().last_error or "")
+    await tracker.run_cycle(NOW + timedelta(hours=7))
+    assert row().status == "not_modified" and "no date" in (row().last_error or "")  # the same document
+
+    server.routes["/victim"] = Route(b"oops", status=500)
+    await tracker.run_cycle(NOW + timedelta(hours=14))
+    assert row().status == "error" and row().last_error == "HTTP 500 Internal Server Error"
+    server.routes["/victim"] = undated
+    await tracker.run_cycle(NOW + timedelta(hours=21))
+    assert row().status == "not_modified" and row().last_error is None and row().consecutive_failures == 0
