@@ -114,11 +114,24 @@ _HERE = re.compile(
     r"^(?P<name>.+?)\s+(?:is here|is now available|now available|is available|is out|released)\b", re.IGNORECASE
 )
 _COLON = re.compile(r"^(?P<name>[^:]{2,40}?):\s")
-_STOP = re.compile(
-    r"\s*(?::|—|–|\s-\s|,|!|\?|\(|\bis\b|\band\b|\bwith\b|\bfor\b|\bin\b|\bon\b|\bto\b|\bnow\b|\bour\b|\bthe new\b)",
+_PUNCTUATION = re.compile(r"\s*(?::|—|–|\s-\s|,|!|\?|\()")
+_STOP = re.compile(r"\s+(?:is|and|with|for|in|on|to|now|our|by|from|via|the new)\b", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:(?:the|our|a|an|new)\s+)+", re.IGNORECASE)
+_GENERIC_TAIL = re.compile(r"\s+(?:world\s+)?(?:models?|family|series|herd|collection)$", re.IGNORECASE)
+# Titles that name something other than a model: questions, tours, "Reimagining …", possessives.
+_NOT_A_NAME = re.compile(r"^(?:how|why|what|when|where|who|inside|behind|[a-z]{3,}ing)\b|['’]s\b", re.IGNORECASE)
+_DESCRIBED_AS_NOT_A_MODEL = re.compile(
+    r"\s*(?:an?\s+|the\s+|open[- ]source\s+)*(?:\S+\s+){0,2}"
+    r"(?:dataset|library|benchmark|toolkit|framework|tool|app)s?\b",
     re.IGNORECASE,
 )
-_ARTICLE = re.compile(r"^(?:(?:the|our|a|an|new)\s+)+", re.IGNORECASE)
+# fmt: off
+_NOT_A_MODEL = frozenset({  # last words of what labs announce besides models
+    "program", "programme", "council", "policy", "institute", "protocol", "hub", "track", "cohort", "conference",
+    "hackathon", "fund", "fellowship", "initiative", "summit", "report", "partnership", "network", "grants",
+    "awards", "academy", "challenge", "competition", "office", "government", "citizens", "education", "teachers",
+})
+# fmt: on
 _HF_REPO = re.compile(r"huggingface\.co/(?!datasets/|spaces/|blog/|docs/|papers/)([\w.-]+/[\w.-]+)")
 
 CLOSED_API = (
@@ -155,27 +168,44 @@ LICENCES = {
 
 
 def model_names(title: str) -> list[str]:
-    """Names a title announces ("Introducing Foo 2", "Foo 2: …", "Foo 2 is here"); short and with a version."""
+    """Names a title announces ("Introducing Foo 2", "Foo 2: …", "Foo 2 is here"), without the lead word.
+
+    Without a lead word a name must carry a version ("Llama 3.1: …"), so that "Elections and AI in
+    2024: …" names nothing. A name is a proper noun: "Introducing a way to …" names nothing either.
+    """
     names: list[str] = []
     lead = _LEAD.match(title)
+    rest = lead.group("rest") if lead else title
     if lead:
-        names.append(_cut(lead.group("rest")))
+        names.append(_cut(rest))
     for pattern in (_HERE, _COLON):
-        match = pattern.match(title)
-        if match and re.search(r"\d", match.group("name")):
-            names.append(_cut(match.group("name")))
+        match = pattern.match(rest)
+        name = _cut(match.group("name")) if match else ""
+        if re.search(r"\d", name):
+            names.append(name)
     return [name for name in dict.fromkeys(names) if _plausible(name)]
 
 
 def _cut(text: str) -> str:
-    text = _ARTICLE.sub("", text.strip())
-    stop = _STOP.search(text)
-    return (text[: stop.start()] if stop and stop.start() > 0 else text).strip(" .'\"")
+    """The name at the start of a phrase ("" when the phrase names a programme, or a product for an audience)."""
+    phrase, *rest = _PUNCTUATION.split(_ARTICLE.sub("", text.strip()), maxsplit=1)
+    phrase, description = phrase.strip(" .'\""), rest[0] if rest else ""
+    if not phrase or phrase.split()[-1].lower() in _NOT_A_MODEL or _DESCRIBED_AS_NOT_A_MODEL.match(description):
+        return ""  # "the … Advisory Council", "Claude for Education", "Nymeria, a dataset for …"
+    stop = _STOP.search(phrase)
+    name = phrase[: stop.start()] if stop else phrase
+    if stop and stop.group().split()[0].lower() in ("for", "to") and not any(char.isdigit() for char in name):
+        return ""  # "Claude for Small Business", "Claude to Canada": an offer, not a model
+    return _GENERIC_TAIL.sub("", name.strip(" .'\""))
 
 
 def _plausible(name: str) -> bool:
     words = name.split()
-    return 0 < len(words) <= 5 and len(name) <= 60 and name[0].isalnum() and not name.lower().startswith("how ")
+    if not 0 < len(words) <= 5 or len(name) > 60 or not name[0].isalnum() or _NOT_A_NAME.search(name):
+        return False
+    if re.fullmatch(r"[a-z]+", words[0]) or words[-1].lower() in _NOT_A_MODEL:
+        return False  # a common word ("a way to …", "computer use"), or an organisation's programme
+    return len(name) >= 3 or any(char.isdigit() for char in name)
 
 
 def cues(text: str) -> dict[str, str]:
