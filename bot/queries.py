@@ -121,13 +121,14 @@ def model_history(session: Session, name: str) -> ModelHistory:
         events=tuple(
             HistoryEntry(event.occurred_on, event_text(event.kind, json.loads(event.payload))) for event in events
         ),
-        observations=tuple(
-            HistoryEntry(
-                obs.seen_at.date(), f"{obs.fact}: {obs.value} ({obs.origin}{', disputed' * (obs.rank == 0)})", obs.url
-            )
-            for obs in observations
-        ),
+        observations=tuple(HistoryEntry(obs.seen_at.date(), _observed(obs), obs.url) for obs in observations),
     )
+
+
+def _observed(obs: Observation) -> str:
+    """An observation as a line; its note too (a dataset's attribution, which CC-BY requires wherever shown)."""
+    text = f"{obs.fact}: {obs.value} ({obs.origin}{', disputed' * (obs.rank == 0)})"
+    return f"{text} — {obs.note}" if obs.note else text
 
 
 # ── lists ────────────────────────────────────────────────────────────────────────────────────────

@@ -154,7 +154,7 @@ def evidence_table(items: Sequence[Evidence]) -> Table:
         table.add_row(
             item.fact,
             escape(_short(item.value, 60)),
-            escape(item.origin),
+            escape(item.origin) + (f"\n[dim]{escape(_short(item.note, 120))}[/]" if item.note else ""),
             str(item.rank),
             escape(item.url),
             item.seen_at.date().isoformat(),

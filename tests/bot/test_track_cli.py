@@ -18,6 +18,7 @@ def served():
     with LoopbackServer() as server:
         server.routes["/news.rss"] = Route(fixture("feeds/testlab_news.rss"), etag='"n1"')
         server.routes["/broken.rss"] = Route(b"<html><body>Document moved</body></html>")
+        server.routes["/epoch.csv"] = Route(fixture("epoch_notable.csv"), headers={"Content-Type": "text/csv"})
         hub_routes(server)
         yield server
 
@@ -53,6 +54,11 @@ author = "testlab"
 endpoint = "{served.url("")}"
 
 [[sources]]
+name = "epoch"
+kind = "epoch"
+url = "{served.url("/epoch.csv")}"
+
+[[sources]]
 name = "broken"
 kind = "rss"
 url = "{served.url("/broken.rss")}"
@@ -79,7 +85,7 @@ def test_track_once_polls_every_source_and_ends_with_a_table_even_when_one_fails
 def test_sources_json_has_the_documented_fields(config):
     before = json.loads(sunset(config, "sources", "--json").stdout)
     assert {source["name"]: source["status"] for source in before} == {
-        "catalog": "never", "testlab-news": "never", "testlab-hub": "never", "broken": "never",
+        "catalog": "never", "testlab-news": "never", "testlab-hub": "never", "epoch": "never", "broken": "never",
     }  # fmt: skip
     sunset(config, "track", "--once")
     after = {source["name"]: source for source in json.loads(sunset(config, "sources", "--json").stdout)}
@@ -102,7 +108,9 @@ def test_review_lists_and_confirms_and_status_shows_the_evidence(config):
     assert any(e["fact"] == "cue:access" and e["source"] == "testlab-news" for e in data["evidence"])
     assert sunset(config, "review", "reject", "Nimbus 2").exit_code == 1  # already confirmed
     table = sunset(config, "status", "oldnet", "--evidence")
-    assert "epoch" not in table.stdout and "testlab-hub" in table.stdout and "2012-09" in table.stdout
+    assert "testlab-hub" in table.stdout and "2012-09" in table.stdout and "2012-09-14" in table.stdout
+    # Epoch AI's data is CC-BY 4.0: wherever one of its claims is shown, so is the attribution.
+    assert "Epoch AI, 'Notable AI Models', CC-BY 4.0" in " ".join(table.stdout.split())
 
 
 def test_one_shot_commands_never_reach_the_network(config, served):
