@@ -8,6 +8,7 @@ addresses). Expected failures are values for the caller to record; our own bugs 
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import re
 import socket
@@ -18,6 +19,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 import aiohttp
+import aiohttp.abc
 import httpx
 import yarl
 
@@ -83,7 +85,7 @@ def make_client(policy: HttpPolicy, *, max_connections: int = 64) -> httpx.Async
         headers={"User-Agent": policy.user_agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
         follow_redirects=False,
-        transport=AiohttpTransport(max_connections),
+        transport=AiohttpTransport(max_connections, public_only=not policy.allow_private_addresses),
         trust_env=False,
     )
 
@@ -99,15 +101,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     see one set of exceptions.
     """
 
-    def __init__(self, max_connections: int) -> None:
+    def __init__(self, max_connections: int, *, public_only: bool = True) -> None:
         self._max_connections = max_connections
+        self._public_only = public_only
         self._session: aiohttp.ClientSession | None = None  # made on first use, inside the running loop
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send one request; the response body streams from the pooled connection."""
         if self._session is None:
+            resolver = _PublicOnlyResolver() if self._public_only else aiohttp.ThreadedResolver()
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=httpx.create_ssl_context()),
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections, ssl=httpx.create_ssl_context(), resolver=resolver
+                ),
                 auto_decompress=False,
                 trust_env=False,
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),  # only what httpx sends
@@ -139,6 +145,32 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         """Close the pool."""
         if self._session is not None:
             await self._session.close()
+
+
+class _PublicOnlyResolver(aiohttp.abc.AbstractResolver):
+    """Name resolution that refuses non-public addresses at connection time.
+
+    `check_public` gives the clear error before a request; this closes the gap after it (DNS
+    rebinding: a name that resolved to a public address then answers with a private one).
+    """
+
+    def __init__(self) -> None:
+        self._resolver = aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[aiohttp.abc.ResolveResult]:
+        """The addresses of `host`, or OSError when any of them is not public."""
+        results = await self._resolver.resolve(host, port, family)
+        for result in results:
+            address = ipaddress.ip_address(result["host"])
+            if not _is_public(address):
+                raise OSError(errno.EACCES, f"refused: {host} resolves to a non-public address ({address})")
+        return results
+
+    async def close(self) -> None:
+        """Release the underlying resolver."""
+        await self._resolver.close()
 
 
 class _AiohttpStream(httpx.AsyncByteStream):
@@ -284,11 +316,15 @@ async def check_public(url: httpx.URL) -> None:
             raise FetchError(f"cannot resolve {host}: {error.strerror}") from error
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     for address in addresses:
-        if not address.is_global or address.is_multicast:
+        if not _is_public(address):
             raise FetchError(
                 f"refused: {host} resolves to a non-public address ({address}); "
                 "set [trackers] allow_private_addresses = true to allow it"
             )
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return address.is_global and not address.is_multicast
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -70,6 +70,21 @@ async def test_private_addresses_are_refused_unless_allowed(server, client):
     assert server.requests == []
 
 
+async def test_a_name_that_turns_private_after_the_check_is_refused_when_connecting(server, monkeypatch):
+    """DNS rebinding: the first lookup looked public; the connection's own lookup must still refuse."""
+    server.routes["/feed"] = Route(b"ok")
+
+    async def looked_public(url: httpx.URL) -> None:
+        return None
+
+    monkeypatch.setattr("trackers.http.check_public", looked_public)
+    policy = tracker_config(allow_private_addresses=False).http
+    async with make_client(policy) as guarded:
+        with pytest.raises(FetchError, match=r"non-public address \(127\.0\.0\.1\)"):
+            await fetch(guarded, server.url("/feed").replace("127.0.0.1", "localhost"), policy=policy, now=NOW)
+    assert server.requests == []
+
+
 async def test_errors_carry_status_and_retry_after(server, client):
     server.routes["/busy"] = Route(b"", 503, {"Retry-After": "Tue, 10 Nov 2026 13:00:00 GMT"})
     with pytest.raises(FetchError) as caught:
