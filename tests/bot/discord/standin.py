@@ -74,6 +74,7 @@ class StandIn:
         self.messages: list[Posted] = []  # channel and DM posts
         self.by_nonce: dict[tuple[int, str], Posted] = {}
         self.responses: dict[int, list[dict[str, Any]]] = {}
+        self.response_messages: dict[int, dict[str, Any]] = {}  # interaction id → the message its answer posted
         self.followups: dict[str, list[Posted]] = {}
         self.forbidden: set[int] = set()
         self.missing: set[int] = set()
@@ -225,6 +226,7 @@ class StandIn:
                                                   "response_message_loading": kind == 5}}  # fmt: skip
         if kind in (4, 5, 7):
             message = self._message(CHANNEL_ID, body.get("data") or {})
+            self.response_messages[interaction_id] = message
             result["interaction"]["response_message_id"] = message["id"]
             result["resource"] = {"type": kind, "message": message}
         return _json(result)
@@ -383,7 +385,8 @@ class StandIn:
 
     async def click(self, custom_id: str, answer: dict[str, Any], user_id: int = ADMIN_ID) -> dict[str, Any]:
         """Click a button on a message the bot sent (`answer`: the callback body that carried it)."""
-        message = self._message(CHANNEL_ID, answer["data"])
+        sent = answer.get("interaction") and self.response_messages.get(int(answer["interaction"]["id"]))
+        message = sent or self._message(CHANNEL_ID, answer["data"])  # the same message id: views are kept by it
         payload = self.interaction(3, {"custom_id": custom_id, "component_type": 2}, user_id=user_id, message=message)
         return await self.send_interaction(payload)
 

@@ -18,7 +18,7 @@ from bot.app import open_app
 from bot.config import load_settings
 from bot.delivery import fan_out
 from bot.runner import evaluate_and_fan_out, run
-from db.models import Delivery, Event, Source, Subscription, utcnow
+from db.models import Delivery, Event, Model, Observation, Source, Subscription, utcnow
 from tests.bot.discord.standin import (
     ADMIN_ID,
     CHANNEL_ID,
@@ -145,6 +145,35 @@ async def test_model_commands_answer_with_cards_suggestions_and_pages(running):
     assert "Restricted LM" in embed_text(found) and "Opened Later" in embed_text(found)
     history = await fake.command("model history", name="Opened Later")
     assert "openness changed: L0 → L2 (weights\\_released)" in embed_text(history)
+
+
+async def test_long_answers_turn_pages_for_the_asker_only(running):
+    fake = running.fake
+    with running.session() as session:
+        oldnet = session.exec(select(Model).where(Model.slug == "oldnet")).one()
+        for day in range(1, 26):  # 25 more claims: three pages of history
+            session.add(
+                Observation(model_id=oldnet.id, origin="epoch", rank=20, fact="released", value=f"2012-09-{day:02d}",
+                            url=f"https://epoch.example/{day}", seen_at=utcnow())
+            )  # fmt: skip
+        session.commit()
+    first = await fake.command("model history", name="OldNet")
+    previous, counter, following = [c for row in first["data"]["components"] for c in row["components"]]
+    assert (previous["label"], previous["disabled"], following["label"]) == ("◀", True, "▶")
+    pages = int(counter["label"].split("/")[1])
+    assert counter["label"] == f"1/{pages}" and pages >= 3 and f"page 1/{pages}" in embed_text(first)
+
+    turned = await fake.click(following["custom_id"], first)
+    assert turned["type"] == 7  # the same message, edited in place
+    assert f"page 2/{pages}" in embed_text(turned)
+    buttons = [c for row in turned["data"]["components"] for c in row["components"]]
+    assert buttons[1]["label"] == f"2/{pages}" and not buttons[0].get("disabled")
+
+    refused = await fake.click(following["custom_id"], first, user_id=MEMBER_ID)
+    assert refused["type"] == 4 and refused["data"]["flags"] & EPHEMERAL
+    assert "Only the person who asked" in refused["data"]["content"]
+    back = await fake.click(previous["custom_id"], first)
+    assert f"page 1/{pages}" in embed_text(back)  # the member's click turned nothing
 
 
 async def test_sunset_lists_stats_chart_and_lab_scorecard(running):
