@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,7 +14,9 @@ from sqlmodel import Session, col, func, select
 from db.models import Event, Model, Observation, OpennessChange, Source
 from tests.trackers.conftest import NOW, by_name, dumps, fixture, lab_specs
 from trackers import events
+from trackers import reconcile as reconcile_module
 from trackers.records import Licence
+from trackers.sources import SourceSpec
 from trackers.store import load_catalogue
 
 
@@ -172,3 +177,26 @@ async def test_a_crash_mid_cycle_leaves_a_consistent_store_that_the_next_cycle_c
             "testlab-news": "ok", "testlab-github": "ok", "testlab-hub": "ok", "epoch": "ok"
         }  # fmt: skip
         assert models(catalog_engine)["nimbus-mini-1.5"].state == "confirmed"
+
+
+async def test_a_cycle_cancelled_while_storing_ends_only_after_its_transaction(
+    lab_server, make_tracker, catalog_engine, monkeypatch
+):
+    real, entered = reconcile_module.reconcile, threading.Event()
+
+    def slow(*args, **kwargs):
+        entered.set()
+        time.sleep(0.5)  # a long transaction, in the worker thread
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("trackers.cycle.reconcile", slow)
+    news = SourceSpec("testlab-news", "rss", "testlab", options={"url": lab_server.url("/news.rss")})
+    cycle = asyncio.create_task(make_tracker([news]).run_cycle(NOW))
+    assert await asyncio.to_thread(entered.wait, 10)
+    cycle.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cycle
+    with Session(catalog_engine) as session:  # no write may land after the cycle is over
+        row = session.exec(select(Source).where(Source.name == "testlab-news")).first()
+        assert row is not None and row.status == "ok"
+        assert session.exec(select(Model.state).where(Model.slug == "nimbus-2")).one() == "unconfirmed"
