@@ -46,7 +46,7 @@ def card_facts(card: dict[str, Any], tags: list[str]) -> list[tuple[str, str]]:
         match = _ARXIV.match(tag)
         if match:
             facts.append(("paper", f"https://arxiv.org/abs/{match.group(1)}"))
-    if any(key.startswith("extra_gated_") for key in card):
+    if any(isinstance(key, str) and key.startswith("extra_gated_") for key in card):
         facts.append(("gating_prompt", "yes"))  # the listing's `gated` decides access; this is the card's wording
     return facts
 

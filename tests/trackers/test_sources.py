@@ -157,9 +157,26 @@ def test_model_cards_give_licence_datasets_base_model_and_papers():
     assert card_facts({"license": "other", "license_name": "acme-model-license"}, []) == [
         ("license", "acme-model-license")
     ]
+    # Hostile but valid YAML: keys that are not strings, values of the wrong type, an alias bomb.
+    odd = front_matter(b"---\n1: one\nnull: x\nlicense: [mit]\ndatasets: {a: b}\ntags: 7\n---\n")
+    assert odd is not None and card_facts(odd, ["license:mit"]) == [("license", "mit")]
+    bomb = b"---\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    bomb += b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\ndatasets: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n---\n"
+    assert card_facts(front_matter(bomb) or {}, []) == []  # shared references, never expanded
     assert front_matter(b"# no metadata") is None
     with pytest.raises(ValueError, match="not valid YAML"):
         front_matter(b"---\nlicense: [x\n---\n")
+
+
+def test_a_hostile_listing_keeps_what_is_well_formed_and_counts_the_rest():
+    items = [
+        {"id": 5}, {"id": "../../admin"}, {"id": "a/b/c"}, "testlab/x", None,
+        {"id": "testlab/ok", "createdAt": "not-a-date", "tags": 7, "cardData": ["license: mit"], "gated": "manual"},
+    ]  # fmt: skip
+    parsed = huggingface.read(Document("https://hub/api/models", json.dumps(items).encode()), context("huggingface"))
+    assert facts(parsed) == {("ok", "access", "gated")}  # no date from a non-date, no facts from wrong types
+    assert parsed.problems == ("5 listing items without a valid repository id",)
+    assert [follow.subject for follow in parsed.follow] == ["testlab/ok"]
 
 
 def test_a_card_that_fails_is_a_problem_not_a_failure():

@@ -7,7 +7,9 @@ older repository, so that value means "before then", not a release date.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -17,6 +19,7 @@ from trackers.sources import ARTEFACT, Context, Document, FollowUp, Parsed, Pars
 HUB = "https://huggingface.co"
 CREATED_AT_FLOOR = "2022-03-02"
 PAGE_SIZE = 100
+_REPO_ID = re.compile(r"[\w.-]{1,96}/[\w.-]{1,96}")  # OWNER/NAME, as the Hub allows them
 MAX_CARDS = 20  # card fetches per listing page; the rest rely on the listing's cardData
 EXPAND = ("createdAt", "gated", "private", "disabled", "tags", "cardData")
 
@@ -43,7 +46,7 @@ def read(document: Document, context: Context) -> Parsed:
     sightings: list[Sighting] = []
     cards: list[FollowUp] = []
     problems: list[str] = []
-    repos = [item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    repos = [item for item in items if isinstance(item, dict) and _REPO_ID.fullmatch(str(item.get("id")))]
     public = [item for item in repos if not item.get("private") and not item.get("disabled")]
     for item in public:
         repo = item["id"]
@@ -51,7 +54,7 @@ def read(document: Document, context: Context) -> Parsed:
         if repo not in context.known_repos and len(cards) < MAX_CARDS:
             cards.append(FollowUp(f"{endpoint}/{quote(repo)}/raw/main/README.md", "card", repo))
     if len(repos) < len(items):
-        problems.append(f"{len(items) - len(repos)} listing items without a repository id")
+        problems.append(f"{len(items) - len(repos)} listing items without a valid repository id")
     follow = list(cards)
     fresh = any(item["id"] not in context.known_repos for item in repos)
     if document.next_url and fresh:  # newest first: a page of known repositories means we are caught up
@@ -63,16 +66,25 @@ def _listing_sightings(item: dict[str, Any], url: str) -> list[Sighting]:
     repo: str = item["id"]
     name = repo.split("/", 1)[-1]
     facts: list[tuple[str, str]] = []
-    created = str(item.get("createdAt") or "")[:10]
+    created = _day(item.get("createdAt"))
     if created and created > CREATED_AT_FLOOR:
         facts.append(("released", created))
     elif created:
         facts.append(("released_before", CREATED_AT_FLOOR))
     facts.append(("access", "gated" if item.get("gated") not in (None, False, "false") else "download"))
     card = item.get("cardData") if isinstance(item.get("cardData"), dict) else None
-    tags = [tag for tag in item.get("tags") or [] if isinstance(tag, str)]
+    listed = item.get("tags")
+    tags = [tag for tag in listed if isinstance(tag, str)] if isinstance(listed, list) else []
     facts += card_facts(card or {}, tags)
     return [Sighting(name, fact, value, url, ARTEFACT, hf_repo=repo) for fact, value in dict.fromkeys(facts)]
+
+
+def _day(value: object) -> str | None:
+    """The date of an ISO 8601 timestamp ("2024-07-23T15:00:00.000Z" → "2024-07-23"); None when it is not one."""
+    try:
+        return date.fromisoformat(str(value)[:10]).isoformat()
+    except ValueError:
+        return None
 
 
 def _card(document: Document) -> Parsed:
