@@ -196,6 +196,9 @@ def test_epoch_rows_give_dated_attributed_evidence():
     assert all(s.rank == DATASET and "CC-BY" in (s.note or "") for s in parsed.sightings)
     with pytest.raises(ParseError, match="missing column"):
         epoch.read(Document("x", b"name,date\na,2020\n"), context("epoch"))
+    huge = b'Model,Publication date,Abstract\nBig,2020-01-01,"' + b"x" * 200_000 + b'"\n'
+    with pytest.raises(ParseError, match="Epoch CSV is malformed: field larger than field limit"):
+        epoch.read(Document("x", huge), context("epoch"))
 
 
 @pytest.mark.parametrize("body", [b"", b"   ", b"<html><body>Moved</body></html>", json.dumps({"a": 1}).encode()])

@@ -40,7 +40,13 @@ def read(document: Document, context: Context) -> Parsed:
         text = document.body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ParseError(f"Epoch CSV is not UTF-8: {error}") from error
-    rows = csv.DictReader(io.StringIO(text))
+    try:
+        return _rows(csv.DictReader(io.StringIO(text)), document.url, context)
+    except csv.Error as error:  # a field over the csv module's limit, a stray quote in strict places…
+        raise ParseError(f"Epoch CSV is malformed: {error}") from error
+
+
+def _rows(rows: csv.DictReader[str], url_of_file: str, context: Context) -> Parsed:
     missing = [column for column in REQUIRED if column not in (rows.fieldnames or [])]
     if missing:
         raise ParseError(f"not the Epoch CSV: missing column(s) {', '.join(missing)}")
@@ -51,7 +57,7 @@ def read(document: Document, context: Context) -> Parsed:
         if not name:
             continue
         count += 1
-        url = (row.get("Link") or "").strip() or document.url
+        url = (row.get("Link") or "").strip() or url_of_file
         released = (row.get("Publication date") or "").strip()[:10]
         try:
             if released and PartialDate.parse(released).earliest <= context.today:
