@@ -69,6 +69,13 @@ def redirect_chain(handler) -> Route:
 
 
 BOMB = gzip.compress(b"\0" * (4 * 1024 * 1024))  # 4 MiB of zeros in a few kilobytes
+# "Billion laughs": ten nested entities of ten references each would expand to 10^9 "lol"s.
+LAUGHS = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+ENTITY_BOMB = (
+    f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol0 "lol">{LAUGHS}]><rss version="2.0"><channel>'
+    "<title>Victim</title><item><title>Introducing Zephyr 3 &lol9;</title><guid>z3</guid>"
+    "<pubDate>Mon, 02 Nov 2026 10:00:00 +0000</pubDate></item></channel></rss>"
+).encode()
 
 CASES = {
     # case: (setup, status, error text, whether the victim keeps any observation)
@@ -92,6 +99,7 @@ CASES = {
         False,
     ),
     "gzip bomb": (rss_case(Route(BOMB, headers={"Content-Encoding": "gzip"})), "error", "(decoded)", False),
+    "XML entity bomb": (rss_case(Route(ENTITY_BOMB)), "ok", "amplification", True),  # expat refuses to expand
     "HTML served as a feed": (
         rss_case(
             Route(
