@@ -351,7 +351,7 @@ def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         _emit_json([view.as_dict() for view in views])
         return
-    out.print(sources_table(views))
+    out.print(sources_table(views, width=out.width))
 
 
 review_app = typer.Typer(help="Models the trackers found that wait for a moderator.", invoke_without_command=True)

@@ -81,25 +81,41 @@ def cycle_table(report: CycleReport) -> Table:
     return table
 
 
-def sources_table(views: Sequence[SourceView]) -> Table:
-    """`sunset sources` as a table."""
-    table = Table(title=f"{len(views)} sources")
-    for column in ("Source", "Kind", "Lab", "Status", "Failures", "Last OK", "Next due", "Items", "Last error"):
-        table.add_column(column)
+# `sunset sources` columns: (title, shown on a terminal narrower than WIDE_COLUMNS).
+WIDE_COLUMNS = 140
+_SOURCE_COLUMNS = (
+    ("Source", True), ("Kind", False), ("Lab", False), ("Status", True), ("Failures", True),
+    ("Last OK", False), ("Next due", True), ("Items", False), ("Last error", True),
+)  # fmt: skip
+
+
+def sources_table(views: Sequence[SourceView], *, width: int = WIDE_COLUMNS) -> Table:
+    """`sunset sources` as a table; on a narrow terminal only what tells a source's health."""
+    shown = [wide or width >= WIDE_COLUMNS for _, wide in _SOURCE_COLUMNS]
+    table = Table(title=f"{len(views)} sources" + ("" if all(shown) else " (wider terminal or --json: all fields)"))
+    for (column, _), show in zip(_SOURCE_COLUMNS, shown, strict=True):
+        if show:
+            table.add_column(column, no_wrap=column in ("Status", "Failures", "Next due"), overflow="fold")
     for view in views:
         style = STATUS_STYLE.get(view.status, "")
-        table.add_row(
+        cells = (
             escape(view.name),
             view.kind,
             view.lab or "—",
             f"[{style}]{view.status}[/]" if style else view.status,
             str(view.consecutive_failures),
             (view.last_ok_at or "—")[:16],
-            (view.next_due_at or "—")[:16],
+            (view.next_due_at or "—")[:16] if all(shown) else _month_day_time(view.next_due_at),
             str(view.items_seen),
             escape(_short(view.last_error)),
         )
+        table.add_row(*(cell for cell, show in zip(cells, shown, strict=True) if show))
     return table
+
+
+def _month_day_time(moment: str | None) -> str:
+    """'2026-11-28T15:25:00+00:00' → '11-28 15:25' (a narrow table's times are this year's or next)."""
+    return f"{moment[5:10]} {moment[11:16]}" if moment else "—"
 
 
 def pending_dict(item: Pending) -> dict[str, Any]:

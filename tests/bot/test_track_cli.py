@@ -1,6 +1,7 @@
 """`sunset track`, `sources`, `review` and `status --evidence` in-process, against sources served on loopback."""
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -95,6 +96,19 @@ def test_sources_json_has_the_documented_fields(config):
     }  # fmt: skip
     assert after["broken"]["status"] == "error" and after["broken"]["consecutive_failures"] == 1
     assert after["testlab-hub"]["items_seen"] == 3 and after["testlab-hub"]["url"].startswith("http://127.0.0.1")
+
+
+def test_sources_on_a_narrow_terminal_keeps_what_tells_health(config):
+    sunset(config, "track", "--once")
+    wide = sunset(config, "sources").stdout
+    assert all(title in wide for title in ("Kind", "Lab", "Last OK", "Items")) and "all fields" not in wide
+    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", wide)  # whole timestamps when there is room
+    narrow = runner.invoke(app, ["--config", str(config), "sources"], env={"COLUMNS": "80"}).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    assert "Items" not in narrow and "all fields" in narrow
+    rows = {line.split("│")[1].strip(): line for line in narrow.splitlines() if line.count("│") == 6}
+    assert "error" in rows["broken"] and "not a feed" in rows["broken"]
+    assert "ok" in rows["testlab-hub"] and "…" not in rows["testlab-hub"]
 
 
 def test_review_lists_and_confirms_and_status_shows_the_evidence(config):
