@@ -66,7 +66,8 @@ def cycle_table(report: CycleReport) -> Table:
     """The per-source table that ends a cycle: status, new models, changed models, items read, error."""
     table = Table(title=f"{len(report.sources)} sources polled, {len(report.announced)} new events")
     for column in ("Source", "Kind", "Status", "New", "Changed", "Items", "Error"):
-        table.add_column(column, justify="right" if column in ("New", "Changed", "Items") else "left")
+        justify = "right" if column in ("New", "Changed", "Items") else "left"
+        table.add_column(column, justify=justify, no_wrap=column == "Status", overflow="fold")
     for source in sorted(report.sources, key=lambda source: source.name):
         style = STATUS_STYLE.get(source.status, "")
         table.add_row(
