@@ -7,7 +7,7 @@ import signal
 from collections.abc import Sequence
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -66,7 +66,7 @@ def cycle_table(report: CycleReport) -> Table:
     """The per-source table that ends a cycle: status, new models, changed models, items read, error."""
     table = Table(title=f"{len(report.sources)} sources polled, {len(report.announced)} new events")
     for column in ("Source", "Kind", "Status", "New", "Changed", "Items", "Error"):
-        justify = "right" if column in ("New", "Changed", "Items") else "left"
+        justify: JustifyMethod = "right" if column in ("New", "Changed", "Items") else "left"
         table.add_column(column, justify=justify, no_wrap=column == "Status", overflow="fold")
     for source in sorted(report.sources, key=lambda source: source.name):
         style = STATUS_STYLE.get(source.status, "")
