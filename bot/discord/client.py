@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import pkgutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import discord
@@ -33,7 +35,7 @@ from bot.discord.notifier import DiscordNotifier
 from bot.discord.text import CHOICE_NAME_MAX, CHOICES_MAX, truncate
 from bot.discord.views import PledgeButton
 from bot.queries import Choice, NameIndex, guild_policy, lab_choices, load_name_index
-from db.models import utcnow
+from db.models import Meta, utcnow
 from trackers.names import normalise_name, suggest
 from trackers.sunset import Policy
 
@@ -46,6 +48,22 @@ DISCORD_TARGETS = ("channel:", "user:")
 NAME_INDEX_TTL_SECONDS = 300
 DELIVERY_WORKERS = 4
 DELIVERY_BATCH = 500
+COMMAND_RESYNC = timedelta(days=1)  # unchanged commands are synced again after this long
+
+
+def _recently_synced(session: Session, key: str, digest: str) -> bool:
+    row = session.get(Meta, key)
+    if row is None:
+        return False
+    stored = json.loads(row.value)
+    return bool(stored["digest"] == digest and utcnow() - datetime.fromisoformat(stored["at"]) < COMMAND_RESYNC)
+
+
+def _remember_sync(session: Session, key: str, digest: str) -> None:
+    row = session.get(Meta, key) or Meta(key=key, value="")
+    row.value = json.dumps({"digest": digest, "at": utcnow().isoformat()})
+    session.add(row)
+    session.commit()
 
 
 def apply_api_base(base: str | None) -> None:
@@ -98,17 +116,27 @@ class SunsetBot(commands.Bot):
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
-        """Sync globally, or to the configured development servers (instant) when `[discord] guild_ids` is set."""
+        """Sync globally, or to the configured development servers (instant) when `[discord] guild_ids` is set.
+
+        A scope whose command definitions are the ones synced there within the last day is skipped (a
+        digest per application and scope in the `meta` table): restarts cost no API call, and a change
+        of commands, or a day passing, syncs again (which also heals commands removed by hand).
+        """
         guild_ids = self.app.settings.discord.guild_ids
-        if not guild_ids:
-            synced = await self.tree.sync()
-            log.info("discord commands synced globally count=%d", len(synced))
-            return
-        for guild_id in guild_ids:
-            guild = discord.Object(id=guild_id)
-            self.tree.copy_global_to(guild=guild)
+        scopes: list[discord.Object | None] = [discord.Object(id=guild_id) for guild_id in guild_ids] or [None]
+        for guild in scopes:
+            if guild is not None:
+                self.tree.copy_global_to(guild=guild)
+            scope = str(guild.id) if guild is not None else "global"
+            definitions = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+            digest = hashlib.sha256(json.dumps(definitions, sort_keys=True).encode()).hexdigest()
+            key = f"discord_commands:{self.application_id}:{scope}"
+            if await self.db(_recently_synced, key, digest):
+                log.info("discord commands unchanged scope=%s: not synced", scope)
+                continue
             synced = await self.tree.sync(guild=guild)
-            log.info("discord commands synced guild=%s count=%d", guild_id, len(synced))
+            await self.db(_remember_sync, key, digest)
+            log.info("discord commands synced scope=%s count=%d", scope, len(synced))
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""

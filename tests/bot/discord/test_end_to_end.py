@@ -7,18 +7,18 @@ import os
 import signal
 import sys
 from asyncio.subprocess import DEVNULL, PIPE
-from datetime import date
+from datetime import date, timedelta
 
 import discord
 import pytest
 from rich.console import Console
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import open_app
 from bot.config import load_settings
 from bot.delivery import fan_out
 from bot.runner import evaluate_and_fan_out, run
-from db.models import Delivery, Event, Model, Observation, Source, Subscription, utcnow
+from db.models import Delivery, Event, Meta, Model, Observation, Source, Subscription, utcnow
 from tests.bot.discord.standin import (
     ADMIN_ID,
     CHANNEL_ID,
@@ -118,6 +118,36 @@ async def test_the_bot_logs_in_without_privileged_intents_and_syncs_every_comman
     assert fake.identify_intents & PRIVILEGED_INTENTS == 0
     assert ("GET", "/api/v10/users/@me") in fake.requests
     assert "Connected to Discord" in running.output.getvalue()
+
+
+async def test_a_restart_syncs_commands_only_when_they_changed_or_a_day_passed(
+    tmp_path, database_url, standin, restore_discord_urls, monkeypatch
+):
+    env = {"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": standin.base}
+    settings = load_settings(write_config(tmp_path, database_url), env=env)
+
+    async def start_and_stop() -> int:
+        """Run the bot until it has identified, stop it; how many command syncs Discord has seen by then."""
+        stop = asyncio.Event()
+        standin.identified.clear()
+        with open_app(settings, today=lambda: date(2033, 7, 10)) as app:
+            task = asyncio.create_task(run(app, Console(file=io.StringIO(), width=200), stop, delivery_interval=0.05))
+            await asyncio.wait_for(standin.identified.wait(), 30)
+            stop.set()
+            await asyncio.wait_for(task, 30)
+        return sum(method == "PUT" and path.endswith("/commands") for method, path in standin.requests)
+
+    assert await start_and_stop() == 1
+    assert await start_and_stop() == 1  # same definitions, synced less than a day ago: no call
+    with open_app(settings) as app, app.session() as session:
+        row = session.exec(select(Meta).where(col(Meta.key).startswith("discord_commands:"))).one()
+        row.value = json.dumps(json.loads(row.value) | {"digest": "definitions of an older version"})
+        session.add(row)
+        session.commit()
+    assert await start_and_stop() == 2  # the commands changed
+    monkeypatch.setattr("bot.discord.client.COMMAND_RESYNC", timedelta(0))
+    assert await start_and_stop() == 3  # a day passed (heals commands removed by hand)
+    assert {c["name"] for c in standin.commands[None]} == set(EXPECTED_COMMANDS)
 
 
 async def test_model_commands_answer_with_cards_suggestions_and_pages(running):
