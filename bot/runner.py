@@ -93,7 +93,7 @@ async def run(
         from bot.discord.client import start_discord
 
         discord_runtime = await start_discord(app, scheduler, delivery_interval=delivery_interval)
-        console.print("Connected to Discord: slash commands synced, alerts go to subscribed channels and DMs.")
+        console.print("Connected to Discord: slash commands ready, alerts go to subscribed channels and DMs.")
     scheduler.start()
     console.print("Running. Press Ctrl-C to stop.")
     try:
