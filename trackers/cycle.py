@@ -157,10 +157,14 @@ class Tracker:
         queue: asyncio.Queue[_Polled | None] = asyncio.Queue()
 
         async def poll(spec: SourceSpec) -> None:
+            polled: _Polled | None
             try:
                 polled = await self._poll(spec, rows.get(spec.name), now, known, slots, stop)
             except Abandoned:
                 polled = None
+            except Exception as error:  # our bug, not the source's: record it on the source, never hang the cycle
+                log.exception("source=%s polling failed unexpectedly", spec.name)
+                polled = _Polled(spec, Outcome("error", f"internal error: {type(error).__name__}: {error}"[:500]))
             await queue.put(polled)
 
         tasks = [asyncio.create_task(poll(self._specs[name])) for name in selected]

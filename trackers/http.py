@@ -163,7 +163,7 @@ class _PublicOnlyResolver(aiohttp.abc.AbstractResolver):
         """The addresses of `host`, or OSError when any of them is not public."""
         results = await self._resolver.resolve(host, port, family)
         for result in results:
-            address = ipaddress.ip_address(result["host"])
+            address = ipaddress.ip_address(result["host"].split("%", 1)[0])  # without an IPv6 zone ("%eth0")
             if not _is_public(address):
                 raise OSError(errno.EACCES, f"refused: {host} resolves to a non-public address ({address})")
         return results

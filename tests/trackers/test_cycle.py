@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from db.models import Event, Model, Observation, OpennessChange, Source
 from tests.trackers.conftest import NOW, by_name, dumps, fixture, lab_specs
+from trackers import cycle as cycle_module
 from trackers import events
 from trackers import reconcile as reconcile_module
 from trackers.records import Licence
@@ -200,3 +201,21 @@ async def test_a_cycle_cancelled_while_storing_ends_only_after_its_transaction(
         row = session.exec(select(Source).where(Source.name == "testlab-news")).first()
         assert row is not None and row.status == "ok"
         assert session.exec(select(Model.state).where(Model.slug == "nimbus-2")).one() == "unconfirmed"
+
+
+async def test_a_bug_while_polling_one_source_is_recorded_on_it_and_the_cycle_still_ends(
+    lab_server, make_tracker, catalog_engine, monkeypatch
+):
+    real = cycle_module.fetch
+
+    async def buggy(client, url, **kwargs):
+        if url.endswith("/releases.atom"):
+            raise KeyError("a bug of ours")
+        return await real(client, url, **kwargs)
+
+    monkeypatch.setattr("trackers.cycle.fetch", buggy)
+    report = await asyncio.wait_for(make_tracker(lab_specs(lab_server)).run_cycle(NOW), 30)
+    sources = by_name(report)
+    assert sources["testlab-github"].status == "error"
+    assert sources["testlab-github"].error == "internal error: KeyError: 'a bug of ours'"
+    assert sources["testlab-news"].status == "ok" and sources["testlab-hub"].status == "ok"
