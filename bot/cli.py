@@ -219,7 +219,7 @@ def _print_status(result: dict[str, Any]) -> None:
     table = Table(title=f"{result['name']} — {result['lab']}", show_header=False)
     table.add_column(style="bold")
     table.add_column()
-    licence = openness["licence"] or "none stated"
+    licence = openness["licence"] or "none recorded"
     rows = [
         ("First release", f"{result['first_release'] or 'unknown'} ({result['release_precision'] or '—'} precision)"),
         ("Level", f"{result['level']} {result['level_label']}"),

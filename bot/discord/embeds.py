@@ -94,7 +94,7 @@ def model_embed(card: ModelCard, *, on: date) -> discord.Embed:
     else:
         embed.add_field(name="First release", value="unknown")
     embed.add_field(name="Level", value=f"{r['level']} {r['level_label']}")
-    licence = clean(openness["licence"] or "none stated", 300)
+    licence = clean(openness["licence"] or "none recorded", 300)
     weights = openness["weights_release_date"] or "not released"
     embed.add_field(name="Access", value=clean(openness["access"], 50))
     embed.add_field(name="Weights", value=f"{weights}\n{licence} (tier {openness['licence_tier']})")
