@@ -82,7 +82,7 @@ class SourceSettings(BaseModel):
 
     name: Annotated[str, Field(min_length=1, max_length=120)]
     kind: Literal["catalog", "rss", "github", "huggingface", "epoch"]
-    lab: str | None = None
+    lab: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     interval_minutes: Annotated[int, Field(ge=5, le=10080)] | None = None
 
     @property

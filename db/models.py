@@ -69,7 +69,7 @@ class Model(SQLModel, table=True):
     base_id: int | None = Field(default=None, foreign_key="model.id")
     summary: str | None = Field(default=None, max_length=300)
     first_release: str | None = Field(default=None, max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD")
-    first_release_url: str | None = Field(default=None, max_length=500)
+    first_release_url: str | None = Field(default=None, max_length=1000)
     state: str = Field(
         default="confirmed", max_length=16, index=True, description="confirmed|unconfirmed|rejected|withdrawn"
     )
@@ -130,6 +130,11 @@ class OpennessChange(SQLModel, table=True):
     origin: str = Field(default="catalog", max_length=120)
 
 
+# Cache validators longer than these are not kept by the trackers (a cut one would never match).
+ETAG_MAX = 500
+LAST_MODIFIED_MAX = 100
+
+
 class Source(SQLModel, table=True):
     """One place the trackers read, with its caching validators and health."""
 
@@ -138,8 +143,8 @@ class Source(SQLModel, table=True):
     kind: str = Field(max_length=32)
     url: str | None = Field(default=None, max_length=1000)
     lab: str | None = Field(default=None, max_length=80)
-    etag: str | None = Field(default=None, max_length=500)
-    last_modified: str | None = Field(default=None, max_length=100)
+    etag: str | None = Field(default=None, max_length=ETAG_MAX)
+    last_modified: str | None = Field(default=None, max_length=LAST_MODIFIED_MAX)
     status: str = Field(default="never", max_length=16, description="ok|not_modified|error|paused|disabled|never")
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     consecutive_failures: int = Field(default=0)

@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import Engine, bindparam, case, update
 from sqlmodel import Session, col, select
 
-from db.models import Alias, Source
+from db.models import ETAG_MAX, LAST_MODIFIED_MAX, Alias, Source
 from trackers.catalog import CatalogError
 from trackers.events import NEWS_FROM_TRACKERS, EventDraft, source_paused_draft, store_drafts, tracker_drafts
 from trackers.http import Fetched, FetchError, HttpPolicy, Validators, fetch
@@ -491,18 +491,23 @@ def _update_row(
 ) -> None:
     row.kind, row.lab = spec.kind, spec.lab
     if spec.kind != "catalog" and _has_url(spec):
-        row.url = start_url(spec)
+        row.url = start_url(spec)[:1000]
     row.status, row.consecutive_failures = decision.status, decision.consecutive_failures
     row.next_due_at, row.last_attempt_at = decision.next_due_at, now
     if outcome.status in ("ok", "not_modified"):
         row.last_ok_at = now
         row.last_error = (WARNING + "; ".join(result.problems))[:2000] if result.problems else None
-        if result.validators is not None:
-            row.etag, row.last_modified = result.validators.etag, result.validators.last_modified
+        if result.validators is not None:  # a validator too long for its column is dropped, never cut
+            row.etag = _kept(result.validators.etag, ETAG_MAX)
+            row.last_modified = _kept(result.validators.last_modified, LAST_MODIFIED_MAX)
         if outcome.status == "ok" and spec.kind != "catalog":
             row.items_seen = result.items
     else:
         row.last_error = outcome.error
+
+
+def _kept(value: str | None, limit: int) -> str | None:
+    return value if value is not None and len(value) <= limit else None
 
 
 def _has_url(spec: SourceSpec) -> bool:

@@ -205,7 +205,8 @@ def _reconcile_group(
     if not release_claimed:
         redated = False
     elif created:  # everything this new model's release date rests on is in this group
-        redated = _apply_release(model, [(s.value, s.url, s.rank) for s in group if s.fact in RELEASE_FACTS])
+        claims = [(*_row(model.id, s)[2:], s.rank) for s in group if s.fact in RELEASE_FACTS]  # as stored
+        redated = _apply_release(model, claims)
     else:
         redated = _update_release(session, model)
     if created or opened or redated:

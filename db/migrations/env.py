@@ -5,6 +5,7 @@ from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from db.migrate import compare_type
 
 target_metadata = SQLModel.metadata
 
@@ -16,7 +17,7 @@ def run_migrations() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
-            compare_type=True,
+            compare_type=compare_type,
         )
         with context.begin_transaction():
             context.run_migrations()

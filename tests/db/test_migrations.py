@@ -1,11 +1,11 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
-import db.models  # noqa: F401
 from db.engine import make_engine
-from db.migrate import current_revision, upgrade
+from db.migrate import compare_type, current_revision, upgrade
+from db.models import Lab, Model
 
 EXPECTED_TABLES = {
     "lab", "model", "alias", "observation", "opennesschange", "source", "event",
@@ -24,7 +24,7 @@ def test_an_empty_database_migrates_to_head_with_every_table(database_url):
 
 def test_autogenerate_finds_no_difference_between_migrations_and_models(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": compare_type})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
 
@@ -41,4 +41,20 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    engine.dispose()
+
+
+def test_a_0001_database_upgrades_and_then_keeps_long_release_urls(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, "0001")
+    upgrade(engine)
+    url = "https://lab.example/" + "a" * 900
+    with Session(engine) as session:
+        lab = Lab(slug="lab", name="Lab")
+        session.add(lab)
+        session.flush()
+        assert lab.id is not None
+        session.add(Model(slug="m", name="M", lab_id=lab.id, first_release="2026", first_release_url=url))
+        session.commit()
+        assert session.exec(select(Model.first_release_url)).one() == url
     engine.dispose()

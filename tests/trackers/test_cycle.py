@@ -13,8 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from db.models import Event, Model, Observation, OpennessChange, Source
 from tests.trackers.conftest import NOW, by_name, dumps, fixture, lab_specs
-from trackers import cycle as cycle_module
-from trackers import events
+from trackers import events, http
 from trackers import reconcile as reconcile_module
 from trackers.records import Licence
 from trackers.sources import SourceSpec
@@ -206,7 +205,7 @@ async def test_a_cycle_cancelled_while_storing_ends_only_after_its_transaction(
 async def test_a_bug_while_polling_one_source_is_recorded_on_it_and_the_cycle_still_ends(
     lab_server, make_tracker, catalog_engine, monkeypatch
 ):
-    real = cycle_module.fetch
+    real = http.fetch
 
     async def buggy(client, url, **kwargs):
         if url.endswith("/releases.atom"):

@@ -254,3 +254,30 @@ async def test_a_warning_outlives_a_304_but_an_error_does_not(server, make_track
     server.routes["/victim"] = undated
     await tracker.run_cycle(NOW + timedelta(hours=21))
     assert row().status == "not_modified" and row().last_error is None and row().consecutive_failures == 0
+
+
+async def test_oversized_header_values_and_links_are_stored_safely_not_fatal(server, make_tracker, catalog_engine):
+    """Column limits are real on PostgreSQL: a hostile ETag or link must not abort the cycle's transaction."""
+    link = "https://v.example/" + "a" * 900
+    entry = f"<item><title>Introducing Zephyr 3</title><link>{link}</link><guid>z3</guid>"
+    entry += "<pubDate>Mon, 02 Nov 2026 10:00:00 +0000</pubDate></item>"
+    entry += f"<item><title>Introducing Zephyr 4</title><link>{link * 2}</link><guid>z4</guid>"
+    entry += "<pubDate>Tue, 03 Nov 2026 10:00:00 +0000</pubDate></item>"
+    server.routes["/victim"] = Route(
+        RSS_HEAD + entry.encode() + b"</channel></rss>",
+        headers={"ETag": '"' + "e" * 600 + '"', "Last-Modified": "Mon, 02 Nov 2026 10:00:00 GMT" + "x" * 200},
+    )
+    server.routes["/news.rss"] = Route(NEWS)
+    victim = SourceSpec("victim", "rss", "testlab", options={"url": server.url("/victim")})
+    healthy = SourceSpec("healthy", "rss", "testlab", options={"url": server.url("/news.rss")})
+    report = by_name(await make_tracker([victim, healthy]).run_cycle(NOW))
+    assert report["victim"].status == "ok" and report["healthy"].status == "ok"
+    with Session(catalog_engine) as session:
+        zephyr = session.exec(select(Model).where(Model.slug == "zephyr-3")).one()
+        row = session.exec(select(Source).where(Source.name == "victim")).one()
+    assert zephyr.state == "unconfirmed" and zephyr.first_release == "2026-11-02"
+    assert zephyr.first_release_url == link  # the whole link: it is the source
+    with Session(catalog_engine) as session:  # beyond the observation's 1,000 characters, as stored there
+        four = session.exec(select(Model).where(Model.slug == "zephyr-4")).one()
+    assert four.first_release == "2026-11-03" and four.first_release_url == (link * 2)[:1000]
+    assert row.etag is None and row.last_modified is None  # unusable validators are not kept
