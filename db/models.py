@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, Text, TypeDecorator, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 # Named constraints let later migrations alter them on SQLite too (batch mode needs the names).
@@ -93,10 +94,16 @@ class Alias(SQLModel, table=True):
     origin: str = Field(default="catalog", max_length=120)
 
 
+def claim_digest(fact: str, value: str, url: str) -> str:
+    """What makes an observation unique, in 64 characters: PostgreSQL caps an index row at 2,704 bytes,
+    which a long value and URL in the index itself would exceed."""
+    return hashlib.sha256("\x1f".join((fact, value, url)).encode()).hexdigest()
+
+
 class Observation(SQLModel, table=True):
     """One sourced claim about a model: which fact, what value, where it was read and when."""
 
-    __table_args__ = (UniqueConstraint("model_id", "origin", "fact", "value", "url"),)
+    __table_args__ = (UniqueConstraint("model_id", "origin", "claim"),)
 
     id: int | None = Field(default=None, primary_key=True)
     model_id: int = Field(foreign_key="model.id", index=True, ondelete="CASCADE")
@@ -109,6 +116,12 @@ class Observation(SQLModel, table=True):
     url: str = Field(max_length=1000)
     note: str | None = Field(default=None, sa_column=Column(Text))
     seen_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    claim: str = Field(default="", max_length=64, description="claim_digest(fact, value, url), set on insert")
+
+
+@event.listens_for(Observation, "before_insert")
+def _set_claim(mapper: object, connection: object, target: Observation) -> None:
+    target.claim = claim_digest(target.fact, target.value, target.url)
 
 
 class OpennessChange(SQLModel, table=True):

@@ -1,11 +1,13 @@
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from db.engine import make_engine
 from db.migrate import compare_type, current_revision, upgrade
-from db.models import Lab, Model
+from db.models import Lab, Model, Observation, claim_digest, utcnow
 
 EXPECTED_TABLES = {
     "lab", "model", "alias", "observation", "opennesschange", "source", "event",
@@ -57,4 +59,32 @@ def test_a_0001_database_upgrades_and_then_keeps_long_release_urls(database_url)
         session.add(Model(slug="m", name="M", lab_id=lab.id, first_release="2026", first_release_url=url))
         session.commit()
         assert session.exec(select(Model.first_release_url)).one() == url
+    engine.dispose()
+
+
+def test_0003_fills_each_observations_claim_and_keeps_them_unique(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine, "0002")
+    rows = [("released", "2020-01-01", "https://a.example/1"), ("license", "MIT", "https://a.example/2")]
+    lab, model = SQLModel.metadata.tables["lab"], SQLModel.metadata.tables["model"]
+    with engine.begin() as connection:  # the 0002 schema, written to directly: no claim column yet
+        connection.execute(insert(lab).values(id=1, slug="lab", name="Lab", hf_orgs=""))
+        connection.execute(
+            insert(model).values(id=1, slug="m", name="M", lab_id=1, state="confirmed", origin="catalog",
+                                 created_at=utcnow(), updated_at=utcnow())
+        )  # fmt: skip
+        for fact, value, url in rows:
+            connection.execute(
+                text("INSERT INTO observation (model_id, origin, rank, fact, value, url, seen_at) "
+                     "VALUES (1, 'catalog', 80, :fact, :value, :url, :seen)"),
+                {"fact": fact, "value": value, "url": url, "seen": utcnow()},
+            )  # fmt: skip
+    upgrade(engine)
+    with Session(engine) as session:
+        stored = session.exec(select(Observation.fact, Observation.value, Observation.url, Observation.claim)).all()
+        assert sorted(claim for *_, claim in stored) == sorted(claim_digest(*row) for row in rows)
+        session.add(Observation(model_id=1, origin="catalog", rank=80, fact="license", value="MIT",
+                                url="https://a.example/2"))  # fmt: skip
+        with pytest.raises(IntegrityError):
+            session.commit()
     engine.dispose()

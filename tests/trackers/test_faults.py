@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 import socket
 from datetime import timedelta
 from typing import Any
@@ -281,3 +282,24 @@ async def test_oversized_header_values_and_links_are_stored_safely_not_fatal(ser
         four = session.exec(select(Model).where(Model.slug == "zephyr-4")).one()
     assert four.first_release == "2026-11-03" and four.first_release_url == (link * 2)[:1000]
     assert row.etag is None and row.last_modified is None  # unusable validators are not kept
+
+
+async def test_a_claim_too_long_for_a_database_index_is_stored_once(server, make_tracker, catalog_engine):
+    """A hostile release tag and link, multi-byte: far beyond PostgreSQL's 2,704-byte index row."""
+    rng = random.Random(3)
+    tag = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(3000))  # CJK: 3 bytes each, incompressible
+    link = "https://v.example/" + "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(950))
+    atom = (
+        f'<feed xmlns="http://www.w3.org/2005/Atom"><title>Releases</title><id>r</id><updated>2026-11-02T10:00:00Z'
+        f"</updated><entry><id>tag:github.com,2008:Repository/1/{tag}</id><title>v1</title>"
+        f'<link href="{link}"/><updated>2026-11-02T10:00:00Z</updated></entry></feed>'
+    )
+    server.routes["/victim"] = Route(atom.encode())
+    spec = SourceSpec("victim", "github", "testlab", options={"url": server.url("/victim"), "model": "OldNet"})
+    tracker = make_tracker([spec])
+    for hours in (0, 7):  # the second cycle reads the same claim again
+        report = by_name(await tracker.run_cycle(NOW + timedelta(hours=hours)))
+        assert report["victim"].status == "ok", report["victim"].error
+    with Session(catalog_engine) as session:
+        values = session.exec(select(Observation.value).where(Observation.origin == "victim")).all()
+    assert len(values) == 1 and values[0].startswith(tag[:100])
