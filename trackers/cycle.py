@@ -40,6 +40,7 @@ from trackers.sources import (
     catalog,
     reader_for,
     start_url,
+    storable,
 )
 from trackers.store import load_catalogue
 from trackers.sunset import Policy
@@ -496,14 +497,14 @@ def _update_row(
     row.next_due_at, row.last_attempt_at = decision.next_due_at, now
     if outcome.status in ("ok", "not_modified"):
         row.last_ok_at = now
-        row.last_error = (WARNING + "; ".join(result.problems))[:2000] if result.problems else None
+        row.last_error = storable(WARNING + "; ".join(result.problems))[:2000] if result.problems else None
         if result.validators is not None:  # a validator too long for its column is dropped, never cut
             row.etag = _kept(result.validators.etag, ETAG_MAX)
             row.last_modified = _kept(result.validators.last_modified, LAST_MODIFIED_MAX)
         if outcome.status == "ok" and spec.kind != "catalog":
             row.items_seen = result.items
     else:
-        row.last_error = outcome.error
+        row.last_error = storable(outcome.error)[:2000] if outcome.error else None
 
 
 def _kept(value: str | None, limit: int) -> str | None:

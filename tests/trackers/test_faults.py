@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import random
 import socket
 from datetime import timedelta
@@ -303,3 +304,20 @@ async def test_a_claim_too_long_for_a_database_index_is_stored_once(server, make
     with Session(catalog_engine) as session:
         values = session.exec(select(Observation.value).where(Observation.origin == "victim")).all()
     assert len(values) == 1 and values[0].startswith(tag[:100])
+
+
+async def test_nul_characters_in_what_a_source_says_are_stored_without_them(server, make_tracker, catalog_engine):
+    """PostgreSQL text cannot hold NUL: a hostile listing or card with one must not abort the cycle."""
+    page = json.loads(fixture("hub/testlab_page1.json"))
+    page.insert(0, {"id": "testlab/nul-model", "createdAt": "2026-11-10T08:00:00.000Z", "gated": False,
+                    "tags": ["license:mit\u0000x"], "cardData": {"license": "apache-2.0\u0000", "datasets": ["a\u0000b"]}})  # fmt: skip
+    hub_routes(server, page1=json.dumps(page).encode())
+    server.routes["/testlab/nul-model/raw/main/README.md"] = Route(b"---\nlicense: mit\x00\n---\n# Nul\n")
+    spec = SourceSpec("victim", "huggingface", "testlab", options={"author": "testlab", "endpoint": server.url("")})
+    report = by_name(await make_tracker([spec]).run_cycle(NOW))
+    assert report["victim"].status == "ok", report["victim"].error
+    with Session(catalog_engine) as session:
+        values = session.exec(
+            select(Observation.value).join(Model).where(Model.slug == "nul-model", Observation.origin == "victim")
+        ).all()
+    assert "apache-2.0" in values and "ab" in values and not any("\x00" in value for value in values)

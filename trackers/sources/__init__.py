@@ -7,10 +7,13 @@ names the follow-up documents to fetch. Readers are pure: bytes in, records out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls and DEL, but tab and newlines
 
 # Precedence of a claim (Observation.rank): higher wins.
 MODERATOR = 100
@@ -53,6 +56,12 @@ class FollowUp:
     subject: str | None = None
 
 
+def storable(text: str) -> str:
+    """Text without control characters (tab and newlines kept): what a document says never carries them
+    into storage, where PostgreSQL cannot even hold NUL."""
+    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
+
+
 @dataclass(frozen=True)
 class Sighting:
     """One sourced claim read from a document: `fact` = `value` about the model called `name`."""
@@ -64,6 +73,12 @@ class Sighting:
     rank: int
     hf_repo: str | None = None
     note: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("name", "fact", "value", "url", "hf_repo", "note"):
+            text = getattr(self, name)
+            if text is not None:
+                object.__setattr__(self, name, storable(text))
 
 
 @dataclass(frozen=True)
