@@ -92,7 +92,7 @@ _SOURCE_COLUMNS = (
 
 def sources_table(views: Sequence[SourceView], *, width: int = WIDE_COLUMNS) -> Table:
     """`sunset sources` as a table; on a narrow terminal only what tells a source's health."""
-    shown = [wide or width >= WIDE_COLUMNS for _, wide in _SOURCE_COLUMNS]
+    shown = [narrow or width >= WIDE_COLUMNS for _, narrow in _SOURCE_COLUMNS]
     table = Table(title=f"{len(views)} sources" + ("" if all(shown) else " (wider terminal or --json: all fields)"))
     for (column, _), show in zip(_SOURCE_COLUMNS, shown, strict=True):
         if show:
