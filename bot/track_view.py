@@ -128,13 +128,14 @@ def pending_dict(item: Pending) -> dict[str, Any]:
         "origin": item.origin,
         "first_seen": item.first_seen.isoformat(timespec="seconds"),
         "evidence": [{"fact": fact, "value": value, "url": url} for fact, value, url in item.evidence],
+        "similar": list(item.similar),
     }
 
 
 def pending_table(items: Sequence[Pending]) -> Table:
     """`sunset review` as a table."""
     table = Table(title=f"{len(items)} unconfirmed models — sunset review confirm|merge|reject NAME")
-    for column in ("Slug", "Name", "Lab", "Seen by", "First seen", "Evidence"):
+    for column in ("Slug", "Name", "Lab", "Seen by", "First seen", "Evidence", "Close to (merge?)"):
         table.add_column(column)
     for item in items:
         facts = "; ".join(f"{fact}={value}" for fact, value, _ in item.evidence[:4])
@@ -145,6 +146,7 @@ def pending_table(items: Sequence[Pending]) -> Table:
             escape(item.origin),
             item.first_seen.date().isoformat(),
             escape(_short(facts)),
+            ", ".join(item.similar) or "—",
         )
     return table
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,10 +11,11 @@ from sqlmodel import Session, col, delete, select
 
 from db.models import Alias, Event, Lab, Model, Observation, OpennessChange
 from trackers.events import NEW_MODEL, EventDraft, store_drafts
-from trackers.names import normalise_name
+from trackers.names import normalise_name, suggest
 from trackers.sources import MODERATOR
 
 ORIGIN = "moderator"
+SIMILAR_CUTOFF = 75  # name likeness (0-100) for a confirmed model to be offered as a merge target
 
 
 class ReviewError(Exception):
@@ -29,6 +32,7 @@ class Pending:
     origin: str
     first_seen: datetime
     evidence: tuple[tuple[str, str, str], ...]  # (fact, value, url)
+    similar: tuple[str, ...] = ()  # slugs of the lab's models with a close name: candidates for `merge`
 
 
 @dataclass(frozen=True)
@@ -45,10 +49,17 @@ class Evidence:
 
 
 def pending(session: Session) -> list[Pending]:
-    """Unconfirmed models, oldest first."""
+    """Unconfirmed models, oldest first, each with the lab's models whose names come close."""
     rows = session.exec(
         select(Model, Lab).join(Lab, col(Lab.id) == col(Model.lab_id)).where(Model.state == "unconfirmed")
     ).all()
+    known: dict[int, list[tuple[str, str]]] = defaultdict(list)  # lab id → (slug, name or alias)
+    for lab_id, slug, alias in session.exec(
+        select(Model.lab_id, Model.slug, Alias.name)
+        .join(Alias, col(Alias.model_id) == col(Model.id))
+        .where(Model.state == "confirmed", col(Model.lab_id).in_({lab.id for _, lab in rows}))
+    ).all():
+        known[lab_id].append((slug, alias))
     result = []
     for model, lab in sorted(rows, key=lambda row: (row[0].created_at, row[0].slug)):
         facts = session.exec(
@@ -56,8 +67,15 @@ def pending(session: Session) -> list[Pending]:
             .where(Observation.model_id == model.id)
             .order_by(col(Observation.id))
         ).all()
-        result.append(Pending(model.slug, model.name, lab.slug, model.origin, model.created_at, tuple(facts)))
+        similar = tuple(suggest(model.name, _same_version(model.name, known[model.lab_id]), 3, SIMILAR_CUTOFF))
+        result.append(Pending(model.slug, model.name, lab.slug, model.origin, model.created_at, tuple(facts), similar))
     return result
+
+
+def _same_version(name: str, known: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The names carrying the same numbers as `name` ("Claude Opus 4.8" is not "Claude Opus 4"); all if it has none."""
+    numbers = sorted(re.findall(r"\d+", name))
+    return [(slug, alias) for slug, alias in known if not numbers or sorted(re.findall(r"\d+", alias)) == numbers]
 
 
 def confirm(session: Session, name: str, now: datetime) -> list[Event]:

@@ -9,8 +9,10 @@ from sqlmodel import Session, select
 
 from db.models import Event, Model
 from tests.trackers.conftest import NOW, lab_specs
+from tests.trackers.server import Route
 from trackers import events, review
 from trackers.reconcile import decide_release
+from trackers.sources import SourceSpec
 from trackers.store import load_catalogue, resolve_name
 
 
@@ -70,3 +72,23 @@ async def test_evidence_lists_every_claim_including_disagreeing_ones(lab_server,
     assert ("released", "2012-09-14", "epoch", 20) in claims
     assert ("access", "hosted", "catalog", 80) in claims and ("access", "unreleased", "epoch", 20) in claims
     assert ("access", "gated", "testlab-hub", 60) in claims
+
+
+async def test_review_offers_the_labs_models_with_a_close_name_and_the_same_numbers(
+    server, make_tracker, catalog_engine
+):
+    items = "".join(
+        f"<item><title>Introducing {name}</title><link>https://t.example/{n}</link><guid>{n}</guid>"
+        "<pubDate>Mon, 02 Nov 2026 10:00:00 +0000</pubDate></item>"
+        for n, name in enumerate(["Opened Later Turbo", "OldNet 2", "Zebra"])
+    )
+    server.routes["/news"] = Route(f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode())
+    spec = SourceSpec("news", "rss", "testlab", options={"url": server.url("/news")})
+    await make_tracker([spec]).run_cycle(NOW)
+    with Session(catalog_engine) as session:
+        similar = {item.name: item.similar for item in review.pending(session)}
+    assert similar == {
+        "Opened Later Turbo": ("opened-later",),  # a merge candidate for the moderator
+        "OldNet 2": (),  # a new version is not the old model
+        "Zebra": (),
+    }
