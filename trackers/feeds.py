@@ -17,6 +17,10 @@ import feedparser
 
 from trackers.sources import Document, ParseError
 
+# Feeds began in 1999; an entry dated before this is a placeholder (1970-01-01, 1900-01-01), not a date,
+# and believing it would make "the earliest credible release date" absurdly early.
+EARLIEST_FEED_DATE = date(1995, 1, 1)
+
 # Encoding overrides and a text/plain Content-Type say nothing about whether the feed was read.
 _BENIGN_BOZO = {"CharacterEncodingOverride", "NonXMLContentType"}
 
@@ -54,13 +58,16 @@ def parse_feed(document: Document, today: date) -> Feed:
     elif not parsed.get("version") and not parsed.entries:
         raise ParseError("not a feed: no RSS or Atom root element")
     entries: dict[str, Entry] = {}
-    duplicates = undated = future = 0
+    duplicates = undated = future = placeholder = 0
     for raw in parsed.entries:
         entry = _entry(raw, document.url)
         if entry.published is None:
             undated += 1
-        elif entry.published > today:
-            future += 1
+        elif entry.published > today or entry.published < EARLIEST_FEED_DATE:
+            if entry.published > today:
+                future += 1
+            else:
+                placeholder += 1
             entry = Entry(entry.id, entry.title, entry.link, None, entry.text)
         if entry.id in entries:
             duplicates += 1
@@ -72,6 +79,8 @@ def parse_feed(document: Document, today: date) -> Feed:
         problems.append(f"{undated} entries have no date")
     if future:
         problems.append(f"{future} entries are dated in the future (date ignored)")
+    if placeholder:
+        problems.append(f"{placeholder} entries are dated before {EARLIEST_FEED_DATE.year}: a placeholder, ignored")
     return Feed(tuple(entries.values()), tuple(problems))
 
 

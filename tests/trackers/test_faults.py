@@ -123,6 +123,12 @@ CASES = {
         True,
     ),
     "entries without dates": (rss_case(Route(rss(item("Introducing Zephyr 3", "z", None)))), "ok", "no date", True),
+    "entries with placeholder dates": (
+        rss_case(Route(rss(item("Introducing Zephyr 3", "z", "Thu, 01 Jan 1970 00:00:00 +0000")))),
+        "ok",
+        "dated before 1995: a placeholder",
+        True,
+    ),
     "entries with future dates": (
         rss_case(Route(rss(item("Introducing Zephyr 3", "z", "Fri, 01 Jan 2100 00:00:00 +0000")))),
         "ok",
