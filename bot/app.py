@@ -42,6 +42,13 @@ class App:
             if source.kind == "catalog"
         ]
 
+    @property
+    def catalog_hint(self) -> str | None:
+        """What to tell someone who finds no models because no catalog source is configured."""
+        if self.catalog_dirs():
+            return None
+        return 'no [[sources]] entry has kind = "catalog", so the bundled catalog is not loaded'
+
     def load_catalog(self) -> SyncResult | None:
         """Load changed catalog files into the database (CatalogError on a malformed file)."""
         dirs = self.catalog_dirs()

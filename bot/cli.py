@@ -132,7 +132,7 @@ def status(
     with _app_context(ctx) as application, application.session() as session:
         resolution = resolve_name(session, name)
         if resolution.slug is None:
-            _unknown_model(name, resolution.suggestions, as_json)
+            _unknown_model(name, resolution.suggestions, as_json, application.catalog_hint)
         catalogue = load_catalogue(session, slugs={resolution.slug})
         observations = review.evidence(session, resolution.slug) if show_evidence else []
     record = catalogue.records[resolution.slug]
@@ -151,11 +151,12 @@ def status(
             out.print(evidence_table(observations))
 
 
-def _unknown_model(name: str, suggestions: tuple[str, ...], as_json: bool) -> NoReturn:
+def _unknown_model(name: str, suggestions: tuple[str, ...], as_json: bool, catalog_hint: str | None) -> NoReturn:
     if as_json:
-        _emit_json({"error": "unknown model", "query": name, "suggestions": list(suggestions)})
+        _emit_json({"error": "unknown model", "query": name, "suggestions": list(suggestions), "hint": catalog_hint})
     else:
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        hint += f" (Note: {catalog_hint}.)" if catalog_hint else ""
         typer.echo(f"error: no model called {name!r}.{hint}", err=True)
     raise typer.Exit(1)
 

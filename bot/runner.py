@@ -67,6 +67,8 @@ async def run(
         f"{counts[Status.DUE_SOON]} due soon, {counts[Status.OPEN]} open, {counts[Status.IN_WINDOW]} in window, "
         f"{counts[Status.UNKNOWN]} unknown ({sunset.window_years}-year window, {sunset.profile} profile)."
     )
+    if app.catalog_hint:
+        console.print(f"Note: {app.catalog_hint}.", markup=False)
     await deliver_console(app, notifier)
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
     scheduler = AsyncIOScheduler(timezone=UTC)

@@ -73,6 +73,15 @@ def test_an_unknown_model_exits_1_with_suggestions(config):
     as_json = sunset(config, "status", "Restrictd LM", "--json")
     assert as_json.exit_code == 1
     assert json.loads(as_json.stdout)["suggestions"][0] == "restricted"
+    assert "Note:" not in result.stderr and json.loads(as_json.stdout)["hint"] is None
+
+
+def test_with_no_catalog_source_an_unknown_model_says_why_there_are_no_models(tmp_path, database_url):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n')
+    result = sunset(path, "status", "GPT-3")
+    assert result.exit_code == 1
+    assert 'no [[sources]] entry has kind = "catalog", so the bundled catalog is not loaded' in result.stderr
 
 
 @pytest.mark.parametrize(

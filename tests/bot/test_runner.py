@@ -31,6 +31,15 @@ async def test_first_run_summarises_without_a_flood_of_history(tmp_path, databas
     output = await run_once(settings, date(2026, 11, 28))
     assert "3 models — 1 overdue, 0 due soon, 1 open, 1 in window" in output
     assert "sunset_passed" not in output  # OldNet passed its sunset in 2022: history, not news
+    assert "Note:" not in output
+
+
+async def test_a_config_without_the_catalog_says_so_at_start(tmp_path, database_url):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n')
+    output = await run_once(load_settings(path, env={}), date(2026, 11, 28))
+    assert "0 models" in output
+    assert 'Note: no [[sources]] entry has kind = "catalog", so the bundled catalog is not loaded.' in output
 
 
 async def test_a_sunset_crossed_later_is_announced_exactly_once(tmp_path, database_url):
