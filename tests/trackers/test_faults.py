@@ -241,6 +241,13 @@ async def test_a_source_failing_max_failures_times_is_paused_with_one_operator_e
     assert [(event.subject, event.announce) for event in paused] == [("source:victim", True)]
     assert len(announced) == 1
 
+    server.routes["/victim"] = Route(NEWS)  # fixed: the operator polls it by name (`sunset track --source victim`)
+    report = await tracker.run_cycle(NOW + timedelta(days=6), names=["victim"])
+    with Session(catalog_engine) as session:
+        row = session.exec(select(Source).where(Source.name == "victim")).one()
+    assert by_name(report)["victim"].status == "ok" and (row.status, row.consecutive_failures) == ("ok", 0)
+    assert tracker.due(NOW + timedelta(days=7)) == ["victim"]  # back on its schedule
+
 
 async def test_a_warning_outlives_a_304_but_an_error_does_not(server, make_tracker, catalog_engine):
     undated = Route(rss(item("Introducing Zephyr 3", "z", None)), etag='"v1"')
