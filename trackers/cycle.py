@@ -467,6 +467,8 @@ async def _to_the_end(function: Callable[..., _T], *args: object) -> _T:
         return await asyncio.shield(running)
     except asyncio.CancelledError:
         await asyncio.wait([running])
+        if not running.cancelled() and running.exception() is not None:
+            log.error("the transaction in flight failed as the cycle was cancelled", exc_info=running.exception())
         raise
 
 
