@@ -136,6 +136,7 @@ _CURATED: dict[Tier, tuple[str, ...]] = {
         "llama-3.1-nemotron-open-model-license",
         "kimi-k2-modified-mit-license",
         "modified-mit-kimi-k2",
+        "MiniMax-M2 Modified MIT License",  # MIT plus a display duty for the largest products: not OSI MIT
     ),
     Tier.C: (
         "cc-by-nc-2.0",
