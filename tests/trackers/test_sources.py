@@ -213,3 +213,13 @@ def test_undeclared_latin1_is_read_not_failed():
     )
     parsed = rss.read(Document("https://x/feed", body, "application/rss+xml"), context("rss"))
     assert ("Modelo 2", "announced", "undated") in facts(parsed)
+
+
+def test_a_placeholder_date_is_read_as_undated_not_as_a_release_date():
+    body = (
+        b'<rss version="2.0"><channel><title>T</title><item><title>Introducing Orbit 2</title>'
+        b"<guid>o2</guid><pubDate>Thu, 01 Jan 1970 00:00:00 +0000</pubDate></item></channel></rss>"
+    )
+    parsed = rss.read(Document("https://t.example/rss", body), context("rss"))
+    assert ("Orbit 2", "announced", "undated") in facts(parsed)
+    assert any("before 1995" in problem for problem in parsed.problems)
