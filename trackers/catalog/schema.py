@@ -12,6 +12,7 @@ from trackers.records import Access, PartialDate, TrainingCode, TrainingData
 Url = HttpUrl
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.+-]*$", max_length=80)]
 ChangeKind = Literal["weights_released", "relicensed", "opened", "access_changed", "retired", "paper_published"]
+Checked = Literal["weights", "license", "access", "training_code", "training_data", "retirement", "release_date"]
 Fact = Literal["released", "access", "license", "training_code", "training_data", "checkpoints", "paper", "weights"]
 
 
@@ -32,37 +33,38 @@ def _partial_date(value: str) -> str:
 DateText = Annotated[str, BeforeValidator(_toml_date_as_text), AfterValidator(_partial_date)]
 
 
-class Released(_Strict):
+class _Sourced(_Strict):
+    """A fact with the URL it came from; `secondary` marks a source that is not the lab's or the authors' own."""
+
+    source: Url
+    secondary: bool = False
+
+
+class Released(_Sourced):
     """The first public release: a date to its known precision, and where it is stated."""
 
     date: DateText
-    source: Url
 
 
-class AccessFact(_Strict):
+class AccessFact(_Sourced):
     value: Access
-    source: Url
 
 
-class LicenceFact(_Strict):
+class LicenceFact(_Sourced):
     raw: str = Field(min_length=1, max_length=200)
     spdx: str | None = None
-    source: Url
 
 
-class CodeFact(_Strict):
+class CodeFact(_Sourced):
     value: TrainingCode
-    source: Url
 
 
-class DataFact(_Strict):
+class DataFact(_Sourced):
     value: TrainingData
-    source: Url
 
 
-class CheckpointsFact(_Strict):
+class CheckpointsFact(_Sourced):
     value: bool
-    source: Url
 
 
 class PaperFact(_Strict):
@@ -74,12 +76,11 @@ class LicenceChange(_Strict):
     spdx: str | None = None
 
 
-class ChangeEntry(_Strict):
+class ChangeEntry(_Sourced):
     """A dated change to openness; only the fields it sets change."""
 
     date: DateText
     kind: ChangeKind
-    source: Url
     access: Access | None = None
     license: LicenceChange | None = None
     training_code: TrainingCode | None = None
@@ -107,6 +108,21 @@ class EvidenceEntry(_Strict):
     note: str | None = Field(default=None, max_length=500)
 
 
+def _full_date(value: str) -> str:
+    if len(value) != len("YYYY-MM-DD"):
+        raise ValueError("a verification is dated to the day (YYYY-MM-DD)")
+    return value
+
+
+class Verification(_Strict):
+    """When the model's whole history was last checked against its sources, what was checked, and where."""
+
+    on: Annotated[DateText, AfterValidator(_full_date)]
+    checked: list[Checked] = Field(min_length=1)
+    sources: list[Url] = Field(min_length=1)
+    note: str | None = Field(default=None, max_length=1500)
+
+
 class ModelEntry(_Strict):
     """One model: its facts at first release, each with a source, plus dated changes since."""
 
@@ -125,6 +141,7 @@ class ModelEntry(_Strict):
     paper: PaperFact | None = None
     changes: list[ChangeEntry] = Field(default_factory=list)
     evidence: list[EvidenceEntry] = Field(default_factory=list)
+    verified: Verification | None = None
     note: str | None = Field(default=None, max_length=1000)
 
 
