@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -34,8 +35,8 @@ from bot.tracking import source_views
 from db.models import utcnow
 from trackers import review
 from trackers.assess import Assessment, assess, released_by
-from trackers.catalog import CatalogError, check_catalog, load_catalog
-from trackers.store import load_catalogue, resolve_name
+from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog
+from trackers.store import Catalogue, load_catalogue, resolve_name
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Policy, Profile, Status
 
 app = typer.Typer(
@@ -276,6 +277,7 @@ def catalog_check() -> None:
     except CatalogError as error:
         fail(str(error), code=1)
     problems = check_catalog(files, today_utc())
+    problems += epoch.epoch_problems(files, epoch.read_snapshot(), _exclusions())
     for problem in sorted(problems, key=lambda problem: problem.warning):
         typer.echo(str(problem))
     models = sum(len(f.content.models) for f in files)
@@ -283,6 +285,13 @@ def catalog_check() -> None:
     typer.echo(f"{len(files)} files, {models} models: {errors} errors, {len(problems) - errors} warnings")
     if errors:
         raise typer.Exit(1)
+
+
+def _exclusions() -> list[epoch.Exclusion]:
+    try:
+        return epoch.read_exclusions()
+    except CatalogError as error:
+        fail(str(error), code=1)
 
 
 @app.command()
@@ -304,6 +313,7 @@ def catalog_stats(ctx: typer.Context, as_json: JsonOption = False, on: OnOption 
     with _app_context(ctx) as application, application.session() as session:
         catalogue = load_catalogue(session)
     stats = coverage(catalogue, policy, when)
+    stats["epoch"] = _epoch_coverage(catalogue)
     if as_json:
         _emit_json(stats)
         return
@@ -317,6 +327,49 @@ def catalog_stats(ctx: typer.Context, as_json: JsonOption = False, on: OnOption 
         for key, count in stats[title].items():
             table.add_row(str(key), str(count))
         out.print(table)
+    _print_epoch_coverage(stats["epoch"])
+
+
+def _epoch_coverage(catalogue: Catalogue) -> dict[str, Any]:
+    """Per release year: catalog models, and Epoch's notable rows covered, excluded and unaccounted."""
+    accounts = epoch.account(epoch.read_snapshot(), load_catalog(), _exclusions())
+    models = Counter(record.first_release.year for record in catalogue.records.values() if record.first_release)
+    years = epoch.coverage_by_year(accounts)
+    rows = {
+        year: {"models": models.get(year, 0), "epoch_rows": sum(counts.values())}
+        | {state: counts.get(state, 0) for state in ("covered", "excluded", "unaccounted")}
+        for year, counts in sorted(years.items())
+    }
+    cohort = [rows[year] for year in epoch.COHORT if year in rows]
+    summary = {
+        key: sum(row[key] for row in cohort) for key in ("models", "epoch_rows", "covered", "excluded", "unaccounted")
+    }
+    return {
+        "snapshot": epoch.SNAPSHOT_TAKEN,
+        "attribution": epoch.ATTRIBUTION,
+        "cohort_2012_2017": summary,
+        "by_year": rows,
+    }
+
+
+def _print_epoch_coverage(coverage_: dict[str, Any]) -> None:
+    table = Table(
+        title=f"Epoch AI notable models (snapshot {coverage_['snapshot']}) by release year", title_justify="left"
+    )
+    for column in ("year", "catalog models", "Epoch rows", "covered", "excluded", "unaccounted"):
+        table.add_column(column, justify="right")
+    for year, row in coverage_["by_year"].items():
+        if int(year) >= 2010:
+            cells = (row["models"], row["epoch_rows"], row["covered"], row["excluded"], row["unaccounted"])
+            table.add_row(str(year), *map(str, cells))
+    cohort = coverage_["cohort_2012_2017"]
+    table.add_row(
+        "2012–2017",
+        *map(str, (cohort[key] for key in ("models", "epoch_rows", "covered", "excluded", "unaccounted"))),
+        style="bold",
+    )
+    out.print(table)
+    out.print(f"Data: {coverage_['attribution']}", soft_wrap=True)
 
 
 SourceOption = Annotated[list[str] | None, typer.Option("--source", help="Only this source (repeatable).")]

@@ -213,3 +213,13 @@ class ModelRecord:
     changes: tuple[Change, ...] = ()
     base: ModelRecord | None = None
     aliases: tuple[str, ...] = field(default=())
+    verified: Verified | None = None
+    notability: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verified:
+    """When a model's whole history was last checked against its sources, and where."""
+
+    on: date
+    sources: tuple[str, ...]
