@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -20,7 +20,7 @@ from rich.table import Table
 from bot.app import App, open_app, today_utc
 from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import fan_out
-from bot.present import STATUS_WORDS, assessment_dict, coverage
+from bot.present import STATUS_WORDS, assessment_dict, coverage, notable_first
 from bot.track_view import (
     cycle_table,
     evidence_dict,
@@ -169,12 +169,18 @@ def list_models(
         str | None, typer.Option("--status", help="open | in_window | due_soon | overdue | unknown")
     ] = None,
     lab: Annotated[str | None, typer.Option("--lab", help="Only this lab (slug or name).")] = None,
+    notable: Annotated[bool, typer.Option("--notable", help="Only models in Epoch AI's notable-models data.")] = False,
+    sort: Annotated[
+        str, typer.Option("--sort", help="notable (most notable, then longest overdue) | sunset | name")
+    ] = "notable",
     as_json: JsonOption = False,
     on: OnOption = None,
     window: WindowOption = None,
     profile: ProfileOption = None,
 ) -> None:
-    """List models with their status, sorted by sunset date."""
+    """List models with their status, the most notable first (Epoch AI's criteria, then citations)."""
+    if sort not in SORTS:
+        fail(f"--sort must be one of: {', '.join(SORTS)} (got {sort!r})")
     if status_filter is not None and status_filter not in {s.value for s in Status}:
         fail(f"--status must be one of: {', '.join(s.value for s in Status)} (got {status_filter!r})")
     policy, when = _policy(ctx.obj, window, profile), _on(on)
@@ -189,8 +195,10 @@ def list_models(
         assessment = assess(record, policy, when)
         if status_filter and assessment.verdict.status.value != status_filter:
             continue
+        if notable and record.notability is None:
+            continue
         results.append((assessment, catalogue.lab_name(record), catalogue.sources.get(record.slug, ())))
-    results.sort(key=lambda item: _sort_key(item[0]))
+    results.sort(key=lambda item: SORTS[sort](item[0]))
     if as_json:
         _emit_json([assessment_dict(a, lab_name=lab_name, sources=sources) for a, lab_name, sources in results])
         return
@@ -212,8 +220,15 @@ def list_models(
     out.print(table)
 
 
-def _sort_key(assessment: Assessment) -> tuple[date, str]:
+def _by_sunset(assessment: Assessment) -> tuple[date, str]:
     return (assessment.verdict.sunset_date or date.max, assessment.record.name.casefold())
+
+
+SORTS: dict[str, Callable[[Assessment], Any]] = {
+    "notable": notable_first,
+    "sunset": _by_sunset,
+    "name": lambda assessment: assessment.record.name.casefold(),
+}
 
 
 def _print_status(result: dict[str, Any]) -> None:
@@ -237,7 +252,10 @@ def _print_status(result: dict[str, Any]) -> None:
             f"{result['sunset_date'] or 'unknown'} ({result['window_years']}-year window, {result['profile']} profile)",
         ),
         ("Status", result["status_text"] if result["status"] != "open" else STATUS_WORDS[Status.OPEN]),
+        ("Verified", f"on {result['verified']['on']}" if result["verified"] else "not yet"),
     ]
+    if result["notability"]:
+        rows.append(("Notable (Epoch AI)", ", ".join(result["notability"])))
     if result["aliases"]:
         rows.insert(0, ("Also known as", ", ".join(result["aliases"][:8])))
     for label, value in rows:
@@ -461,6 +479,35 @@ def review_reject(ctx: typer.Context, name: Annotated[str, typer.Argument(help="
         except review.ReviewError as error:
             fail(str(error), code=1)
     typer.echo(f"rejected {name}")
+
+
+@review_app.command("stale")
+def review_stale(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", min=1, help="Age after which a verification is stale.")] = 180,
+    as_json: JsonOption = False,
+) -> None:
+    """Overdue or due-soon models whose verification is missing or older than --days: check them again."""
+    when = today_utc()
+    with _app_context(ctx) as application, application.session() as session:
+        catalogue = load_catalogue(session)
+    stale = review.stale_verifications(catalogue.records.values(), when, days=days)
+    if as_json:
+        _emit_json(
+            [
+                {"slug": r.slug, "name": r.name, "verified_on": r.verified.on.isoformat() if r.verified else None}
+                | {"age_days": age}
+                for r, age in stale
+            ]
+        )
+        return
+    table = Table(title=f"{len(stale)} accusations to check again (verification missing or over {days} days old)")
+    for column in ("Model", "Lab", "Verified", "Age"):
+        table.add_column(column)
+    for record, age in stale:
+        verified = record.verified.on.isoformat() if record.verified else "never"
+        table.add_row(record.name, catalogue.lab_name(record), verified, f"{age} days" if age is not None else "—")
+    out.print(table)
 
 
 def main() -> None:

@@ -77,6 +77,10 @@ class Model(SQLModel, table=True):
     origin: str = Field(
         default="catalog", max_length=120, description="who created it: catalog, a source name, or moderator"
     )
+    notability: str | None = Field(default=None, max_length=200, description="Epoch AI's criteria, comma-separated")
+    citations: int | None = Field(default=None, description="citations of its paper in Epoch AI's snapshot")
+    verified_on: date | None = Field(default=None, description="when its history was last checked against sources")
+    verified_sources: str | None = Field(default=None, sa_column=Column(Text), description="one URL a line")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
 

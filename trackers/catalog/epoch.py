@@ -21,13 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from trackers.catalog import CATALOG_DIR, CatalogError, LabFile, Problem
 from trackers.names import normalise_name
+from trackers.records import Notability
 
 SNAPSHOT = CATALOG_DIR / "epoch" / "notable.csv"
 EXCLUSIONS = CATALOG_DIR / "epoch" / "exclusions.toml"
 SNAPSHOT_TAKEN = "2026-01-26"  # the day the snapshot's copy of Epoch's CSV was downloaded
 ATTRIBUTION = "Epoch AI, 'Notable AI Models' (CC BY 4.0), https://epoch.ai/data/notable-ai-models"
 COHORT = range(2012, 2018)  # the release years every row of which must be accounted for
-CRITERIA_WEIGHT = {"Historical significance": 3, "Highly cited": 2, "Significant use": 2}  # others count 1
 
 Reason = Literal["method", "same-as", "dataset", "not-a-model", "duplicate-row"]
 
@@ -83,19 +83,6 @@ class Account:
         if self.slug:
             return "covered"
         return "excluded" if self.exclusion else "unaccounted"
-
-
-@dataclass(frozen=True)
-class Notability:
-    """Epoch's notability criteria for a model and the citations of its paper (for ordering lists)."""
-
-    criteria: tuple[str, ...]
-    citations: int | None
-
-    @property
-    def rank(self) -> tuple[int, int]:
-        """Higher is more notable: weighted criteria first, then citations."""
-        return (sum(CRITERIA_WEIGHT.get(c, 1) for c in self.criteria), self.citations or 0)
 
 
 def read_snapshot(path: Path = SNAPSHOT) -> list[EpochRow]:
@@ -189,9 +176,10 @@ def epoch_problems(files: Iterable[LabFile], rows: list[EpochRow], exclusions: l
     problems = [Problem(EXCLUSIONS.name, None, text) for text in exclusion_problems(exclusions, rows, slugs)]
     accounts = account(rows, files, exclusions)
     covered = {normalise_name(item.row.name) for item in accounts if item.slug}
-    for item in exclusions:
-        if normalise_name(item.epoch) in covered:
-            problems.append(Problem(EXCLUSIONS.name, None, f"{item.epoch!r} is excluded but a model covers it", True))
+    for exclusion in exclusions:
+        if normalise_name(exclusion.epoch) in covered:
+            text = f"{exclusion.epoch!r} is excluded but a model covers it"
+            problems.append(Problem(EXCLUSIONS.name, None, text, warning=True))
     for item in accounts:
         if item.state == "unaccounted" and item.row.year in COHORT:
             text = f"Epoch row {item.row.name!r} ({item.row.organization}, {item.row.published}) is unaccounted"
