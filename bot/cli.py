@@ -350,7 +350,8 @@ def catalog_stats(ctx: typer.Context, as_json: JsonOption = False, on: OnOption 
 
 def _epoch_coverage(catalogue: Catalogue) -> dict[str, Any]:
     """Per release year: catalog models, and Epoch's notable rows covered, excluded and unaccounted."""
-    accounts = epoch.account(epoch.read_snapshot(), load_catalog(), _exclusions())
+    names = epoch.names_of((r.slug, (r.name, *r.aliases)) for r in catalogue.records.values())
+    accounts = epoch.account(epoch.read_snapshot(), names, _exclusions())
     models = Counter(record.first_release.year for record in catalogue.records.values() if record.first_release)
     years = epoch.coverage_by_year(accounts)
     rows = {

@@ -102,13 +102,18 @@ def test_bad_arguments_get_one_line_and_exit_2(config, args, message):
 
 
 def test_list_is_sorted_by_sunset_and_filterable(config):
-    data = json.loads(sunset(config, "list", "--json", "--on", "2026-11-28").stdout)
+    data = json.loads(sunset(config, "list", "--json", "--sort", "sunset", "--on", "2026-11-28").stdout)
     assert [m["slug"] for m in data] == ["oldnet", "opened-later", "restricted"]
     overdue = json.loads(sunset(config, "list", "--json", "--status", "overdue", "--on", "2026-11-28").stdout)
     assert [m["slug"] for m in overdue] == ["oldnet"]
     by_lab = json.loads(sunset(config, "list", "--json", "--lab", "Test Lab").stdout)
     assert len(by_lab) == 3
     assert json.loads(sunset(config, "list", "--json", "--lab", "nobody").stdout) == []
+
+
+def test_an_unknown_sort_is_one_line_and_exit_2(config):
+    result = sunset(config, "list", "--sort", "random")
+    assert result.exit_code == 2 and "--sort must be one of: notable, sunset, name" in result.output
 
 
 def test_list_on_a_past_date_leaves_out_models_not_yet_released(config):
@@ -142,3 +147,81 @@ def test_db_upgrade_reports_the_revision(config):
     assert result.exit_code == 0
     newest = sorted(path.name[:4] for path in MIGRATIONS.joinpath("versions").glob("[0-9]*.py"))[-1]
     assert f"is at revision {newest}" in result.stdout  # the newest migration, whichever that is
+
+
+NOTABLE_LAB = """
+[lab]
+slug = "histlab"
+name = "History Lab"
+url = "https://hist.example/"
+
+[[models]]
+slug = "obscure-net"
+name = "Obscure Net"
+released = { date = "2012-01", source = "https://hist.example/o" }
+access = { value = "unreleased", source = "https://hist.example/o" }
+
+[[models]]
+slug = "famous-net"
+name = "Famous Net"
+aliases = ["AlexNet"]
+released = { date = "2014-06", source = "https://hist.example/f" }
+access = { value = "unreleased", source = "https://hist.example/f" }
+
+[models.verified]
+on = "2026-01-10"
+checked = ["weights", "access"]
+sources = ["https://hist.example/f", "https://hist.example/search"]
+"""
+
+
+@pytest.fixture
+def notable_config(tmp_path, database_url):
+    catalog = tmp_path / "notable-catalog"
+    catalog.mkdir()
+    (catalog / "histlab.toml").write_text(NOTABLE_LAB)
+    path = tmp_path / "notable.toml"
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
+    )
+    return path
+
+
+def test_an_epoch_row_named_by_an_alias_makes_a_model_notable_and_lists_put_it_first(notable_config):
+    overdue = json.loads(sunset(notable_config, "list", "--json", "--status", "overdue", "--on", "2026-11-28").stdout)
+    assert [m["slug"] for m in overdue] == ["famous-net", "obscure-net"]  # though obscure-net is longer overdue
+    assert "Historical significance" in overdue[0]["notability"] and overdue[1]["notability"] == []
+    notable = json.loads(sunset(notable_config, "list", "--json", "--notable").stdout)
+    assert [m["slug"] for m in notable] == ["famous-net"]
+    by_sunset = json.loads(sunset(notable_config, "list", "--json", "--sort", "sunset").stdout)
+    assert [m["slug"] for m in by_sunset] == ["obscure-net", "famous-net"]
+
+
+def test_status_json_says_when_and_where_a_model_was_verified(notable_config):
+    famous = json.loads(sunset(notable_config, "status", "famous net", "--json").stdout)
+    assert famous["verified"] == {
+        "on": "2026-01-10",
+        "sources": ["https://hist.example/f", "https://hist.example/search"],
+    }
+    assert json.loads(sunset(notable_config, "status", "obscure net", "--json").stdout)["verified"] is None
+    assert "Verified" in sunset(notable_config, "status", "famous net").stdout
+
+
+def test_review_stale_lists_accusations_never_or_long_ago_verified(notable_config):
+    stale = json.loads(sunset(notable_config, "review", "stale", "--json").stdout)
+    assert [(item["slug"], item["verified_on"]) for item in stale] == [
+        ("obscure-net", None),
+        ("famous-net", "2026-01-10"),
+    ]
+    recent = json.loads(sunset(notable_config, "review", "stale", "--json", "--days", "3650").stdout)
+    assert [item["slug"] for item in recent] == ["obscure-net"]
+
+
+def test_catalog_stats_shows_coverage_against_epoch_per_year(notable_config):
+    data = json.loads(sunset(notable_config, "catalog", "stats", "--json").stdout)
+    epoch = data["epoch"]
+    assert (epoch["by_year"]["2012"]["epoch_rows"], epoch["by_year"]["2012"]["models"]) == (13, 1)
+    assert epoch["cohort_2012_2017"]["epoch_rows"] == 198
+    assert epoch["by_year"]["2012"]["covered"] == 1  # the configured catalog's Famous Net, alias AlexNet
+    assert "CC BY 4.0" in epoch["attribution"]
+    assert "Epoch AI notable models" in sunset(notable_config, "catalog", "stats").stdout

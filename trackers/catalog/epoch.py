@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import tomllib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -114,13 +114,22 @@ def read_exclusions(path: Path = EXCLUSIONS) -> list[Exclusion]:
         raise CatalogError(f"{path.name}: {error}") from error
 
 
-def account(rows: Iterable[EpochRow], files: Iterable[LabFile], exclusions: Iterable[Exclusion]) -> list[Account]:
-    """Match each row to a model (by name or alias) or an exclusion."""
+def names_of(models: Iterable[tuple[str, Iterable[str]]]) -> dict[str, str]:
+    """Normalised name → slug, from (slug, names and aliases) pairs: what a row's name is matched against."""
     owners: dict[str, str] = {}
-    for lab in files:
-        for model in lab.content.models:
-            for text in (model.name, model.slug, *model.aliases):
-                owners.setdefault(normalise_name(text), model.slug)
+    for slug, names in models:
+        for text in (slug, *names):
+            owners.setdefault(normalise_name(text), slug)
+    return owners
+
+
+def file_names(files: Iterable[LabFile]) -> dict[str, str]:
+    """The names of every model in the catalog files."""
+    return names_of((m.slug, (m.name, *m.aliases)) for lab in files for m in lab.content.models)
+
+
+def account(rows: Iterable[EpochRow], owners: Mapping[str, str], exclusions: Iterable[Exclusion]) -> list[Account]:
+    """Match each row to a model (by name or alias, as `names_of` gives them) or an exclusion."""
     excluded = {normalise_name(item.epoch): item for item in exclusions}
     accounts = []
     for row in rows:
@@ -174,7 +183,7 @@ def epoch_problems(files: Iterable[LabFile], rows: list[EpochRow], exclusions: l
     files = list(files)
     slugs = {model.slug for lab in files for model in lab.content.models}
     problems = [Problem(EXCLUSIONS.name, None, text) for text in exclusion_problems(exclusions, rows, slugs)]
-    accounts = account(rows, files, exclusions)
+    accounts = account(rows, file_names(files), exclusions)
     covered = {normalise_name(item.row.name) for item in accounts if item.slug}
     for exclusion in exclusions:
         if normalise_name(exclusion.epoch) in covered:
