@@ -7,7 +7,6 @@ from typing import Any
 from trackers import events
 from trackers.challenges import CHALLENGE_DECIDED
 
-
 FACT_WORDS = {"released": "release date", "license": "licence", "training_code": "training code",
               "training_data": "training data"}  # fmt: skip
 
