@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -19,8 +21,10 @@ from rich.table import Table
 from bot.app import App, open_app, today_utc
 from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import fan_out
-from bot.present import STATUS_WORDS, assessment_dict, coverage
+from bot.present import STATUS_WORDS, assessment_dict, coverage, notable_first
 from bot.track_view import (
+    challenge_dict,
+    challenges_table,
     cycle_table,
     evidence_dict,
     evidence_table,
@@ -32,10 +36,10 @@ from bot.track_view import (
 )
 from bot.tracking import source_views
 from db.models import utcnow
-from trackers import review
+from trackers import challenges, review
 from trackers.assess import Assessment, assess, released_by
-from trackers.catalog import CatalogError, check_catalog, load_catalog
-from trackers.store import load_catalogue, resolve_name
+from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog
+from trackers.store import Catalogue, load_catalogue, resolve_name
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Policy, Profile, Status
 
 app = typer.Typer(
@@ -168,12 +172,18 @@ def list_models(
         str | None, typer.Option("--status", help="open | in_window | due_soon | overdue | unknown")
     ] = None,
     lab: Annotated[str | None, typer.Option("--lab", help="Only this lab (slug or name).")] = None,
+    notable: Annotated[bool, typer.Option("--notable", help="Only models in Epoch AI's notable-models data.")] = False,
+    sort: Annotated[
+        str, typer.Option("--sort", help="notable (most notable, then longest overdue) | sunset | name")
+    ] = "notable",
     as_json: JsonOption = False,
     on: OnOption = None,
     window: WindowOption = None,
     profile: ProfileOption = None,
 ) -> None:
-    """List models with their status, sorted by sunset date."""
+    """List models with their status, the most notable first (Epoch AI's criteria, then citations)."""
+    if sort not in SORTS:
+        fail(f"--sort must be one of: {', '.join(SORTS)} (got {sort!r})")
     if status_filter is not None and status_filter not in {s.value for s in Status}:
         fail(f"--status must be one of: {', '.join(s.value for s in Status)} (got {status_filter!r})")
     policy, when = _policy(ctx.obj, window, profile), _on(on)
@@ -188,8 +198,10 @@ def list_models(
         assessment = assess(record, policy, when)
         if status_filter and assessment.verdict.status.value != status_filter:
             continue
+        if notable and record.notability is None:
+            continue
         results.append((assessment, catalogue.lab_name(record), catalogue.sources.get(record.slug, ())))
-    results.sort(key=lambda item: _sort_key(item[0]))
+    results.sort(key=lambda item: SORTS[sort](item[0]))
     if as_json:
         _emit_json([assessment_dict(a, lab_name=lab_name, sources=sources) for a, lab_name, sources in results])
         return
@@ -211,8 +223,15 @@ def list_models(
     out.print(table)
 
 
-def _sort_key(assessment: Assessment) -> tuple[date, str]:
+def _by_sunset(assessment: Assessment) -> tuple[date, str]:
     return (assessment.verdict.sunset_date or date.max, assessment.record.name.casefold())
+
+
+SORTS: dict[str, Callable[[Assessment], Any]] = {
+    "notable": notable_first,
+    "sunset": _by_sunset,
+    "name": lambda assessment: assessment.record.name.casefold(),
+}
 
 
 def _print_status(result: dict[str, Any]) -> None:
@@ -236,7 +255,10 @@ def _print_status(result: dict[str, Any]) -> None:
             f"{result['sunset_date'] or 'unknown'} ({result['window_years']}-year window, {result['profile']} profile)",
         ),
         ("Status", result["status_text"] if result["status"] != "open" else STATUS_WORDS[Status.OPEN]),
+        ("Verified", f"on {result['verified']['on']}" if result["verified"] else "not yet"),
     ]
+    if result["notability"]:
+        rows.append(("Notable (Epoch AI)", ", ".join(result["notability"])))
     if result["aliases"]:
         rows.insert(0, ("Also known as", ", ".join(result["aliases"][:8])))
     for label, value in rows:
@@ -276,6 +298,7 @@ def catalog_check() -> None:
     except CatalogError as error:
         fail(str(error), code=1)
     problems = check_catalog(files, today_utc())
+    problems += epoch.epoch_problems(files, epoch.read_snapshot(), _exclusions())
     for problem in sorted(problems, key=lambda problem: problem.warning):
         typer.echo(str(problem))
     models = sum(len(f.content.models) for f in files)
@@ -283,6 +306,13 @@ def catalog_check() -> None:
     typer.echo(f"{len(files)} files, {models} models: {errors} errors, {len(problems) - errors} warnings")
     if errors:
         raise typer.Exit(1)
+
+
+def _exclusions() -> list[epoch.Exclusion]:
+    try:
+        return epoch.read_exclusions()
+    except CatalogError as error:
+        fail(str(error), code=1)
 
 
 @app.command()
@@ -304,6 +334,7 @@ def catalog_stats(ctx: typer.Context, as_json: JsonOption = False, on: OnOption 
     with _app_context(ctx) as application, application.session() as session:
         catalogue = load_catalogue(session)
     stats = coverage(catalogue, policy, when)
+    stats["epoch"] = _epoch_coverage(catalogue)
     if as_json:
         _emit_json(stats)
         return
@@ -317,6 +348,50 @@ def catalog_stats(ctx: typer.Context, as_json: JsonOption = False, on: OnOption 
         for key, count in stats[title].items():
             table.add_row(str(key), str(count))
         out.print(table)
+    _print_epoch_coverage(stats["epoch"])
+
+
+def _epoch_coverage(catalogue: Catalogue) -> dict[str, Any]:
+    """Per release year: catalog models, and Epoch's notable rows covered, excluded and unaccounted."""
+    names = epoch.names_of((r.slug, (r.name, *r.aliases)) for r in catalogue.records.values())
+    accounts = epoch.account(epoch.read_snapshot(), names, _exclusions())
+    models = Counter(record.first_release.year for record in catalogue.records.values() if record.first_release)
+    years = epoch.coverage_by_year(accounts)
+    rows = {
+        year: {"models": models.get(year, 0), "epoch_rows": sum(counts.values())}
+        | {state: counts.get(state, 0) for state in ("covered", "excluded", "unaccounted")}
+        for year, counts in sorted(years.items())
+    }
+    cohort = [rows[year] for year in epoch.COHORT if year in rows]
+    summary = {
+        key: sum(row[key] for row in cohort) for key in ("models", "epoch_rows", "covered", "excluded", "unaccounted")
+    }
+    return {
+        "snapshot": epoch.SNAPSHOT_TAKEN,
+        "attribution": epoch.ATTRIBUTION,
+        "cohort_2012_2017": summary,
+        "by_year": rows,
+    }
+
+
+def _print_epoch_coverage(coverage_: dict[str, Any]) -> None:
+    table = Table(
+        title=f"Epoch AI notable models (snapshot {coverage_['snapshot']}) by release year", title_justify="left"
+    )
+    for column in ("year", "catalog models", "Epoch rows", "covered", "excluded", "unaccounted"):
+        table.add_column(column, justify="right")
+    for year, row in coverage_["by_year"].items():
+        if int(year) >= 2010:
+            cells = (row["models"], row["epoch_rows"], row["covered"], row["excluded"], row["unaccounted"])
+            table.add_row(str(year), *map(str, cells))
+    cohort = coverage_["cohort_2012_2017"]
+    table.add_row(
+        "2012–2017",
+        *map(str, (cohort[key] for key in ("models", "epoch_rows", "covered", "excluded", "unaccounted"))),
+        style="bold",
+    )
+    out.print(table)
+    out.print(f"Data: {coverage_['attribution']}", soft_wrap=True)
 
 
 SourceOption = Annotated[list[str] | None, typer.Option("--source", help="Only this source (repeatable).")]
@@ -366,12 +441,48 @@ def review_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     with _app_context(ctx) as application, application.session() as session:
         waiting = review.pending(session)
+        disputed = challenges.pending(session)
     if as_json:
         _emit_json([pending_dict(item) for item in waiting])
         return
     out.print(pending_table(waiting))
+    out.print(challenges_table(disputed))
 
 
+@review_app.command("challenges")
+def review_challenges(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Open challenges to facts, each beside the record's current claims and their sources."""
+    with _app_context(ctx) as application, application.session() as session:
+        disputed = challenges.pending(session)
+    if as_json:
+        _emit_json([challenge_dict(item) for item in disputed])
+        return
+    out.print(challenges_table(disputed))
+
+
+@review_app.command("accept")
+def review_accept(
+    ctx: typer.Context,
+    challenge_id: Annotated[int, typer.Argument(help="The challenge's number.")],
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Record the value as a change on this date (YYYY-MM-DD) instead of at release."),
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="The moderator's name, kept with the evidence.")] = "moderator",
+) -> None:
+    """Accept a challenge: the catalog file is edited (the challenge kept as evidence) and loaded again."""
+    when = _on(since) if since else None
+    with _app_context(ctx) as application, application.session() as session:
+        try:
+            challenges.accept(
+                session, challenge_id, moderator=by, now=utcnow(), catalog_dirs=application.catalog_dirs(), since=when
+            )
+        except (challenges.ChallengeError, CatalogError) as error:
+            fail(str(error), code=1)
+    typer.echo(f"accepted challenge #{challenge_id}; the catalog file changed: review and commit it")
+
+
+@review_app.command("reject")
 @review_app.command("confirm")
 def review_confirm(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Unconfirmed model.")]) -> None:
     """Confirm a model: it becomes visible everywhere and its 'new model' event is announced."""
@@ -400,14 +511,76 @@ def review_merge(
 
 
 @review_app.command("reject")
-def review_reject(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Unconfirmed model.")]) -> None:
-    """Reject a name: it stays hidden and the trackers never create it again."""
+def review_reject(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Unconfirmed model, or a challenge's number.")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (required for a challenge: the reporter is told).")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="The moderator's name.")] = "moderator",
+) -> None:
+    """Reject a name (it stays hidden and the trackers never create it again) or a challenge (with --reason)."""
     with _app_context(ctx) as application, application.session() as session:
         try:
-            review.reject(session, name, utcnow())
-        except review.ReviewError as error:
+            if name.isdigit():
+                challenges.reject(session, int(name), moderator=by, reason=reason or "", now=utcnow())
+            else:
+                review.reject(session, name, utcnow())
+        except (review.ReviewError, challenges.ChallengeError) as error:
             fail(str(error), code=1)
-    typer.echo(f"rejected {name}")
+    typer.echo(f"rejected {'challenge #' * name.isdigit()}{name}")
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The model (name, slug or alias).")],
+    fact: Annotated[str, typer.Option("--fact", help=f"The disputed fact: {', '.join(challenges.FACTS)}.")],
+    value: Annotated[str, typer.Option("--value", help="What it should say (a date, an access value, a licence…).")],
+    source: Annotated[str, typer.Option("--source", help="The URL that shows it.")],
+    note: Annotated[str | None, typer.Option("--note", help="Anything a moderator should know.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Your name, shown to moderators.")] = None,
+) -> None:
+    """Challenge a fact: it goes to the review queue beside the record's current claim and its sources."""
+    reporter = f"cli:{by or getpass.getuser()}"
+    with _app_context(ctx) as application, application.session() as session:
+        try:
+            challenge = challenges.submit(
+                session, name=name, fact=fact, value=value, source=source, note=note, reporter=reporter, now=utcnow()
+            )
+        except challenges.ChallengeError as error:
+            fail(str(error), code=1)
+        session.commit()
+    typer.echo(f"challenge #{challenge.id} is in the review queue (sunset review)")
+
+
+@review_app.command("stale")
+def review_stale(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", min=1, help="Age after which a verification is stale.")] = 180,
+    as_json: JsonOption = False,
+) -> None:
+    """Overdue or due-soon models whose verification is missing or older than --days: check them again."""
+    when = today_utc()
+    with _app_context(ctx) as application, application.session() as session:
+        catalogue = load_catalogue(session)
+    stale = review.stale_verifications(catalogue.records.values(), when, days=days)
+    if as_json:
+        _emit_json(
+            [
+                {"slug": r.slug, "name": r.name, "verified_on": r.verified.on.isoformat() if r.verified else None}
+                | {"age_days": age}
+                for r, age in stale
+            ]
+        )
+        return
+    table = Table(title=f"{len(stale)} accusations to check again (verification missing or over {days} days old)")
+    for column in ("Model", "Lab", "Verified", "Age"):
+        table.add_column(column)
+    for record, age in stale:
+        verified = record.verified.on.isoformat() if record.verified else "never"
+        table.add_row(record.name, catalogue.lab_name(record), verified, f"{age} days" if age is not None else "—")
+    out.print(table)
 
 
 def main() -> None:

@@ -11,10 +11,12 @@ def event_text(kind: str, payload: dict[str, Any]) -> str:
     """One line describing an event, from its stored payload."""
     name = payload.get("name") or payload.get("model") or payload.get("source") or "?"
     window, sunset = payload.get("window"), payload.get("sunset")
+    checked = f" (verified on {payload['verified_on']})" if payload.get("verified_on") else ""
     if kind == events.SUNSET_PASSED:
-        return f"{name} passed its {window}-year sunset on {sunset} and is still not open."
+        return f"{name} passed its {window}-year sunset on {sunset} and is still not open{checked}."
     if kind == events.SUNSET_APPROACHING:
-        return f"{name} reaches its {window}-year sunset on {sunset} ({payload.get('lead_days')} days' warning)."
+        lead = payload.get("lead_days")
+        return f"{name} reaches its {window}-year sunset on {sunset} ({lead} days' warning){checked}."
     if kind == events.OPENED_AFTER_SUNSET:
         return f"{name} was opened ({payload.get('from')} → {payload.get('to')}) after its sunset of {sunset}."
     if kind == events.OPENNESS_CHANGED:

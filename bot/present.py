@@ -58,12 +58,22 @@ def assessment_dict(assessment: Assessment, *, lab_name: str, sources: tuple[str
         "status": verdict.status.value,
         "status_text": verdict.summary,
         "sources": list(sources),
+        "verified": {"on": record.verified.on.isoformat(), "sources": list(record.verified.sources)}
+        if record.verified
+        else None,
+        "notability": list(record.notability.criteria) if record.notability else [],
     }
     if verdict.overdue_days is not None:
         result["overdue_days"] = verdict.overdue_days
     if verdict.days_to_sunset is not None:
         result["days_to_sunset"] = verdict.days_to_sunset
     return result
+
+
+def notable_first(assessment: Assessment) -> tuple[int, int, int, str]:
+    """Sort key: most notable in Epoch AI's data first (criteria, then citations), then longest overdue."""
+    rank = assessment.record.notability.rank if assessment.record.notability else (0, 0)
+    return (-rank[0], -rank[1], -(assessment.verdict.overdue_days or 0), assessment.record.name.casefold())
 
 
 def coverage(catalogue: Catalogue, policy: Policy, on: date) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.config import SunsetSettings
 from bot.messages import event_text
-from bot.present import assessment_dict
+from bot.present import assessment_dict, notable_first
 from db.models import Alias, Event, GuildSettings, Lab, Model, Observation, Pledge, Source, Subscription
 from trackers.assess import Assessment, assess, released_by
 from trackers.names import normalise_name, suggest
@@ -165,14 +165,20 @@ def _assessments(session: Session, policy: Policy, on: date) -> tuple[Catalogue,
     return catalogue, [assess(r, policy, on) for r in catalogue.records.values() if released_by(r, on)]
 
 
-def overdue(session: Session, policy: Policy, on: date, *, lab: str | None = None) -> list[ListRow]:
-    """Models past their sunset and still not open, longest overdue first; optionally one lab's."""
+def overdue(
+    session: Session, policy: Policy, on: date, *, lab: str | None = None, notable_only: bool = False
+) -> list[ListRow]:
+    """Models past their sunset and still not open, most notable first; optionally one lab's, or notable ones only."""
     catalogue, assessments = _assessments(session, policy, on)
     lab_slug = resolve_lab(session, lab) if lab else None
     rows = [
-        a for a in assessments if a.verdict.status is Status.OVERDUE and (lab_slug is None or a.record.lab == lab_slug)
+        a
+        for a in assessments
+        if a.verdict.status is Status.OVERDUE
+        and (lab_slug is None or a.record.lab == lab_slug)
+        and (a.record.notability or not notable_only)
     ]
-    rows.sort(key=lambda a: (-(a.verdict.overdue_days or 0), a.record.name.casefold()))
+    rows.sort(key=notable_first)
     return [_row(a, catalogue) for a in rows]
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from trackers.licences import TierVerdict, classify_licence
 from trackers.openness import effective_state, level_of
 from trackers.records import Change, Level, ModelRecord, OpennessState
-from trackers.sunset import Policy, Verdict, evaluate
+from trackers.sunset import WINDOW_MIN, Policy, Profile, Status, Verdict, evaluate
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,11 @@ def weights_release_date(record: ModelRecord, on: date) -> date | None:
         None,
     )
     return opening.on if opening else None
+
+
+ACCUSING = Policy(window_years=WINDOW_MIN, profile=Profile.STRICT)  # the earliest sunset any allowed policy sets
+
+
+def accused(record: ModelRecord, on: date) -> bool:
+    """Whether some allowed policy (any window of 10–15 years, either profile) calls the model overdue or due soon."""
+    return assess(record, ACCUSING, on).verdict.status in (Status.OVERDUE, Status.DUE_SOON)

@@ -62,6 +62,8 @@ def due_events(record: ModelRecord, policy: Policy, on: date) -> list[EventDraft
         return drafts
     sunset = verdict.sunset_date
     payload = base | {"sunset": sunset.isoformat(), "window": policy.window_years, "profile": policy.profile.value}
+    if record.verified:  # an accusation says when it was last checked against its sources
+        payload["verified_on"] = record.verified.on.isoformat()
     window_key = f"w{policy.window_years}-{policy.profile}"
     if sunset < on:
         drafts.append(EventDraft(subject, SUNSET_PASSED, window_key, sunset + timedelta(days=1), payload))

@@ -213,3 +213,29 @@ class ModelRecord:
     changes: tuple[Change, ...] = ()
     base: ModelRecord | None = None
     aliases: tuple[str, ...] = field(default=())
+    verified: Verified | None = None
+    notability: Notability | None = None
+
+
+CRITERIA_WEIGHT = {"Historical significance": 3, "Highly cited": 2, "Significant use": 2}  # Epoch's others count 1
+
+
+@dataclass(frozen=True)
+class Notability:
+    """Epoch's notability criteria for a model and the citations of its paper (for ordering lists)."""
+
+    criteria: tuple[str, ...]
+    citations: int | None
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Higher is more notable: weighted criteria first, then citations."""
+        return (sum(CRITERIA_WEIGHT.get(c, 1) for c in self.criteria), self.citations or 0)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """When a model's whole history was last checked against its sources, and where."""
+
+    on: date
+    sources: tuple[str, ...]

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, delete, select
 
 from db.models import Alias, Event, Lab, Model, Observation, OpennessChange
+from trackers.assess import accused
 from trackers.events import NEW_MODEL, EventDraft, store_drafts
 from trackers.names import normalise_name, suggest
+from trackers.records import ModelRecord
 from trackers.sources import MODERATOR
 
 ORIGIN = "moderator"
+STALE_AFTER_DAYS = 180  # a verification older than this is checked again
 SIMILAR_CUTOFF = 75  # name likeness (0-100) for a confirmed model to be offered as a merge target
 
 
@@ -143,6 +147,19 @@ def evidence(session: Session, slug: str) -> list[Evidence]:
         .order_by(col(Observation.fact), col(Observation.rank).desc(), col(Observation.seen_at).desc())
     ).all()
     return [Evidence(o.fact, o.value, o.origin, o.rank, o.url, o.seen_at, o.note) for o in rows]
+
+
+def stale_verifications(
+    records: Iterable[ModelRecord], on: date, *, days: int = STALE_AFTER_DAYS
+) -> list[tuple[ModelRecord, int | None]]:
+    """Models accused today (overdue or due soon under some allowed policy) whose verification is missing or
+    older than `days`, with its age in days (None: never verified); the oldest first."""
+    stale = [
+        (record, (on - record.verified.on).days if record.verified else None)
+        for record in records
+        if accused(record, on) and (record.verified is None or record.verified.on < on - timedelta(days=days))
+    ]
+    return sorted(stale, key=lambda item: (item[1] is not None, -(item[1] or 0), item[0].name.casefold()))
 
 
 def _unconfirmed(session: Session, name: str) -> Model:

@@ -15,10 +15,12 @@ from trackers.records import (
     Change,
     Licence,
     ModelRecord,
+    Notability,
     OpennessState,
     PartialDate,
     TrainingCode,
     TrainingData,
+    Verified,
 )
 
 VISIBLE_STATES = ("confirmed",)
@@ -137,6 +139,10 @@ def _record(
         changes=changes,
         base=base,
         aliases=tuple(aliases),
+        verified=Verified(model.verified_on, tuple((model.verified_sources or "").splitlines()))
+        if model.verified_on
+        else None,
+        notability=Notability(tuple(model.notability.split(",")), model.citations) if model.notability else None,
     )
 
 

@@ -113,7 +113,9 @@ def model_embed(card: ModelCard, *, on: date) -> discord.Embed:
     sources = [link(url) for url in r["sources"][:5]]
     if sources:
         embed.add_field(name="Sources", value=truncate("\n".join(sources), FIELD_VALUE_MAX), inline=False)
-    embed.set_footer(text=f"as of {r['on']} · /model history {truncate(r['slug'], 80)} for the record")
+    verified = r["verified"]
+    checked = f" · verified on {verified['on']}" if verified else ""
+    embed.set_footer(text=f"as of {r['on']}{checked} · /model history {truncate(r['slug'], 80)} for the record")
     return fit(embed)
 
 

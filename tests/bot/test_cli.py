@@ -102,13 +102,18 @@ def test_bad_arguments_get_one_line_and_exit_2(config, args, message):
 
 
 def test_list_is_sorted_by_sunset_and_filterable(config):
-    data = json.loads(sunset(config, "list", "--json", "--on", "2026-11-28").stdout)
+    data = json.loads(sunset(config, "list", "--json", "--sort", "sunset", "--on", "2026-11-28").stdout)
     assert [m["slug"] for m in data] == ["oldnet", "opened-later", "restricted"]
     overdue = json.loads(sunset(config, "list", "--json", "--status", "overdue", "--on", "2026-11-28").stdout)
     assert [m["slug"] for m in overdue] == ["oldnet"]
     by_lab = json.loads(sunset(config, "list", "--json", "--lab", "Test Lab").stdout)
     assert len(by_lab) == 3
     assert json.loads(sunset(config, "list", "--json", "--lab", "nobody").stdout) == []
+
+
+def test_an_unknown_sort_is_one_line_and_exit_2(config):
+    result = sunset(config, "list", "--sort", "random")
+    assert result.exit_code == 2 and "--sort must be one of: notable, sunset, name" in result.output
 
 
 def test_list_on_a_past_date_leaves_out_models_not_yet_released(config):
@@ -142,3 +147,171 @@ def test_db_upgrade_reports_the_revision(config):
     assert result.exit_code == 0
     newest = sorted(path.name[:4] for path in MIGRATIONS.joinpath("versions").glob("[0-9]*.py"))[-1]
     assert f"is at revision {newest}" in result.stdout  # the newest migration, whichever that is
+
+
+NOTABLE_LAB = """
+[lab]
+slug = "histlab"
+name = "History Lab"
+url = "https://hist.example/"
+
+[[models]]
+slug = "obscure-net"
+name = "Obscure Net"
+released = { date = "2012-01", source = "https://hist.example/o" }
+access = { value = "unreleased", source = "https://hist.example/o" }
+
+[[models]]
+slug = "famous-net"
+name = "Famous Net"
+aliases = ["AlexNet"]
+released = { date = "2014-06", source = "https://hist.example/f" }
+access = { value = "unreleased", source = "https://hist.example/f" }
+
+[models.verified]
+on = "2026-01-10"
+checked = ["weights", "access"]
+sources = ["https://hist.example/f", "https://hist.example/search"]
+"""
+
+
+@pytest.fixture
+def notable_config(tmp_path, database_url):
+    catalog = tmp_path / "notable-catalog"
+    catalog.mkdir()
+    (catalog / "histlab.toml").write_text(NOTABLE_LAB)
+    path = tmp_path / "notable.toml"
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
+    )
+    return path
+
+
+def test_an_epoch_row_named_by_an_alias_makes_a_model_notable_and_lists_put_it_first(notable_config):
+    overdue = json.loads(sunset(notable_config, "list", "--json", "--status", "overdue", "--on", "2026-11-28").stdout)
+    assert [m["slug"] for m in overdue] == ["famous-net", "obscure-net"]  # though obscure-net is longer overdue
+    assert "Historical significance" in overdue[0]["notability"] and overdue[1]["notability"] == []
+    notable = json.loads(sunset(notable_config, "list", "--json", "--notable").stdout)
+    assert [m["slug"] for m in notable] == ["famous-net"]
+    by_sunset = json.loads(sunset(notable_config, "list", "--json", "--sort", "sunset").stdout)
+    assert [m["slug"] for m in by_sunset] == ["obscure-net", "famous-net"]
+
+
+def test_status_json_says_when_and_where_a_model_was_verified(notable_config):
+    famous = json.loads(sunset(notable_config, "status", "famous net", "--json").stdout)
+    assert famous["verified"] == {
+        "on": "2026-01-10",
+        "sources": ["https://hist.example/f", "https://hist.example/search"],
+    }
+    assert json.loads(sunset(notable_config, "status", "obscure net", "--json").stdout)["verified"] is None
+    assert "Verified" in sunset(notable_config, "status", "famous net").stdout
+
+
+def test_review_stale_lists_accusations_never_or_long_ago_verified(notable_config):
+    stale = json.loads(sunset(notable_config, "review", "stale", "--json").stdout)
+    assert [(item["slug"], item["verified_on"]) for item in stale] == [
+        ("obscure-net", None),
+        ("famous-net", "2026-01-10"),
+    ]
+    recent = json.loads(sunset(notable_config, "review", "stale", "--json", "--days", "3650").stdout)
+    assert [item["slug"] for item in recent] == ["obscure-net"]
+
+
+def test_catalog_stats_shows_coverage_against_epoch_per_year(notable_config):
+    data = json.loads(sunset(notable_config, "catalog", "stats", "--json").stdout)
+    epoch = data["epoch"]
+    assert (epoch["by_year"]["2012"]["epoch_rows"], epoch["by_year"]["2012"]["models"]) == (13, 1)
+    assert epoch["cohort_2012_2017"]["epoch_rows"] == 198
+    assert epoch["by_year"]["2012"]["covered"] == 1  # the configured catalog's Famous Net, alias AlexNet
+    assert "CC BY 4.0" in epoch["attribution"]
+    assert "Epoch AI notable models" in sunset(notable_config, "catalog", "stats").stdout
+
+
+def test_a_challenge_goes_to_review_beside_the_fact_and_accepting_it_edits_the_catalog_file(config):
+    catalog = config.parent / "catalog" / "testlab.toml"
+    result = sunset(
+        config, "report", "OldNet", "--fact", "released", "--value", "2012-10-02",
+        "--source", "https://testlab.example/oldnet-launch", "--note", "the launch post", "--by", "ada",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "challenge #1 is in the review queue" in result.stdout
+    (waiting,) = json.loads(sunset(config, "review", "challenges", "--json").stdout)
+    assert (waiting["fact"], waiting["proposed"], waiting["reporter"]) == ("released", "2012-10-02", "cli:ada")
+    assert waiting["current"] == [{"value": "2012-09", "url": "https://testlab.example/oldnet"}]
+    assert "the launch post" in sunset(config, "review").stdout
+    accepted = sunset(config, "review", "accept", "1", "--by", "mod")
+    assert accepted.exit_code == 0, accepted.output
+    text = catalog.read_text()
+    assert 'released = { date = "2012-10-02", source = "https://testlab.example/oldnet-launch" }' in text
+    assert "Challenge #1, accepted" in text and "the record said 2012-09 (https://testlab.example/oldnet)" in text
+    status = json.loads(sunset(config, "status", "oldnet", "--json").stdout)
+    assert (status["first_release"], status["sunset_date"]) == ("2012-10-02", "2022-10-02")
+    assert json.loads(sunset(config, "review", "challenges", "--json").stdout) == []
+    again = sunset(config, "review", "accept", "1")
+    assert again.exit_code == 1 and "already accepted" in again.output
+
+
+def test_a_challenge_accepted_as_a_dated_change_relicenses_from_that_day(config):
+    sunset(
+        config,
+        "report",
+        "restricted",
+        "--fact",
+        "license",
+        "--value",
+        "Apache License 2.0",
+        "--source",
+        "https://testlab.example/relicence",
+    )
+    assert sunset(config, "review", "accept", "1", "--since", "2025-03-01").exit_code == 0
+    before = json.loads(sunset(config, "status", "restricted", "--json", "--on", "2025-02-28").stdout)
+    after = json.loads(sunset(config, "status", "restricted", "--json", "--on", "2025-03-01").stdout)
+    assert (before["openness"]["licence_tier"], after["openness"]["licence_tier"]) == ("B", "A")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fact", "released", "--value", "2099-01-01", "--source", "https://x.example/"], "cannot be in the future"),
+        (["--fact", "access", "--value", "leaked", "--source", "https://x.example/"], "access is one of: unreleased"),
+        (["--fact", "colour", "--value", "red", "--source", "https://x.example/"], "A challenge is about one of"),
+        (["--fact", "license", "--value", "MIT", "--source", "javascript:alert(1)"], "full http(s) URL"),
+    ],
+)
+def test_a_bad_challenge_is_one_line_and_exit_1(config, args, message):
+    result = sunset(config, "report", "oldnet", *args)
+    assert result.exit_code == 1 and message in result.output
+    assert json.loads(sunset(config, "review", "challenges", "--json").stdout) == []
+
+
+def test_a_rejected_challenge_needs_a_reason_and_leaves_the_catalog_alone(config):
+    catalog = config.parent / "catalog" / "testlab.toml"
+    before = catalog.read_text()
+    sunset(config, "report", "oldnet", "--fact", "access", "--value", "download", "--source", "https://x.example/leak")
+    assert sunset(config, "review", "reject", "1").exit_code == 1
+    assert sunset(config, "review", "reject", "1", "--reason", "a leak is not a release").exit_code == 0
+    assert catalog.read_text() == before
+
+
+def test_one_reporter_may_send_five_challenges_a_day(config):
+    for _ in range(5):
+        assert (
+            sunset(
+                config,
+                "report",
+                "oldnet",
+                "--fact",
+                "access",
+                "--value",
+                "api",
+                "--source",
+                "https://x.example/",
+                "--by",
+                "bo",
+            ).exit_code
+            == 0
+        )
+    sixth = sunset(
+        config, "report", "oldnet", "--fact", "access", "--value", "api", "--source", "https://x.example/", "--by", "bo"
+    )
+    assert sixth.exit_code == 1 and "last 24 hours" in sixth.output

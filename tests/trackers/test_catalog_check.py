@@ -66,3 +66,54 @@ def test_schema_errors_name_the_file_and_field(tmp_path, text, message):
     with pytest.raises(CatalogError, match=r"otherlab\.toml") as caught:
         load_catalog(tmp_path / "c")
     assert message in str(caught.value)
+
+
+def problems(tmp_path, extra, released="2013-03-01", access="hosted"):
+    text = OTHER_LAB.format(slug="m", name="M", released=released, extra=extra).replace('"download"', f'"{access}"')
+    return [str(p) for p in check_catalog(load_catalog(write_catalog(tmp_path / "c", {"otherlab.toml": text})), TODAY)]
+
+
+VERIFIED = (
+    '[models.verified]\non = "2026-11-01"\nchecked = ["weights", "license"]\nsources = ["https://other.example/v"]\n'
+)
+
+
+def test_an_overdue_model_without_a_verification_is_reported_and_one_with_it_is_not(tmp_path):
+    assert any("overdue or due soon under some allowed policy, but not verified" in p for p in problems(tmp_path, ""))
+    assert not any("not verified" in p for p in problems(tmp_path, VERIFIED))
+
+
+def test_open_weights_without_open_code_need_a_verification_too_since_the_strict_profile_accuses_them(tmp_path):
+    open_weights = 'license = { raw = "MIT", spdx = "MIT", source = "https://other.example/l" }'
+    found = problems(tmp_path, open_weights, released="2016-06-01", access="download")
+    assert any("not verified" in p for p in found)
+
+
+def test_a_young_model_needs_no_verification(tmp_path):
+    assert not any("not verified" in p for p in problems(tmp_path, "", released="2024-03-01"))
+
+
+@pytest.mark.parametrize(
+    ("released", "extra", "message"),
+    [
+        ("2015-06-12 (secondary)", VERIFIED, "a release day from a secondary source: record the month"),
+        ("2015-06", '[[models.changes]]\ndate = "2014-01-01"\nkind = "retired"\naccess = "retired"\nsource = "https://other.example/r"\n' + VERIFIED, "change retired (2014-01-01) predates the release"),
+        ("2015-06", VERIFIED.replace("2026-11-01", "2027-01-01"), "verified on 2027-01-01, which is in the future"),
+    ],
+)  # fmt: skip
+def test_date_rules_that_a_file_can_show_broken_are_errors(tmp_path, released, extra, message):
+    text = OTHER_LAB.format(slug="m", name="M", released=released.removesuffix(" (secondary)"), extra=extra)
+    if released.endswith("(secondary)"):
+        text = text.replace('m" }', 'm", secondary = true }', 1)
+    found = check_catalog(load_catalog(write_catalog(tmp_path / "c", {"otherlab.toml": text})), TODAY)
+    assert any(message in str(p) and not p.warning for p in found), found
+
+
+def test_a_fact_of_an_accused_model_resting_on_a_secondary_source_is_a_warning(tmp_path):
+    extra = 'training_data = { value = "vague", source = "https://news.example/d", secondary = true }\n' + VERIFIED
+    assert any("m: training_data rests only on a secondary source" in p for p in problems(tmp_path, extra))
+
+
+def test_a_verification_is_dated_to_the_day(tmp_path):
+    with pytest.raises(CatalogError, match="a verification is dated to the day"):
+        problems(tmp_path, VERIFIED.replace("2026-11-01", "2026-11"))

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from trackers.assess import accused
 from trackers.catalog.schema import CatalogFile, ModelEntry
 from trackers.licences import classify_licence, normalise_licence
 from trackers.names import normalise_name
-from trackers.records import Licence, PartialDate
+from trackers.records import Licence, ModelRecord, PartialDate, Precision
 
 CATALOG_DIR = Path(__file__).parent
 DECLARED_UNKNOWN = {"other", "unknown"}  # a lab's own "custom licence" or "not stated": reported, not an error
@@ -87,12 +88,32 @@ def load_catalog(directory: Path = CATALOG_DIR) -> list[LabFile]:
     return [read_lab_file(path) for path in catalog_files(directory)]
 
 
+def records_of(files: Iterable[LabFile]) -> dict[str, ModelRecord]:
+    """Every entry as a record (with its base's record), as a catalog sync would store them."""
+    entries = {model.slug: (lab.content.lab.slug, model) for lab in files for model in lab.content.models}
+    records: dict[str, ModelRecord] = {}
+
+    def build(slug: str, seen: frozenset[str] = frozenset()) -> ModelRecord:
+        if slug not in records:
+            lab, model = entries[slug]
+            base = model.base if model.base in entries and model.base not in seen | {slug} else None
+            records[slug] = model.record(lab, build(base, seen | {slug}) if base else None)
+        return records[slug]
+
+    for slug in entries:
+        build(slug)
+    return records
+
+
 def check_catalog(files: Iterable[LabFile], today: date) -> list[Problem]:
-    """Cross-file problems: duplicate slugs or names, unknown bases, future dates, unknown licences."""
+    """Cross-file problems: duplicate slugs or names, unknown bases, future dates, unknown licences, and
+    accusations (overdue or due soon under some allowed policy) without a verification."""
+    files = list(files)
     problems: list[Problem] = []
     owners: dict[str, str] = {}
     slugs: dict[str, str] = {}
     entries: list[tuple[str, ModelEntry]] = [(lab.path.name, model) for lab in files for model in lab.content.models]
+    records = records_of(files)
     for file, model in entries:
         if model.slug in slugs:
             problems.append(Problem(file, model.slug, f"slug also used in {slugs[model.slug]}"))
@@ -105,7 +126,43 @@ def check_catalog(files: Iterable[LabFile], today: date) -> list[Problem]:
             if owner != model.slug:
                 problems.append(Problem(file, model.slug, f"name or alias {name!r} also belongs to {owner}"))
         problems.extend(_model_problems(file, model, slugs, today))
+        problems.extend(_date_rule_problems(file, model, today))
+        if accused(records[model.slug], today):
+            problems.extend(_accusation_problems(file, model))
     return problems
+
+
+def _date_rule_problems(file: str, model: ModelEntry, today: date) -> list[Problem]:
+    """The date rules of docs/CATALOG.md that a file alone can show broken."""
+    problems = []
+    released = PartialDate.parse(model.released.date) if model.released else None
+    if model.released and model.released.secondary and released and released.precision is Precision.DAY:
+        problems.append(
+            Problem(file, model.slug, "a release day from a secondary source: record the month (YYYY-MM) instead")
+        )
+    for change in model.changes:
+        if released and PartialDate.parse(change.date).latest < released.earliest:
+            problems.append(Problem(file, model.slug, f"change {change.kind} ({change.date}) predates the release"))
+    if model.verified and PartialDate.parse(model.verified.on).earliest > today:
+        problems.append(Problem(file, model.slug, f"verified on {model.verified.on}, which is in the future"))
+    return problems
+
+
+def _accusation_problems(file: str, model: ModelEntry) -> list[Problem]:
+    """An overdue or due-soon model accuses its lab: it must be verified, and rest on primary sources."""
+    if model.verified is None:
+        return [
+            Problem(file, model.slug, "overdue or due soon under some allowed policy, but not verified", warning=True)
+        ]
+    facts = {
+        name: getattr(model, name)
+        for name in ("released", "access", "license", "training_code", "training_data", "checkpoints")
+    }
+    return [
+        Problem(file, model.slug, f"{name} rests only on a secondary source", warning=True)
+        for name, fact in facts.items()
+        if fact is not None and fact.secondary
+    ]
 
 
 def _model_problems(file: str, model: ModelEntry, slugs: dict[str, str], today: date) -> list[Problem]:

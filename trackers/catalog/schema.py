@@ -7,7 +7,17 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, model_validator
 
-from trackers.records import Access, PartialDate, TrainingCode, TrainingData
+from trackers.records import (
+    Access,
+    Change,
+    Licence,
+    ModelRecord,
+    OpennessState,
+    PartialDate,
+    TrainingCode,
+    TrainingData,
+    Verified,
+)
 
 Url = HttpUrl
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.+-]*$", max_length=80)]
@@ -89,6 +99,20 @@ class ChangeEntry(_Sourced):
     paper: Url | None = None
     note: str | None = Field(default=None, max_length=500)
 
+    def change(self) -> Change:
+        """The change as the rubric replays it, dated (like a sync) to the last day of its period."""
+        return Change(
+            on=PartialDate.parse(self.date).latest,
+            kind=self.kind,
+            access=self.access,
+            licence=Licence(self.license.raw, self.license.spdx) if self.license else None,
+            training_code=self.training_code,
+            training_data=self.training_data,
+            checkpoints=self.checkpoints,
+            paper=str(self.paper) if self.paper else None,
+            source=str(self.source),
+        )
+
     @model_validator(mode="after")
     def _sets_something(self) -> ChangeEntry:
         fields = (self.access, self.license, self.training_code, self.training_data, self.checkpoints, self.paper)
@@ -122,6 +146,10 @@ class Verification(_Strict):
     sources: list[Url] = Field(min_length=1)
     note: str | None = Field(default=None, max_length=1500)
 
+    def as_record(self) -> Verified:
+        """The verification as records carry it."""
+        return Verified(on=PartialDate.parse(self.on).earliest, sources=tuple(str(url) for url in self.sources))
+
 
 class ModelEntry(_Strict):
     """One model: its facts at first release, each with a source, plus dated changes since."""
@@ -143,6 +171,30 @@ class ModelEntry(_Strict):
     evidence: list[EvidenceEntry] = Field(default_factory=list)
     verified: Verification | None = None
     note: str | None = Field(default=None, max_length=1000)
+
+    def record(self, lab: str, base: ModelRecord | None = None) -> ModelRecord:
+        """The entry as the rubric and policy see it (what a catalog sync would store), without a database."""
+        licence = Licence(self.license.raw, self.license.spdx) if self.license else None
+        initial = OpennessState(
+            access=self.access.value,
+            licence=licence,
+            training_code=self.training_code.value if self.training_code else None,
+            training_data=self.training_data.value if self.training_data else None,
+            checkpoints=self.checkpoints.value if self.checkpoints else None,
+            paper=str(self.paper.url) if self.paper else None,
+        )
+        changes = tuple(sorted((change.change() for change in self.changes), key=lambda change: change.on))
+        return ModelRecord(
+            slug=self.slug,
+            name=self.name,
+            lab=lab,
+            first_release=PartialDate.parse(self.released.date) if self.released else None,
+            initial=initial,
+            changes=changes,
+            base=base,
+            aliases=tuple(self.aliases),
+            verified=self.verified.as_record() if self.verified else None,
+        )
 
 
 class LabEntry(_Strict):

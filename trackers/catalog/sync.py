@@ -11,9 +11,10 @@ from sqlmodel import Session, col, delete, select
 
 from db.models import Alias, Lab, Model, Observation, OpennessChange, Source, utcnow
 from trackers.catalog import LabFile, catalog_files, file_digest, read_lab_file
+from trackers.catalog.epoch import SNAPSHOT, EpochRow, read_snapshot
 from trackers.catalog.schema import ModelEntry
 from trackers.names import normalise_name
-from trackers.records import PartialDate
+from trackers.records import Notability, PartialDate
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,12 @@ def sync_catalog(session: Session, paths: Iterable[Path] | None = None) -> SyncR
     """
     loaded = unchanged = models = 0
     pending_bases: list[tuple[Model, str]] = []
+    snapshot = _Snapshot()
     for path in catalog_files() if paths is None else paths:
         source_name = f"catalog:{path.stem}"
         source = session.exec(select(Source).where(Source.name == source_name)).first()
-        if source is not None and source.etag == file_digest(path):
+        digest = f"{file_digest(path)}:{snapshot.digest}"  # a new Epoch snapshot reloads every file
+        if source is not None and source.etag == digest:
             unchanged += 1
             continue
         lab_file = read_lab_file(path)
@@ -49,14 +52,14 @@ def sync_catalog(session: Session, paths: Iterable[Path] | None = None) -> SyncR
         lab = _upsert_lab(session, lab_file)
         seen: set[str] = set()
         for entry in lab_file.content.models:
-            model = _upsert_model(session, lab, entry)
+            model = _upsert_model(session, lab, entry, snapshot.notability(entry))
             seen.add(entry.slug)
             if entry.base:
                 pending_bases.append((model, entry.base))
             models += 1
         _withdraw_missing(session, lab, seen)
         now = utcnow()
-        source.etag, source.status, source.last_ok_at, source.last_attempt_at = lab_file.digest, "ok", now, now
+        source.etag, source.status, source.last_ok_at, source.last_attempt_at = digest, "ok", now, now
         source.items_seen = len(lab_file.content.models)
         session.add(source)
         loaded += 1
@@ -79,7 +82,23 @@ def _upsert_lab(session: Session, lab_file: LabFile) -> Lab:
     return lab
 
 
-def _upsert_model(session: Session, lab: Lab, entry: ModelEntry) -> Model:
+class _Snapshot:
+    """Epoch AI's rows by normalised name, read once per sync and only when a file needs loading."""
+
+    def __init__(self) -> None:
+        self.digest = file_digest(SNAPSHOT)[:16]
+        self._rows: dict[str, EpochRow] | None = None
+
+    def notability(self, entry: ModelEntry) -> Notability | None:
+        """The most notable row that names the entry (by name, slug or alias), if any."""
+        if self._rows is None:
+            self._rows = {normalise_name(row.name): row for row in read_snapshot()}
+        names = {normalise_name(text) for text in (entry.name, entry.slug, *entry.aliases)}
+        found = [Notability(row.criteria, row.citations) for key in names if (row := self._rows.get(key))]
+        return max(found, key=lambda item: item.rank, default=None)
+
+
+def _upsert_model(session: Session, lab: Lab, entry: ModelEntry, notability: Notability | None) -> Model:
     model = session.exec(select(Model).where(Model.slug == entry.slug)).first()
     if model is None:
         model = Model(slug=entry.slug, name=entry.name, lab_id=lab.id or 0, origin=ORIGIN)
@@ -87,6 +106,10 @@ def _upsert_model(session: Session, lab: Lab, entry: ModelEntry) -> Model:
     model.name, model.lab_id, model.summary, model.state = entry.name, lab.id, entry.summary, "confirmed"
     model.first_release = entry.released.date if entry.released else None
     model.first_release_url = str(entry.released.source) if entry.released else None
+    model.notability = ",".join(notability.criteria) if notability else None
+    model.citations = notability.citations if notability else None
+    model.verified_on = PartialDate.parse(entry.verified.on).earliest if entry.verified else None
+    model.verified_sources = "\n".join(str(url) for url in entry.verified.sources) if entry.verified else None
     model.updated_at = utcnow()
     session.add(model)
     session.flush()

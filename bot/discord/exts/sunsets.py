@@ -24,12 +24,14 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
         self.bot = bot
 
     @app_commands.command(name="overdue")
-    @app_commands.describe(lab="Only this lab (name or slug)")
-    async def overdue(self, interaction: Interaction[SunsetBot], lab: str | None = None) -> None:
-        """Models past their sunset and still not open, longest overdue first."""
+    @app_commands.describe(
+        lab="Only this lab (name or slug)", notable="Only models in Epoch AI's notable-models data (default: all)"
+    )
+    async def overdue(self, interaction: Interaction[SunsetBot], lab: str | None = None, notable: bool = False) -> None:
+        """Models past their sunset and still not open, most notable first."""
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.db(overdue, policy, on, lab=lab)
-        title = f"Overdue{f' — {clean(lab, 80)}' if lab else ''}"
+        rows = await self.bot.db(overdue, policy, on, lab=lab, notable_only=notable)
+        title = f"Overdue{' notable models' * notable}{f' — {clean(lab, 80)}' if lab else ''}"
         await send_pages(interaction, list_pages(title, rows, policy, on))
 
     @app_commands.command(name="upcoming")

@@ -1,5 +1,6 @@
 """Pure embed builders, text safety and page turning: no network, no database."""
 
+from dataclasses import replace
 from datetime import date
 
 import discord
@@ -12,7 +13,8 @@ from bot.present import assessment_dict
 from bot.queries import ModelCard, NameIndex
 from tests.helpers import LLAMA2, change, record
 from trackers.assess import assess
-from trackers.records import Access
+from trackers.events import due_events
+from trackers.records import Access, Verified
 from trackers.sunset import Policy
 
 
@@ -102,3 +104,14 @@ def test_the_name_index_finds_prefixes_substrings_and_typos_within_25():
     assert [c.value for c in index.search("70b")] == ["llama-2"]
     assert "llama-2" in [c.value for c in index.search("lamma 2")]
     assert len(index.search("", limit=25)) == 4
+
+
+def test_a_verified_accusation_says_when_it_was_checked_in_the_answer_and_the_alert():
+    checked = replace(record("2012-03-01"), verified=Verified(date(2026, 10, 2), ("https://a.example/v",)))
+    result = assessment_dict(assess(checked, Policy(), date(2026, 12, 5)), lab_name="Lab", sources=())
+    assert "verified on 2026-10-02" in (model_embed(ModelCard(result, 0), on=date(2026, 12, 5)).footer.text or "")
+    unchecked = assessment_dict(assess(record("2012-03-01"), Policy(), date(2026, 12, 5)), lab_name="Lab", sources=())
+    assert "verified" not in (model_embed(ModelCard(unchecked, 0), on=date(2026, 12, 5)).footer.text or "")
+    (passed,) = [d for d in due_events(checked, Policy(), date(2026, 12, 5)) if d.kind == "sunset_passed"]
+    alert = outgoing_embed(Outgoing(1, "channel:1", "n" * 25, passed.kind, "2022-03-02", passed.payload))
+    assert "(verified on 2026-10-02)" in (alert.description or "")
