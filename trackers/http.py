@@ -293,6 +293,15 @@ def _fetched(response: httpx.Response, body: bytes, retry_after: float | None) -
     )
 
 
+def same_host(url: str, other: str) -> bool:
+    """Whether two URLs name the same scheme, host and port: where a secret for one may also go."""
+    try:
+        first, second = httpx.URL(url), httpx.URL(other)
+    except httpx.InvalidURL:
+        return False
+    return (first.scheme, first.host, first.port) == (second.scheme, second.host, second.port)
+
+
 def _parse_url(text: str) -> httpx.URL:
     try:
         url = httpx.URL(text)
