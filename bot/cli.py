@@ -584,5 +584,19 @@ def review_stale(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a database that cannot be reached or named is one line and exit 2."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    try:
+        app()
+    except (ArgumentError, NoSuchModuleError) as error:
+        typer.echo(f"error: the database URL is not valid: {_first_line(error)}", err=True)
+        raise SystemExit(2) from None
+    except DBAPIError as error:  # unreachable, refused, authentication failed, gone mid-command
+        typer.echo(f"error: the database is not answering: {_first_line(error.orig or error)}", err=True)
+        raise SystemExit(2) from None
+
+
+def _first_line(error: BaseException) -> str:
+    """An exception's first line, without SQLAlchemy's statement dump and background link."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
