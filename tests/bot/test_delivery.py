@@ -61,7 +61,7 @@ async def test_a_transient_failure_waits_before_the_next_try_and_gives_up_after_
     assert (delivery.status, delivery.attempts, notifier.sends) == ("failed", MAX_ATTEMPTS, MAX_ATTEMPTS)
     assert delivery.error.startswith(f"gave up after {MAX_ATTEMPTS} attempts: RuntimeError: 503")
     session.refresh(subscription)
-    assert subscription.paused and "gave up after" in subscription.pause_reason
+    assert subscription.paused and "gave up after" in (subscription.pause_reason or "")
     assert pending(session, now=later + timedelta(days=1)) == []
 
 
@@ -74,7 +74,7 @@ async def test_a_target_that_refuses_for_good_fails_at_once_and_pauses_its_subsc
     assert pending(session, now=utcnow() + timedelta(days=1)) == []
     assert notifier.sends == 1
     session.refresh(subscription)
-    assert subscription.paused and "400 Invalid Form Body" in subscription.pause_reason
+    assert subscription.paused and "400 Invalid Form Body" in (subscription.pause_reason or "")
 
 
 async def test_sunset_subscriptions_shows_a_paused_target_with_its_reason_first(session, tmp_path, database_url):
