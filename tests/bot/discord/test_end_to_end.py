@@ -29,11 +29,12 @@ from tests.bot.discord.standin import (
     embed_text,
 )
 from tests.helpers import write_config
+from trackers import challenges
 
 EPHEMERAL = 1 << 6
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
 EXPECTED_COMMANDS = {
-    "model": {"status", "search", "history"},
+    "model": {"status", "search", "history", "report"},
     "sunset": {"overdue", "upcoming", "recent", "stats"},
     "lab": {"scorecard"},
     "settings": {"show", "channel", "window", "profile", "digest"},
@@ -375,3 +376,33 @@ async def test_a_crash_between_send_and_commit_still_posts_once(tmp_path, databa
     with open_app(settings, load_catalog=False) as app, app.session() as session:
         delivery = session.exec(select(Delivery)).one()
     assert delivery.attempts == 2 and delivery.message_id == str(standin.messages[0].id)
+
+
+async def test_a_member_challenges_a_fact_and_is_told_the_outcome_by_dm(running, tmp_path):
+    fake = running.fake
+    body = await fake.command(
+        "model report", user_id=MEMBER_ID, name="OldNet", fact="released", value="2012-10-02",
+        source="https://testlab.example/oldnet-launch", note="@everyone the launch post <@&1>",
+    )  # fmt: skip
+    assert body["data"]["flags"] & EPHEMERAL
+    assert "challenge #1 is in the review queue" in body["data"]["content"]
+    refused = await fake.command("model report", name="OldNet", fact="license", value="MIT", source="ftp://x.example/")
+    assert refused["data"]["flags"] & EPHEMERAL and "full http(s) URL" in embed_text(refused)
+    again = await fake.command("model report", user_id=MEMBER_ID, name="OldNet", fact="access", value="api",
+                               source="https://testlab.example/api")  # fmt: skip
+    assert "Slow down" in embed_text(again)
+
+    with running.session() as session:
+        (waiting,) = challenges.pending(session)
+        assert (waiting.challenge.reporter, waiting.challenge.note) == (
+            f"discord:{MEMBER_ID}",
+            "@everyone the launch post <@&1>",
+        )
+        challenges.accept(session, 1, moderator="mod", now=utcnow(), catalog_dirs=running.app.catalog_dirs())
+    await running.all_sent()
+    (told,) = [m for m in fake.messages if "Your challenge #1" in m.text]
+    assert told.channel_id == MEMBER_ID + 1  # the reporter's DMs
+    assert "OldNet's release date (2012-10-02) was accepted" in told.text
+    assert told.payload["allowed_mentions"] == {"parse": []}
+    status = embed_text(await fake.command("model status", name="OldNet"))
+    assert "2012-10-02" in status
