@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import logging
 import sys
@@ -15,13 +16,17 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot.app import App, open_app, today_utc
+from bot.community import subscription_health
 from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import fan_out
 from bot.present import STATUS_WORDS, assessment_dict, coverage, notable_first
 from bot.track_view import (
+    challenge_dict,
+    challenges_table,
     cycle_table,
     evidence_dict,
     evidence_table,
@@ -33,7 +38,7 @@ from bot.track_view import (
 )
 from bot.tracking import source_views
 from db.models import utcnow
-from trackers import review
+from trackers import challenges, review
 from trackers.assess import Assessment, assess, released_by
 from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog
 from trackers.store import Catalogue, load_catalogue, resolve_name
@@ -427,6 +432,43 @@ def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
     out.print(sources_table(views, width=out.width))
 
 
+@app.command()
+def subscriptions(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List every alert subscription and its health: paused ones first, with the reason and failed deliveries."""
+    with _app_context(ctx) as application, application.session() as session:
+        health = subscription_health(session)
+    if as_json:
+        _emit_json(
+            [
+                {
+                    "id": item.info.id,
+                    "target": item.info.target,
+                    "guild_id": item.guild_id,
+                    "scope": item.info.scope,
+                    "value": item.info.scope_value,
+                    "events": list(item.info.kinds) or "default",
+                    "status": "paused" if item.info.paused else "active",
+                    "reason": item.info.pause_reason,
+                    "waiting": item.waiting,
+                    "failed": item.failed,
+                    "last_error": item.last_error,
+                }
+                for item in health
+            ]
+        )
+        return
+    table = Table(title=f"{len(health)} subscriptions")
+    for column in ("#", "Target", "Scope", "Status", "Waiting", "Failed", "Reason or last error"):
+        table.add_column(column, overflow="fold")
+    for item in health:
+        info = item.info
+        scope = f"{info.scope} {info.scope_value}" if info.scope_value else info.scope
+        status = "[red]paused[/red]" if info.paused else "active"
+        reason = escape(info.pause_reason or item.last_error or "")
+        table.add_row(str(info.id), info.target, escape(scope), status, str(item.waiting), str(item.failed), reason)
+    out.print(table)
+
+
 review_app = typer.Typer(help="Models the trackers found that wait for a moderator.", invoke_without_command=True)
 app.add_typer(review_app, name="review")
 
@@ -438,12 +480,48 @@ def review_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     with _app_context(ctx) as application, application.session() as session:
         waiting = review.pending(session)
+        disputed = challenges.pending(session)
     if as_json:
         _emit_json([pending_dict(item) for item in waiting])
         return
     out.print(pending_table(waiting))
+    out.print(challenges_table(disputed))
 
 
+@review_app.command("challenges")
+def review_challenges(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Open challenges to facts, each beside the record's current claims and their sources."""
+    with _app_context(ctx) as application, application.session() as session:
+        disputed = challenges.pending(session)
+    if as_json:
+        _emit_json([challenge_dict(item) for item in disputed])
+        return
+    out.print(challenges_table(disputed))
+
+
+@review_app.command("accept")
+def review_accept(
+    ctx: typer.Context,
+    challenge_id: Annotated[int, typer.Argument(help="The challenge's number.")],
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Record the value as a change on this date (YYYY-MM-DD) instead of at release."),
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="The moderator's name, kept with the evidence.")] = "moderator",
+) -> None:
+    """Accept a challenge: the catalog file is edited (the challenge kept as evidence) and loaded again."""
+    when = _on(since) if since else None
+    with _app_context(ctx) as application, application.session() as session:
+        try:
+            challenges.accept(
+                session, challenge_id, moderator=by, now=utcnow(), catalog_dirs=application.catalog_dirs(), since=when
+            )
+        except (challenges.ChallengeError, CatalogError) as error:
+            fail(str(error), code=1)
+    typer.echo(f"accepted challenge #{challenge_id}; the catalog file changed: review and commit it")
+
+
+@review_app.command("reject")
 @review_app.command("confirm")
 def review_confirm(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Unconfirmed model.")]) -> None:
     """Confirm a model: it becomes visible everywhere and its 'new model' event is announced."""
@@ -472,14 +550,47 @@ def review_merge(
 
 
 @review_app.command("reject")
-def review_reject(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Unconfirmed model.")]) -> None:
-    """Reject a name: it stays hidden and the trackers never create it again."""
+def review_reject(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Unconfirmed model, or a challenge's number.")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (required for a challenge: the reporter is told).")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="The moderator's name.")] = "moderator",
+) -> None:
+    """Reject a name (it stays hidden and the trackers never create it again) or a challenge (with --reason)."""
     with _app_context(ctx) as application, application.session() as session:
         try:
-            review.reject(session, name, utcnow())
-        except review.ReviewError as error:
+            if name.isdigit():
+                challenges.reject(session, int(name), moderator=by, reason=reason or "", now=utcnow())
+            else:
+                review.reject(session, name, utcnow())
+        except (review.ReviewError, challenges.ChallengeError) as error:
             fail(str(error), code=1)
-    typer.echo(f"rejected {name}")
+    typer.echo(f"rejected {'challenge #' * name.isdigit()}{name}")
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The model (name, slug or alias).")],
+    fact: Annotated[str, typer.Option("--fact", help=f"The disputed fact: {', '.join(challenges.FACTS)}.")],
+    value: Annotated[str, typer.Option("--value", help="What it should say (a date, an access value, a licence…).")],
+    source: Annotated[str, typer.Option("--source", help="The URL that shows it.")],
+    note: Annotated[str | None, typer.Option("--note", help="Anything a moderator should know.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Your name, shown to moderators.")] = None,
+) -> None:
+    """Challenge a fact: it goes to the review queue beside the record's current claim and its sources."""
+    reporter = f"cli:{by or getpass.getuser()}"
+    with _app_context(ctx) as application, application.session() as session:
+        try:
+            challenge = challenges.submit(
+                session, name=name, fact=fact, value=value, source=source, note=note, reporter=reporter, now=utcnow()
+            )
+        except challenges.ChallengeError as error:
+            fail(str(error), code=1)
+        session.commit()
+    typer.echo(f"challenge #{challenge.id} is in the review queue (sunset review)")
 
 
 @review_app.command("stale")
@@ -512,5 +623,19 @@ def review_stale(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a database that cannot be reached or named is one line and exit 2."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    try:
+        app()
+    except (ArgumentError, NoSuchModuleError) as error:
+        typer.echo(f"error: the database URL is not valid: {_first_line(error)}", err=True)
+        raise SystemExit(2) from None
+    except DBAPIError as error:  # unreachable, refused, authentication failed, gone mid-command
+        typer.echo(f"error: the database is not answering: {_first_line(error.orig or error)}", err=True)
+        raise SystemExit(2) from None
+
+
+def _first_line(error: BaseException) -> str:
+    """An exception's first line, without SQLAlchemy's statement dump and background link."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]

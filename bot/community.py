@@ -1,4 +1,4 @@
-"""Write-side services for chat communities: subscriptions, per-server settings and pledges.
+"""Write-side services for chat communities: subscriptions, per-server settings, pledges and challenges.
 
 Plain keyword-only functions over a session; they know servers, channels and users only as ids and
 never import Discord. Refusals a person can fix raise `CommunityError` with the sentence to show.
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from db.models import GuildSettings, Model, Pledge, Subscription
-from trackers import events
+from db.models import Delivery, GuildSettings, Model, Pledge, Subscription
+from trackers import challenges, events
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Profile
 
 DEFAULT_KINDS = (events.SUNSET_PASSED, events.SUNSET_APPROACHING, events.OPENED_AFTER_SUNSET, events.NEW_MODEL)
@@ -46,6 +47,39 @@ class SubscriptionInfo:
     kinds: tuple[str, ...]
     paused: bool
     pause_reason: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionHealth:
+    """A subscription and how its deliveries fare: what `sunset subscriptions` shows operators."""
+
+    info: SubscriptionInfo
+    guild_id: int | None
+    waiting: int
+    failed: int
+    last_error: str | None
+
+
+def subscription_health(session: Session) -> list[SubscriptionHealth]:
+    """Every subscription, paused ones first, with its waiting and failed deliveries and the last error."""
+    rows = session.exec(select(Subscription).order_by(col(Subscription.paused).desc(), col(Subscription.id))).all()
+    tallies = session.exec(
+        select(Delivery.subscription_id, Delivery.status, func.count())
+        .where(col(Delivery.status).in_(("pending", "sending", "failed")))
+        .group_by(col(Delivery.subscription_id), col(Delivery.status))
+    ).all()
+    counts = {(subscription_id, status): count for subscription_id, status, count in tallies}
+    health = []
+    for row in rows:
+        error = session.exec(
+            select(Delivery.error)
+            .where(Delivery.subscription_id == row.id, col(Delivery.error).is_not(None))
+            .order_by(col(Delivery.last_attempt_at).desc())
+            .limit(1)
+        ).first()
+        waiting = counts.get((row.id, "pending"), 0) + counts.get((row.id, "sending"), 0)
+        health.append(SubscriptionHealth(_info(row), row.guild_id, waiting, counts.get((row.id, "failed"), 0), error))
+    return health
 
 
 def _info(row: Subscription) -> SubscriptionInfo:
@@ -204,3 +238,25 @@ def pledge(session: Session, *, slug: str, user_id: int, guild_id: int | None, r
             session.rollback()  # a double click raced us: the pledge exists, which is what was asked
     count = len(session.exec(select(Pledge.id).where(Pledge.model_id == model.id)).all())
     return PledgeResult(model=model.name, pledged=not revoke, changed=changed, count=count)
+
+
+def report_fact(
+    session: Session, *, name: str, fact: str, value: str, source: str, note: str | None, user_id: int, now: datetime
+) -> int:
+    """A member's challenge to a fact, queued for review; they are told the outcome by DM. Returns its number."""
+    try:
+        challenge = challenges.submit(
+            session,
+            name=name,
+            fact=fact,
+            value=value,
+            source=source,
+            note=note,
+            reporter=f"discord:{user_id}",
+            notify=user_target(user_id),
+            now=now,
+        )
+    except challenges.ChallengeError as error:
+        raise CommunityError(str(error)) from error
+    session.commit()
+    return challenge.id or 0

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from trackers import events
+from trackers.challenges import CHALLENGE_DECIDED
+
+FACT_WORDS = {"released": "release date", "license": "licence", "training_code": "training code",
+              "training_data": "training data"}  # fmt: skip
 
 
 def event_text(kind: str, payload: dict[str, Any]) -> str:
@@ -23,6 +27,12 @@ def event_text(kind: str, payload: dict[str, Any]) -> str:
         return f"{name} openness changed: {payload.get('from')} → {payload.get('to')} ({payload.get('change')})."
     if kind == events.NEW_MODEL:
         return f"New model tracked: {name} ({payload.get('lab', 'unknown lab')})."
+    if kind == CHALLENGE_DECIDED:
+        fact = FACT_WORDS.get(str(payload.get("fact")), str(payload.get("fact")))
+        about = f"Your challenge #{payload.get('challenge')} to {name}'s {fact}"
+        if payload.get("status") == "accepted":
+            return f"{about} ({payload.get('proposed')}) was accepted: the record now says so."
+        return f"{about} ({payload.get('proposed')}) was not accepted: {payload.get('reason')}"
     if kind == events.SOURCE_PAUSED:
         return f"Source {name} paused after {payload.get('failures')} consecutive failures: {payload.get('error')}"
     return f"{kind}: {name}"

@@ -15,6 +15,7 @@ from rich.table import Table
 from bot.app import App
 from bot.tracking import SourceView, open_tracker, track
 from db.models import utcnow
+from trackers import challenges
 from trackers.cycle import CycleReport, SourceReport
 from trackers.review import Evidence, Pending
 
@@ -149,6 +150,43 @@ def pending_table(items: Sequence[Pending]) -> Table:
             ", ".join(item.similar) or "—",
         )
     return table
+
+
+def challenges_table(items: Sequence[challenges.Pending]) -> Table:
+    """Open challenges beside the facts they dispute."""
+    table = Table(title=f"{len(items)} open challenges — sunset review accept ID [--since DATE] | reject ID --reason …")
+    for column in ("#", "Model", "Fact", "The record says", "Proposed", "Reporter"):
+        table.add_column(column)
+    for item in items:
+        challenge = item.challenge
+        current = "\n".join(f"{value} ({url})" for value, url in item.current) or "not recorded"
+        proposed = f"{challenge.proposed} ({challenge.source_url})" + (f"\n{challenge.note}" if challenge.note else "")
+        table.add_row(
+            str(challenge.id),
+            escape(item.name),
+            challenge.fact,
+            escape(current),
+            escape(proposed),
+            escape(challenge.reporter),
+        )
+    return table
+
+
+def challenge_dict(item: challenges.Pending) -> dict[str, Any]:
+    """An open challenge as JSON."""
+    challenge = item.challenge
+    return {
+        "id": challenge.id,
+        "model": item.slug,
+        "name": item.name,
+        "fact": challenge.fact,
+        "current": [{"value": value, "url": url} for value, url in item.current],
+        "proposed": challenge.proposed,
+        "source": challenge.source_url,
+        "note": challenge.note,
+        "reporter": challenge.reporter,
+        "created_at": challenge.created_at.isoformat(timespec="seconds"),
+    }
 
 
 def evidence_dict(item: Evidence) -> dict[str, Any]:

@@ -231,6 +231,7 @@ class Delivery(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
     last_attempt_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_utc_column(), description="after a failure")
 
 
 class Pledge(SQLModel, table=True):
@@ -250,3 +251,21 @@ class Meta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=80)
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Challenge(SQLModel, table=True):
+    """Someone disputing one fact of a model, with the value they propose and its source, until a moderator decides."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="model.id", index=True, ondelete="CASCADE")
+    fact: str = Field(max_length=40)
+    proposed: str = Field(max_length=200)
+    source_url: str = Field(max_length=1000)
+    note: str | None = Field(default=None, max_length=500)
+    reporter: str = Field(max_length=120, index=True, description="discord:<user id> or cli:<name>")
+    notify: str | None = Field(default=None, max_length=80, description="the outbox target told the outcome")
+    status: str = Field(default="open", max_length=16, index=True, description="open|accepted|rejected")
+    reason: str | None = Field(default=None, max_length=500, description="why it was rejected, or how it was applied")
+    decided_by: str | None = Field(default=None, max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    decided_at: datetime | None = Field(default=None, sa_column=_utc_column())

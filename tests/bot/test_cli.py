@@ -1,6 +1,9 @@
 """The `sunset` CLI in-process (typer's runner) on a real database and a small catalog of our own."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -225,3 +228,112 @@ def test_catalog_stats_shows_coverage_against_epoch_per_year(notable_config):
     assert epoch["by_year"]["2012"]["covered"] == 1  # the configured catalog's Famous Net, alias AlexNet
     assert "CC BY 4.0" in epoch["attribution"]
     assert "Epoch AI notable models" in sunset(notable_config, "catalog", "stats").stdout
+
+
+def test_a_challenge_goes_to_review_beside_the_fact_and_accepting_it_edits_the_catalog_file(config):
+    catalog = config.parent / "catalog" / "testlab.toml"
+    result = sunset(
+        config, "report", "OldNet", "--fact", "released", "--value", "2012-10-02",
+        "--source", "https://testlab.example/oldnet-launch", "--note", "the launch post", "--by", "ada",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "challenge #1 is in the review queue" in result.stdout
+    (waiting,) = json.loads(sunset(config, "review", "challenges", "--json").stdout)
+    assert (waiting["fact"], waiting["proposed"], waiting["reporter"]) == ("released", "2012-10-02", "cli:ada")
+    assert waiting["current"] == [{"value": "2012-09", "url": "https://testlab.example/oldnet"}]
+    assert "the launch post" in sunset(config, "review").stdout
+    accepted = sunset(config, "review", "accept", "1", "--by", "mod")
+    assert accepted.exit_code == 0, accepted.output
+    text = catalog.read_text()
+    assert 'released = { date = "2012-10-02", source = "https://testlab.example/oldnet-launch" }' in text
+    assert "Challenge #1, accepted" in text and "the record said 2012-09 (https://testlab.example/oldnet)" in text
+    status = json.loads(sunset(config, "status", "oldnet", "--json").stdout)
+    assert (status["first_release"], status["sunset_date"]) == ("2012-10-02", "2022-10-02")
+    assert json.loads(sunset(config, "review", "challenges", "--json").stdout) == []
+    again = sunset(config, "review", "accept", "1")
+    assert again.exit_code == 1 and "already accepted" in again.output
+
+
+def test_a_challenge_accepted_as_a_dated_change_relicenses_from_that_day(config):
+    sunset(
+        config,
+        "report",
+        "restricted",
+        "--fact",
+        "license",
+        "--value",
+        "Apache License 2.0",
+        "--source",
+        "https://testlab.example/relicence",
+    )
+    assert sunset(config, "review", "accept", "1", "--since", "2025-03-01").exit_code == 0
+    before = json.loads(sunset(config, "status", "restricted", "--json", "--on", "2025-02-28").stdout)
+    after = json.loads(sunset(config, "status", "restricted", "--json", "--on", "2025-03-01").stdout)
+    assert (before["openness"]["licence_tier"], after["openness"]["licence_tier"]) == ("B", "A")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fact", "released", "--value", "2099-01-01", "--source", "https://x.example/"], "cannot be in the future"),
+        (["--fact", "access", "--value", "leaked", "--source", "https://x.example/"], "access is one of: unreleased"),
+        (["--fact", "colour", "--value", "red", "--source", "https://x.example/"], "A challenge is about one of"),
+        (["--fact", "license", "--value", "MIT", "--source", "javascript:alert(1)"], "full http(s) URL"),
+    ],
+)
+def test_a_bad_challenge_is_one_line_and_exit_1(config, args, message):
+    result = sunset(config, "report", "oldnet", *args)
+    assert result.exit_code == 1 and message in result.output
+    assert json.loads(sunset(config, "review", "challenges", "--json").stdout) == []
+
+
+def test_a_rejected_challenge_needs_a_reason_and_leaves_the_catalog_alone(config):
+    catalog = config.parent / "catalog" / "testlab.toml"
+    before = catalog.read_text()
+    sunset(config, "report", "oldnet", "--fact", "access", "--value", "download", "--source", "https://x.example/leak")
+    assert sunset(config, "review", "reject", "1").exit_code == 1
+    assert sunset(config, "review", "reject", "1", "--reason", "a leak is not a release").exit_code == 0
+    assert catalog.read_text() == before
+
+
+def test_one_reporter_may_send_five_challenges_a_day(config):
+    for _ in range(5):
+        assert (
+            sunset(
+                config,
+                "report",
+                "oldnet",
+                "--fact",
+                "access",
+                "--value",
+                "api",
+                "--source",
+                "https://x.example/",
+                "--by",
+                "bo",
+            ).exit_code
+            == 0
+        )
+    sixth = sunset(
+        config, "report", "oldnet", "--fact", "access", "--value", "api", "--source", "https://x.example/", "--by", "bo"
+    )
+    assert sixth.exit_code == 1 and "last 24 hours" in sixth.output
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("bogus", "error: the database URL is not valid"),
+        ("postgresql://someone:pw@127.0.0.1:1/nothing", "error: the database is not answering"),
+    ],
+)
+def test_a_database_that_cannot_be_named_or_reached_is_one_line_and_exit_2(tmp_path, url, message):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUNSET_")} | {"SUNSET_DATABASE_URL": url}
+    for args in (["status", "gpt-3"], ["track", "--once"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+            check=False,
+        )  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()] and message in result.stderr
+        assert "Traceback" not in result.stderr and "pw" not in result.stderr

@@ -11,7 +11,7 @@ from db.models import Lab, Model, Observation, claim_digest, utcnow
 
 EXPECTED_TABLES = {
     "lab", "model", "alias", "observation", "opennesschange", "source", "event",
-    "subscription", "guildsettings", "delivery", "pledge", "meta",
+    "subscription", "guildsettings", "delivery", "pledge", "meta", "challenge",
 }  # fmt: skip
 
 

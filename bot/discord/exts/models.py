@@ -1,14 +1,17 @@
-"""`/model status|search|history`: one model's record, finding models, and a model's dated history."""
+"""`/model status|search|history|report`: a model's record, finding models, its history, challenging a fact."""
 
 from __future__ import annotations
 
 from discord import Interaction, app_commands
 from discord.ext import commands
 
+from bot.community import report_fact
 from bot.discord.client import SunsetBot
 from bot.discord.embeds import history_pages, model_embed, search_pages
 from bot.discord.views import model_view, send_pages
 from bot.queries import model_card, model_history
+from db.models import utcnow
+from trackers.challenges import FACTS
 
 SEARCH_LIMIT = 100
 
@@ -41,8 +44,44 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
         """A model's dated events and sourced observations."""
         await send_pages(interaction, history_pages(await self.bot.db(model_history, name)))
 
+    @app_commands.command(name="report")
+    @app_commands.describe(
+        name="Model name, slug or alias",
+        fact="The fact you dispute",
+        value="What it should say (a date YYYY-MM-DD, an access value, a licence name…)",
+        source="A URL that shows it (the lab's page, repository or paper is best)",
+        note="Anything a moderator should know",
+    )
+    @app_commands.choices(fact=[app_commands.Choice(name=fact.replace("_", " "), value=fact) for fact in FACTS])
+    @app_commands.checks.cooldown(1, 30.0, key=lambda interaction: interaction.user.id)
+    async def report(
+        self,
+        interaction: Interaction[SunsetBot],
+        name: str,
+        fact: str,
+        value: app_commands.Range[str, 1, 200],
+        source: app_commands.Range[str, 1, 1000],
+        note: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        """Challenge a fact of a model: moderators review it against its sources and you are told the outcome."""
+        number = await self.bot.db(
+            report_fact,
+            name=name,
+            fact=fact,
+            value=value,
+            source=source,
+            note=note,
+            user_id=interaction.user.id,
+            now=utcnow(),
+        )
+        await interaction.response.send_message(
+            f"Thank you: challenge #{number} is in the review queue. I will tell you the outcome by DM.",
+            ephemeral=True,
+        )
+
     @status.autocomplete("name")
     @history.autocomplete("name")
+    @report.autocomplete("name")
     async def _model_names(self, interaction: Interaction[SunsetBot], current: str) -> list[app_commands.Choice[str]]:
         return await self.bot.model_choices(current)
 
