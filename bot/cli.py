@@ -40,7 +40,7 @@ from bot.tracking import source_views
 from db.models import utcnow
 from trackers import challenges, review
 from trackers.assess import Assessment, assess, released_by
-from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog
+from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog, read_lab_file
 from trackers.store import Catalogue, load_catalogue, resolve_name
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Policy, Profile, Status
 
@@ -293,19 +293,28 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 
 @catalog_app.command("check")
-def catalog_check() -> None:
-    """Validate every catalog file and report missing or inconsistent facts."""
+def catalog_check(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Only these lab files (checked against the whole catalog).")
+    ] = None,
+) -> None:
+    """Validate every catalog file (or the ones named) and report missing or inconsistent facts."""
     try:
         files = load_catalog()
+        named = {read_lab_file(path).path.name for path in paths or []}
     except CatalogError as error:
         fail(str(error), code=1)
     problems = check_catalog(files, today_utc())
-    problems += epoch.epoch_problems(files, epoch.read_snapshot(), _exclusions())
+    if named:
+        problems = [problem for problem in problems if problem.file in named]
+    else:
+        problems += epoch.epoch_problems(files, epoch.read_snapshot(), _exclusions())
     for problem in sorted(problems, key=lambda problem: problem.warning):
         typer.echo(str(problem))
-    models = sum(len(f.content.models) for f in files)
+    checked = [f for f in files if not named or f.path.name in named]
+    models = sum(len(f.content.models) for f in checked)
     errors = sum(not problem.warning for problem in problems)
-    typer.echo(f"{len(files)} files, {models} models: {errors} errors, {len(problems) - errors} warnings")
+    typer.echo(f"{len(checked)} files, {models} models: {errors} errors, {len(problems) - errors} warnings")
     if errors:
         raise typer.Exit(1)
 

@@ -24,7 +24,6 @@ from bot.present import assessment_dict, notable_first
 from db.models import Alias, Event, GuildSettings, Lab, Model, Observation, Pledge, Source, Subscription
 from trackers.assess import Assessment, assess, released_by
 from trackers.names import normalise_name, suggest
-from trackers.records import Level
 from trackers.store import VISIBLE_STATES, Catalogue, load_catalogue, resolve_name
 from trackers.sunset import Policy, Profile, Status
 
@@ -466,8 +465,3 @@ def load_name_index(session: Session) -> NameIndex:
         .where(col(Model.state).in_(VISIBLE_STATES))
     ).all()
     return NameIndex(rows)
-
-
-def level_names() -> list[str]:
-    """Every level, L0 first."""
-    return [level.value for level in Level]

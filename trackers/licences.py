@@ -250,11 +250,6 @@ def licence_tier(licence: Licence | None) -> Tier:
     return classify_licence(licence).tier
 
 
-def is_known_spdx(spdx_id: str) -> bool:
-    """Whether an id is on the SPDX licence list (case-insensitive)."""
-    return normalise_licence(spdx_id) in _SPDX_BY_KEY
-
-
 def _classify_spdx(spdx_id: str) -> TierVerdict | None:
     canonical = _SPDX_BY_KEY.get(normalise_licence(spdx_id))
     if canonical is None:

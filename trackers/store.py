@@ -106,12 +106,6 @@ def resolve_name(session: Session, text: str) -> Resolution:
     return Resolution(slug=None, suggestions=tuple(suggest(text, names)))
 
 
-def display_names(session: Session, slugs: list[str]) -> dict[str, str]:
-    """The display name of each slug."""
-    rows = session.exec(select(Model.slug, Model.name).where(col(Model.slug).in_(slugs))).all()
-    return dict(rows)
-
-
 def _bases_of(ids: set[int], by_id: dict[int, tuple[Model, Lab]]) -> set[int]:
     found: set[int] = set()
     frontier = set(ids)

@@ -337,3 +337,14 @@ def test_a_database_that_cannot_be_named_or_reached_is_one_line_and_exit_2(tmp_p
         assert result.returncode == 2, result.stderr
         assert result.stderr.strip().splitlines() == [result.stderr.strip()] and message in result.stderr
         assert "Traceback" not in result.stderr and "pw" not in result.stderr
+
+
+def test_catalog_check_of_named_files_reports_only_them_and_a_missing_file_is_one_line():
+    from trackers.catalog import CATALOG_DIR
+
+    one = runner.invoke(app, ["catalog", "check", str(CATALOG_DIR / "openai.toml")])
+    assert one.exit_code == 0, one.output
+    assert one.stdout.strip().splitlines()[-1].startswith("1 files, ")
+    assert "notable.csv" not in one.stdout  # the Epoch coverage belongs to the whole catalog
+    missing = runner.invoke(app, ["catalog", "check", "nowhere.toml"])
+    assert missing.exit_code == 1 and "nowhere.toml: cannot be read" in missing.output
