@@ -24,7 +24,7 @@ from bot.present import assessment_dict, notable_first
 from db.models import Alias, Event, GuildSettings, Lab, Model, Observation, Pledge, Source, Subscription
 from trackers.assess import Assessment, assess, released_by
 from trackers.names import normalise_name, suggest
-from trackers.store import VISIBLE_STATES, Catalogue, load_catalogue, resolve_name
+from trackers.store import Catalogue, load_catalogue, resolve_name, visible
 from trackers.sunset import Policy, Profile, Status
 
 
@@ -318,6 +318,7 @@ def top_pledges(session: Session, limit: int = 10) -> list[tuple[str, int]]:
     rows = session.exec(
         select(Model.name, count)
         .join(Pledge, col(Pledge.model_id) == col(Model.id))
+        .where(visible())
         .group_by(col(Model.id), col(Model.name))
         .order_by(count.desc(), col(Model.name))
         .limit(limit)
@@ -460,8 +461,6 @@ class NameIndex:
 def load_name_index(session: Session) -> NameIndex:
     """Build the autocomplete index from every visible model's names and aliases."""
     rows = session.exec(
-        select(Model.slug, Model.name, Alias.name)
-        .join(Alias, col(Alias.model_id) == col(Model.id))
-        .where(col(Model.state).in_(VISIBLE_STATES))
+        select(Model.slug, Model.name, Alias.name).join(Alias, col(Alias.model_id) == col(Model.id)).where(visible())
     ).all()
     return NameIndex(rows)

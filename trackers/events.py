@@ -15,7 +15,7 @@ from db.models import Event, Meta, Model
 from trackers.assess import assess
 from trackers.openness import level_as_of
 from trackers.records import ModelRecord
-from trackers.store import VISIBLE_STATES, load_catalogue
+from trackers.store import load_catalogue, visible
 from trackers.sunset import Policy
 
 SUNSET_PASSED = "sunset_passed"
@@ -179,9 +179,7 @@ def evaluate_changed(session: Session, policy: Policy, on: date, now: datetime) 
     if mark is None:
         return []
     since_time = datetime.fromisoformat(mark["at"]) - SCAN_OVERLAP
-    changed = session.exec(
-        select(Model.slug, Model.id).where(col(Model.updated_at) > since_time, col(Model.state).in_(VISIBLE_STATES))
-    ).all()
+    changed = session.exec(select(Model.slug, Model.id).where(col(Model.updated_at) > since_time, visible())).all()
     if not changed:
         return []
     records = load_catalogue(session, slugs={slug for slug, _ in changed}).records

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from db.models import Alias, Lab, Model, Observation, OpennessChange
@@ -24,6 +25,11 @@ from trackers.records import (
 )
 
 VISIBLE_STATES = ("confirmed",)
+
+
+def visible() -> ColumnElement[bool]:
+    """The one filter every public surface applies: only confirmed models (never unreviewed or rejected ones)."""
+    return col(Model.state).in_(VISIBLE_STATES)
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,7 @@ class Resolution:
 
 def load_catalogue(session: Session, *, slugs: set[str] | None = None) -> Catalogue:
     """Load visible models (all, or those in `slugs` plus their bases) as records."""
-    statement = (
-        select(Model, Lab).join(Lab, col(Model.lab_id) == col(Lab.id)).where(col(Model.state).in_(VISIBLE_STATES))
-    )
+    statement = select(Model, Lab).join(Lab, col(Model.lab_id) == col(Lab.id)).where(visible())
     rows = session.exec(statement).all()
     by_id = {model.id: (model, lab) for model, lab in rows if model.id is not None}
     wanted = set(by_id)
@@ -93,15 +97,15 @@ def load_catalogue(session: Session, *, slugs: set[str] | None = None) -> Catalo
 def resolve_name(session: Session, text: str) -> Resolution:
     """Exact match on name, slug or alias ignoring case and punctuation; else up to five fuzzy suggestions."""
     key = normalise_name(text)
-    visible = col(Model.state).in_(VISIBLE_STATES)
+    shown = visible()
     if key:
         hit = session.exec(
-            select(Model.slug).join(Alias, col(Alias.model_id) == col(Model.id)).where(Alias.key == key, visible)
+            select(Model.slug).join(Alias, col(Alias.model_id) == col(Model.id)).where(Alias.key == key, shown)
         ).first()
         if hit:
             return Resolution(slug=hit)
     names = session.exec(
-        select(Model.slug, Alias.name).join(Alias, col(Alias.model_id) == col(Model.id)).where(visible)
+        select(Model.slug, Alias.name).join(Alias, col(Alias.model_id) == col(Model.id)).where(shown)
     ).all()
     return Resolution(slug=None, suggestions=tuple(suggest(text, names)))
 
