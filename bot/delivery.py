@@ -131,6 +131,22 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (1 << min(attempts - 1, 20)), LONGEST_RETRY)
 
 
+RECOVERY_WINDOW = timedelta(days=30)
+
+
+def recover_undelivered(session: Session, now: datetime | None = None) -> int:
+    """Fan out announced events of the last 30 days that have no delivery at all — what a crash between
+    storing events and queueing their deliveries (in databases written before both shared one transaction)
+    left behind. Idempotent: deliveries are unique per event and target, and a subscription made after an
+    event never matches it. Returns how many deliveries were created."""
+    since = (now or utcnow()) - RECOVERY_WINDOW
+    has_delivery = select(Delivery.id).where(Delivery.event_id == Event.id).exists()
+    orphans = session.exec(
+        select(Event).where(col(Event.announce).is_(True), col(Event.created_at) > since, ~has_delivery)
+    ).all()
+    return fan_out(session, orphans) if orphans else 0
+
+
 def pending(
     session: Session, *, targets_prefix: str | None = None, limit: int = 100, now: datetime | None = None
 ) -> list[Outgoing]:

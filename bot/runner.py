@@ -14,7 +14,14 @@ from rich.console import Console
 
 from bot.app import App
 from bot.console import ConsoleNotifier
-from bot.delivery import CONSOLE_TARGET, Notifier, deliver_pending, ensure_console_subscription, fan_out
+from bot.delivery import (
+    CONSOLE_TARGET,
+    Notifier,
+    deliver_pending,
+    ensure_console_subscription,
+    fan_out,
+    recover_undelivered,
+)
 from bot.tracking import start_tracking
 from db.models import utcnow
 from trackers.assess import assess, released_by
@@ -44,7 +51,7 @@ def evaluate_and_fan_out(app: App) -> int:
     with app.session() as session:
         catalogue = load_catalogue(session)
         announced = evaluate_all(session, catalogue.records.values(), app.settings.sunset.policy(), app.today())
-        fan_out(session, announced)
+        fan_out(session, announced)  # commits the events and their deliveries together
     log.info("evaluation on=%s new_events=%d", app.today(), len(announced))
     return len(announced)
 
@@ -79,6 +86,9 @@ async def run(
     notifier = ConsoleNotifier(console)
     with app.session() as session:
         ensure_console_subscription(session)
+        recovered = recover_undelivered(session)
+    if recovered:
+        log.warning("recovered %d deliveries of events a crash had left undelivered", recovered)
     evaluate_and_fan_out(app)
     announce_changes(app)  # sets the mark from which changes are announced
     counts, sunset = status_counts(app), app.settings.sunset

@@ -152,11 +152,10 @@ def last_evaluation(session: Session) -> date | None:
 
 
 def mark_evaluated(session: Session, on: date) -> None:
-    """Remember that the evaluation for `on` ran."""
+    """Remember that the evaluation for `on` ran (the caller commits)."""
     row = session.get(Meta, LAST_EVALUATION) or Meta(key=LAST_EVALUATION, value=on.isoformat())
     row.value = on.isoformat()
     session.add(row)
-    session.commit()
 
 
 CHANGE_SCAN = "last_change_scan"
@@ -195,9 +194,11 @@ def evaluate_changed(session: Session, policy: Policy, on: date, now: datetime) 
 
 
 def evaluate_all(session: Session, records: Iterable[ModelRecord], policy: Policy, on: date) -> list[Event]:
-    """The daily evaluation: store every implied event once; announce only what happened since the last run."""
+    """The daily evaluation: store every implied event once; announce only what happened since the last run.
+
+    Nothing is committed: the caller fans the announced events out and commits them with their deliveries."""
     since = last_evaluation(session)
     drafts = [draft for record in records for draft in due_events(record, policy, on)]
-    announced = store_events(session, drafts, announce_since=since)
+    announced = store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
     mark_evaluated(session, on)
     return announced

@@ -79,6 +79,7 @@ def test_unreviewed_and_rejected_names_never_reach_a_digest_or_the_pledge_board(
                       created_at=monday.replace(day=14), updated_at=monday.replace(day=14))  # fmt: skip
         session.add(model)
         session.flush()
+        assert model.id is not None
         session.add(Pledge(model_id=model.id, user_id=1, guild_id=42))
     session.add(GuildSettings(guild_id=42, alerts_channel_id=7, digest_weekday=0, digest_hour=9))
     session.commit()
