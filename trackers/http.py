@@ -58,6 +58,7 @@ class Fetched:
     max_age: float | None = None
     retry_after: float | None = None
     next_url: str | None = None
+    content_location: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -290,6 +291,7 @@ def _fetched(response: httpx.Response, body: bytes, retry_after: float | None) -
         max_age=parse_max_age(response.headers.get("Cache-Control")),
         retry_after=retry_after,
         next_url=str(response.url.join(next_link)) if next_link else None,
+        content_location=response.headers.get("Content-Location"),
     )
 
 
