@@ -219,7 +219,8 @@ class Tracker:
         try:
             fetched = await self._fetch(url, now, slots, stop, validators=validators, headers=headers)
         except FetchError as error:
-            return _Polled(spec, Outcome("gone" if error.gone else "error", str(error), error.retry_after))
+            status: Literal["gone", "error"] = "gone" if error.gone else "error"
+            return _Polled(spec, Outcome(status, str(error), error.retry_after, rate_limited=error.rate_limited))
         if fetched.not_modified:
             return _Polled(spec, Outcome("not_modified", None, fetched.retry_after, fetched.max_age), validators)
         context = Context(spec, now.date(), known)

@@ -76,6 +76,11 @@ class FetchError(Exception):
         self.retry_after = retry_after
 
     @property
+    def rate_limited(self) -> bool:
+        """429 Too Many Requests or 503 Service Unavailable with a Retry-After: the server said when to come back."""
+        return self.status in (429, 503) and self.retry_after is not None
+
+    @property
     def gone(self) -> bool:
         """410 Gone: the source is removed for good, so it is disabled rather than retried."""
         return self.status == 410
