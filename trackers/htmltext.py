@@ -16,6 +16,7 @@ import html
 import re
 
 _SPACE = re.compile(r"\s+")
+_MARKUP = re.compile(r"<(?:/?[A-Za-z]|[!?])")  # where a tag, comment or declaration may start
 _TAG_NAME = re.compile(r"/?[A-Za-z][^\s/>]*")
 _UNQUOTED = re.compile(r"[^>\"']*")
 # Elements whose content is not text (raw text elements, §13.1.2): dropped with their tags.
@@ -35,22 +36,19 @@ def html_to_text(markup: str) -> str:
     pieces: list[str] = []
     position, length = 0, len(markup)
     while position < length:
-        start = markup.find("<", position)
-        if start < 0:
+        found = _MARKUP.search(markup, position)  # "a < b", "<<<", "<3" are text: skipped at C speed
+        if found is None:
             pieces.append(markup[position:])
             break
+        start = found.start()
         pieces.append(markup[position:start])
-        following = markup[start + 1 : start + 2]
-        if following == "!" or following == "?":  # a comment, declaration or processing instruction
+        if found.group() in ("<!", "<?"):  # a comment, declaration or processing instruction
             closing = "-->" if markup.startswith("<!--", start) else ">"
             end = markup.find(closing, start + 2)
             position = length if end < 0 else end + len(closing)
             continue
         name = _TAG_NAME.match(markup, start + 1)
-        if name is None:  # "a < b", "<<<": text, not a tag
-            pieces.append("<")
-            position = start + 1
-            continue
+        assert name is not None  # _MARKUP found a letter, or "/" and a letter
         end = _tag_end(markup, name.end())
         if end < 0:  # a tag left open runs to the end of the input
             break
