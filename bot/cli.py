@@ -16,9 +16,11 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot.app import App, open_app, today_utc
+from bot.community import subscription_health
 from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import fan_out
 from bot.present import STATUS_WORDS, assessment_dict, coverage, notable_first
@@ -430,6 +432,43 @@ def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
     out.print(sources_table(views, width=out.width))
 
 
+@app.command()
+def subscriptions(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List every alert subscription and its health: paused ones first, with the reason and failed deliveries."""
+    with _app_context(ctx) as application, application.session() as session:
+        health = subscription_health(session)
+    if as_json:
+        _emit_json(
+            [
+                {
+                    "id": item.info.id,
+                    "target": item.info.target,
+                    "guild_id": item.guild_id,
+                    "scope": item.info.scope,
+                    "value": item.info.scope_value,
+                    "events": list(item.info.kinds) or "default",
+                    "status": "paused" if item.info.paused else "active",
+                    "reason": item.info.pause_reason,
+                    "waiting": item.waiting,
+                    "failed": item.failed,
+                    "last_error": item.last_error,
+                }
+                for item in health
+            ]
+        )
+        return
+    table = Table(title=f"{len(health)} subscriptions")
+    for column in ("#", "Target", "Scope", "Status", "Waiting", "Failed", "Reason or last error"):
+        table.add_column(column, overflow="fold")
+    for item in health:
+        info = item.info
+        scope = f"{info.scope} {info.scope_value}" if info.scope_value else info.scope
+        status = "[red]paused[/red]" if info.paused else "active"
+        reason = escape(info.pause_reason or item.last_error or "")
+        table.add_row(str(info.id), info.target, escape(scope), status, str(item.waiting), str(item.failed), reason)
+    out.print(table)
+
+
 review_app = typer.Typer(help="Models the trackers found that wait for a moderator.", invoke_without_command=True)
 app.add_typer(review_app, name="review")
 
@@ -584,5 +623,19 @@ def review_stale(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a database that cannot be reached or named is one line and exit 2."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    try:
+        app()
+    except (ArgumentError, NoSuchModuleError) as error:
+        typer.echo(f"error: the database URL is not valid: {_first_line(error)}", err=True)
+        raise SystemExit(2) from None
+    except DBAPIError as error:  # unreachable, refused, authentication failed, gone mid-command
+        typer.echo(f"error: the database is not answering: {_first_line(error.orig or error)}", err=True)
+        raise SystemExit(2) from None
+
+
+def _first_line(error: BaseException) -> str:
+    """An exception's first line, without SQLAlchemy's statement dump and background link."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]

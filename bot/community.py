@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from db.models import GuildSettings, Model, Pledge, Subscription
+from db.models import Delivery, GuildSettings, Model, Pledge, Subscription
 from trackers import challenges, events
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Profile
 
@@ -47,6 +47,39 @@ class SubscriptionInfo:
     kinds: tuple[str, ...]
     paused: bool
     pause_reason: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionHealth:
+    """A subscription and how its deliveries fare: what `sunset subscriptions` shows operators."""
+
+    info: SubscriptionInfo
+    guild_id: int | None
+    waiting: int
+    failed: int
+    last_error: str | None
+
+
+def subscription_health(session: Session) -> list[SubscriptionHealth]:
+    """Every subscription, paused ones first, with its waiting and failed deliveries and the last error."""
+    rows = session.exec(select(Subscription).order_by(col(Subscription.paused).desc(), col(Subscription.id))).all()
+    tallies = session.exec(
+        select(Delivery.subscription_id, Delivery.status, func.count())
+        .where(col(Delivery.status).in_(("pending", "sending", "failed")))
+        .group_by(col(Delivery.subscription_id), col(Delivery.status))
+    ).all()
+    counts = {(subscription_id, status): count for subscription_id, status, count in tallies}
+    health = []
+    for row in rows:
+        error = session.exec(
+            select(Delivery.error)
+            .where(Delivery.subscription_id == row.id, col(Delivery.error).is_not(None))
+            .order_by(col(Delivery.last_attempt_at).desc())
+            .limit(1)
+        ).first()
+        waiting = counts.get((row.id, "pending"), 0) + counts.get((row.id, "sending"), 0)
+        health.append(SubscriptionHealth(_info(row), row.guild_id, waiting, counts.get((row.id, "failed"), 0), error))
+    return health
 
 
 def _info(row: Subscription) -> SubscriptionInfo:

@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_path
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from trackers.sunset import DEFAULT_LEAD_DAYS, WINDOW_MAX, WINDOW_MIN, Policy, Profile
 
@@ -71,7 +80,7 @@ class TrackerSettings(_Section):
     max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
     max_failures: Annotated[int, Field(ge=1, le=1000)] = 10
     default_interval_minutes: Annotated[int, Field(ge=5, le=10080)] = 360
-    allow_private_addresses: bool = False
+    allow_private_addresses: StrictBool = False  # "yes" is a typo, not consent
     evaluate_at: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "00:05"
 
 
@@ -89,6 +98,16 @@ class SourceSettings(BaseModel):
     def options(self) -> dict[str, Any]:
         """The kind's own keys."""
         return dict(self.model_extra or {})
+
+    @model_validator(mode="after")
+    def _catalog_path_is_a_folder(self) -> SourceSettings:
+        path = self.options.get("path")
+        if self.kind == "catalog" and path is not None:
+            if not isinstance(path, str):
+                raise ValueError(f"a catalog source's path is a folder name in quotes (got {path!r})")
+            if not Path(path).expanduser().is_dir():
+                raise ValueError(f"the catalog folder {path!r} does not exist")
+        return self
 
 
 class DiscordSettings(_Section):

@@ -20,3 +20,7 @@ class ConsoleNotifier:
         text = escape(event_text(outgoing.kind, outgoing.payload))
         self._console.print(f"[bold]{outgoing.occurred_on}[/bold] {outgoing.kind}: {text}")
         return outgoing.nonce
+
+    async def already_sent(self, outgoing: Outgoing) -> str | None:
+        """A terminal keeps no history to look in: an interrupted line is printed again (at most once more)."""
+        return None

@@ -1,8 +1,14 @@
 """The outbox: events fan out to matching subscriptions as deliveries; a worker sends each exactly once.
 
 A delivery is recorded (`sending`, attempts + 1) before the send and marked `sent` with the message id
-after it. A crash in between leaves it `sending`; the retry carries the same nonce, which the
-receiving side uses to drop the duplicate (Discord's `enforce_nonce`).
+after it. A crash in between leaves it `sending`; before sending again, the notifier is asked whether
+the message is already there (Discord: the channel's recent history, by the reference every message
+carries), and the retry carries the same nonce, which the receiving side uses to drop a duplicate
+while it remembers it (Discord's `enforce_nonce`, for minutes).
+
+A failed send waits before the next try (back-off doubling from 10 seconds to an hour); a target that
+refuses for good (a 4xx other than 429), or a delivery that failed `MAX_ATTEMPTS` times, is `failed`
+and its subscription paused with the reason, which the server's admins are told.
 """
 
 from __future__ import annotations
@@ -13,15 +19,19 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from db.models import Delivery, Event, Lab, Model, Subscription, utcnow
 
 log = logging.getLogger(__name__)
 
 CONSOLE_TARGET = "console"
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(seconds=10)
+LONGEST_RETRY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,10 @@ class Notifier(Protocol):
     """Something that can send an event to a target and return the message id."""
 
     async def send(self, outgoing: Outgoing) -> str: ...
+
+    async def already_sent(self, outgoing: Outgoing) -> str | None:
+        """The id of the message an interrupted attempt posted, if the target shows it; None otherwise."""
+        ...
 
 
 class PermanentDeliveryError(Exception):
@@ -112,12 +126,26 @@ def fan_out(session: Session, events: Iterable[Event]) -> int:
     return created
 
 
-def pending(session: Session, *, targets_prefix: str | None = None, limit: int = 100) -> list[Outgoing]:
-    """Deliveries not yet sent (including those interrupted mid-send), oldest first."""
+def retry_delay(attempts: int) -> timedelta:
+    """How long a delivery waits after its `attempts`-th failed try: 10 s doubling, at most an hour."""
+    return min(FIRST_RETRY * (1 << min(attempts - 1, 20)), LONGEST_RETRY)
+
+
+def pending(
+    session: Session, *, targets_prefix: str | None = None, limit: int = 100, now: datetime | None = None
+) -> list[Outgoing]:
+    """Deliveries not yet sent (including those interrupted mid-send) whose next try is due and whose
+    subscription is not paused (they wait for it to resume), oldest first."""
+    now = now or utcnow()
     statement = (
         select(Delivery, Event)
         .join(Event, col(Event.id) == col(Delivery.event_id))
-        .where(col(Delivery.status).in_(("pending", "sending")))
+        .outerjoin(Subscription, col(Subscription.id) == col(Delivery.subscription_id))
+        .where(
+            col(Delivery.status).in_(("pending", "sending")),
+            or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+            or_(col(Subscription.id).is_(None), col(Subscription.paused).is_(False)),
+        )
         .order_by(col(Delivery.id))
         .limit(limit)
     )
@@ -141,32 +169,73 @@ async def deliver(session: Session, outgoing: Outgoing, notifier: Notifier) -> b
     delivery = session.get(Delivery, outgoing.delivery_id)
     if delivery is None or delivery.status == "sent":
         return False
+    subscription = session.get(Subscription, delivery.subscription_id) if delivery.subscription_id else None
+    if subscription is not None and subscription.paused:  # paused since this batch was read: wait for a resume
+        return False
+    interrupted = delivery.status == "sending"  # a crash between the send and its record
+    if interrupted and (found := await _already_sent(notifier, outgoing)) is not None:
+        delivery.status, delivery.message_id, delivery.error, delivery.next_attempt_at = "sent", found, None, None
+        session.add(delivery)
+        session.commit()
+        log.info(
+            "delivery=%s target=%s was already posted (message %s): not sent again", delivery.id, delivery.target, found
+        )
+        return True
     delivery.status, delivery.attempts, delivery.last_attempt_at = "sending", delivery.attempts + 1, utcnow()
     session.add(delivery)
     session.commit()
     try:
         message_id = await notifier.send(outgoing)
     except PermanentDeliveryError as error:
-        delivery.status, delivery.error = "failed", str(error)[:500]
-        if delivery.subscription_id is not None:
-            subscription = session.get(Subscription, delivery.subscription_id)
-            if subscription is not None:
-                subscription.paused, subscription.pause_reason = True, str(error)[:300]
-                session.add(subscription)
-        session.add(delivery)
-        session.commit()
-        log.warning("delivery=%s target=%s failed permanently: %s", delivery.id, delivery.target, error)
+        _give_up(session, delivery, str(error))
         return False
     except Exception as error:
-        delivery.status, delivery.error = "pending", f"{type(error).__name__}: {error}"[:500]
+        reason = f"{type(error).__name__}: {error}"[:500]
+        if delivery.attempts >= MAX_ATTEMPTS:
+            _give_up(session, delivery, f"gave up after {delivery.attempts} attempts: {reason}")
+            return False
+        wait = retry_delay(delivery.attempts)
+        delivery.status, delivery.error, delivery.next_attempt_at = "pending", reason, utcnow() + wait
         session.add(delivery)
         session.commit()
-        log.warning("delivery=%s target=%s will be retried: %s", delivery.id, delivery.target, delivery.error)
+        log.warning(
+            "delivery=%s target=%s will be retried in %ss: %s",
+            delivery.id,
+            delivery.target,
+            int(wait.total_seconds()),
+            reason,
+        )
         return False
-    delivery.status, delivery.message_id, delivery.error = "sent", message_id, None
+    delivery.status, delivery.message_id, delivery.error, delivery.next_attempt_at = "sent", message_id, None, None
     session.add(delivery)
     session.commit()
     return True
+
+
+async def _already_sent(notifier: Notifier, outgoing: Outgoing) -> str | None:
+    try:
+        return await notifier.already_sent(outgoing)
+    except Exception as error:  # the look-up is a courtesy: on failure the nonce is the remaining guard
+        log.warning(
+            "delivery=%s target=%s: could not check for an earlier post: %s",
+            outgoing.delivery_id,
+            outgoing.target,
+            error,
+        )
+        return None
+
+
+def _give_up(session: Session, delivery: Delivery, reason: str) -> None:
+    """The delivery fails for good and its subscription is paused with the reason (the admins are told)."""
+    delivery.status, delivery.error, delivery.next_attempt_at = "failed", reason[:500], None
+    if delivery.subscription_id is not None:
+        subscription = session.get(Subscription, delivery.subscription_id)
+        if subscription is not None:
+            subscription.paused, subscription.pause_reason = True, reason[:300]
+            session.add(subscription)
+    session.add(delivery)
+    session.commit()
+    log.warning("delivery=%s target=%s failed permanently: %s", delivery.id, delivery.target, reason)
 
 
 async def deliver_pending(session: Session, notifier: Notifier, *, targets_prefix: str | None = None) -> int:

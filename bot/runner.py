@@ -16,14 +16,16 @@ from bot.app import App
 from bot.console import ConsoleNotifier
 from bot.delivery import CONSOLE_TARGET, Notifier, deliver_pending, ensure_console_subscription, fan_out
 from bot.tracking import start_tracking
+from db.models import utcnow
 from trackers.assess import assess, released_by
-from trackers.events import evaluate_all
+from trackers.events import evaluate_all, evaluate_changed
 from trackers.store import load_catalogue
 from trackers.sunset import Status
 
 log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL_SECONDS = 30
+CHANGE_INTERVAL_SECONDS = 20  # a change anywhere reaches subscribers within this plus a delivery tick
 
 
 def status_counts(app: App) -> Counter[Status]:
@@ -47,6 +49,18 @@ def evaluate_and_fan_out(app: App) -> int:
     return len(announced)
 
 
+def announce_changes(app: App) -> int:
+    """Load changed catalog files, then evaluate the models anyone changed since the last scan and queue their
+    events' deliveries in the same transaction; returns how many events were announced."""
+    app.load_catalog()
+    with app.session() as session:
+        announced = evaluate_changed(session, app.settings.sunset.policy(), app.today(), utcnow())
+        fan_out(session, announced)  # commits the events and their deliveries together
+    if announced:
+        log.info("changes new_events=%d", len(announced))
+    return len(announced)
+
+
 async def deliver_console(app: App, notifier: Notifier) -> int:
     """Send pending console deliveries."""
     with app.session() as session:
@@ -54,13 +68,19 @@ async def deliver_console(app: App, notifier: Notifier) -> int:
 
 
 async def run(
-    app: App, console: Console, stop: asyncio.Event, *, delivery_interval: float = DELIVERY_INTERVAL_SECONDS
+    app: App,
+    console: Console,
+    stop: asyncio.Event,
+    *,
+    delivery_interval: float = DELIVERY_INTERVAL_SECONDS,
+    change_interval: float = CHANGE_INTERVAL_SECONDS,
 ) -> None:
     """Start-up summary, then the schedule (and Discord when a token is set), until `stop` is set."""
     notifier = ConsoleNotifier(console)
     with app.session() as session:
         ensure_console_subscription(session)
     evaluate_and_fan_out(app)
+    announce_changes(app)  # sets the mark from which changes are announced
     counts, sunset = status_counts(app), app.settings.sunset
     console.print(
         f"Sunset Clause: {sum(counts.values())} models — {counts[Status.OVERDUE]} overdue, "
@@ -79,6 +99,9 @@ async def run(
         id="evaluate",
         coalesce=True,
         misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        announce_changes, "interval", seconds=change_interval, args=[app], id="changes", coalesce=True, max_instances=1
     )
     scheduler.add_job(
         deliver_console,

@@ -8,7 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, String, TypeDecorator
+from sqlalchemy import Engine, String, TypeDecorator, create_engine, event
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,8 +22,36 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply every migration up to `revision`; never drops data."""
-    command.upgrade(alembic_config(engine), revision)
+    """Apply every migration up to `revision`, each with its version row in one transaction; never drops data.
+
+    A process killed mid-migration leaves the database at the previous revision, whole, on PostgreSQL
+    and SQLite alike: SQLite's DDL is transactional once the driver stops committing around it.
+    """
+    if engine.dialect.name != "sqlite":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    migrating = _transactional_sqlite(engine)
+    try:
+        command.upgrade(alembic_config(migrating), revision)
+    finally:
+        migrating.dispose()
+
+
+def _transactional_sqlite(engine: Engine) -> Engine:
+    """An engine on the same SQLite file whose transactions include DDL (the SQLAlchemy pysqlite recipe):
+    the driver's own transaction handling is off, and every transaction starts with BEGIN IMMEDIATE."""
+    migrating = create_engine(engine.url, connect_args={"timeout": 30})
+
+    @event.listens_for(migrating, "connect")
+    def _connect(connection: Any, _record: Any) -> None:
+        connection.isolation_level = None  # pysqlite would otherwise commit before each DDL statement
+        connection.execute("PRAGMA foreign_keys=OFF")  # tables are rebuilt by copying (batch mode)
+
+    @event.listens_for(migrating, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrating
 
 
 def current_revision(engine: Engine) -> str | None:

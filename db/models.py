@@ -231,6 +231,7 @@ class Delivery(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
     last_attempt_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_utc_column(), description="after a failure")
 
 
 class Pledge(SQLModel, table=True):

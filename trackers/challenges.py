@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,7 +33,6 @@ from trackers.store import resolve_name
 FACTS = ("released", "access", "license", "training_code", "training_data", "checkpoints")
 PER_REPORTER_PER_DAY = 5
 CHALLENGE_DECIDED = "challenge_decided"
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f]")  # direction overrides and marks
 _URL = TypeAdapter(HttpUrl)
 _CHOICES: dict[str, tuple[str, ...]] = {
     "access": tuple(access.value for access in Access),
@@ -300,4 +298,4 @@ def _decide(
 
 def _plain(text: str | None, limit: int) -> str:
     """Text from a person: no control or direction-override characters, trimmed, at most `limit` characters."""
-    return _BIDI.sub("", storable(text or "")).strip()[:limit]
+    return storable(text or "").strip()[:limit]

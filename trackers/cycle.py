@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from db.models import ETAG_MAX, LAST_MODIFIED_MAX, Alias, Source
 from trackers.catalog import CatalogError
 from trackers.events import NEWS_FROM_TRACKERS, EventDraft, source_paused_draft, store_drafts, tracker_drafts
-from trackers.http import Fetched, FetchError, HttpPolicy, Validators, fetch
+from trackers.http import Fetched, FetchError, HttpPolicy, Validators, fetch, same_host
 from trackers.reconcile import Index, Touched, reconcile
 from trackers.records import ModelRecord
 from trackers.schedule import Decision, Outcome, decide, is_due
@@ -236,7 +236,9 @@ class Tracker:
         except ParseError as error:
             return _Polled(spec, Outcome("error", str(error)))
         sightings, problems, items = list(parsed.sightings), list(parsed.problems), parsed.items
-        items += await self._follow(parsed.follow, reader, context, now, slots, stop, headers, sightings, problems)
+        items += await self._follow(
+            parsed.follow, reader, context, now, slots, stop, (url, headers), sightings, problems
+        )
         outcome = Outcome("ok", None, fetched.retry_after, fetched.max_age)
         return _Polled(spec, outcome, fetched.validators, tuple(sightings), tuple(problems), items)
 
@@ -248,14 +250,16 @@ class Tracker:
         now: datetime,
         slots: asyncio.Semaphore,
         stop: asyncio.Event | None,
-        headers: dict[str, str],
+        secrets: tuple[str, dict[str, str]],
         sightings: list[Sighting],
         problems: list[str],
     ) -> int:
         """Fetch a source's further documents (pages, cards); their failures are problems, not the source's.
 
+        `secrets` is the source's start URL and the headers that carry its token: they go only to that host.
         Returns how many more items they held.
         """
+        origin, headers = secrets
         queue, documents, pages, items = list(pending), 1, 1, 0
         while queue:
             follow = queue.pop(0)
@@ -269,8 +273,9 @@ class Tracker:
                 pages += 1
             documents += 1
             label = follow.subject or follow.url
+            scoped = headers if same_host(follow.url, origin) else {}  # a secret stays with its host
             try:
-                fetched = await self._fetch(follow.url, now, slots, stop, headers=headers)
+                fetched = await self._fetch(follow.url, now, slots, stop, headers=scoped)
                 document = Document(
                     fetched.url,
                     fetched.body,

@@ -171,7 +171,7 @@ class _PublicOnlyResolver(aiohttp.abc.AbstractResolver):
         results = await self._resolver.resolve(host, port, family)
         for result in results:
             address = ipaddress.ip_address(result["host"].split("%", 1)[0])  # without an IPv6 zone ("%eth0")
-            if not _is_public(address):
+            if not is_public(address):
                 raise OSError(errno.EACCES, f"refused: {host} resolves to a non-public address ({address})")
         return results
 
@@ -384,6 +384,15 @@ def _fetched(response: httpx.Response, body: bytes, retry_after: float | None) -
     )
 
 
+def same_host(url: str, other: str) -> bool:
+    """Whether two URLs name the same scheme, host and port: where a secret for one may also go."""
+    try:
+        first, second = httpx.URL(url), httpx.URL(other)
+    except httpx.InvalidURL:
+        return False
+    return (first.scheme, first.host, first.port) == (second.scheme, second.host, second.port)
+
+
 def _parse_url(text: str) -> httpx.URL:
     try:
         url = httpx.URL(text)
@@ -407,15 +416,37 @@ async def check_public(url: httpx.URL) -> None:
             raise FetchError(f"cannot resolve {host}: {error.strerror}") from error
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     for address in addresses:
-        if not _is_public(address):
+        if not is_public(address):
             raise FetchError(
                 f"refused: {host} resolves to a non-public address ({address}); "
                 "set [trackers] allow_private_addresses = true to allow it"
             )
 
 
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the well-known prefix translating to IPv4
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291 §2.5.5.1, deprecated but still routed by some stacks
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A global unicast address, judged for IPv6 forms that embed IPv4 (mapped, compatible, NAT64, 6to4, Teredo)
+    by the IPv4 address they lead to."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return is_public(embedded)
     return address.is_global and not address.is_multicast
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # the client's address, which the relay reaches
+    if address in NAT64 or (address in IPV4_COMPATIBLE and int(address) > 1):  # ::1 and :: are themselves
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -88,7 +88,9 @@ def confirm(session: Session, name: str, now: datetime) -> list[Event]:
     model.state, model.updated_at = "confirmed", now
     session.add(model)
     _note(session, model, "state", "confirmed", now)
-    draft = EventDraft(f"model:{model.slug}", NEW_MODEL, "", now.date(), {"model": model.slug, "name": model.name})
+    lab = session.get(Lab, model.lab_id)
+    payload = {"model": model.slug, "name": model.name, "lab": lab.slug if lab else None}
+    draft = EventDraft(f"model:{model.slug}", NEW_MODEL, "", now.date(), payload)
     announced = store_drafts(session, [draft], lambda _: True)
     session.commit()
     return announced

@@ -21,6 +21,12 @@ log = logging.getLogger(__name__)
 
 # Discord's global limit is 50 requests per second per bot; stay a little under it so 429s stay rare.
 GLOBAL_RATE_PER_SECOND = 48.0
+HISTORY_LOOKBACK = 50  # messages read back after a crash: the outbox posts a few per target at a time
+
+
+def reference(outgoing: Outgoing) -> str:
+    """The short reference every outbox message carries in its footer, by which a retry finds it again."""
+    return f"ref {outgoing.nonce[:12]}"
 
 
 class Pacer:
@@ -44,8 +50,10 @@ class DiscordNotifier:
     """Sends outbox messages through a logged-in discord.py client.
 
     Each message carries the delivery's deterministic nonce with `enforce_nonce`, so a retry after a
-    crash returns the message already posted instead of a second one. A channel or DM that is gone
-    (404) or forbids posting (403) raises PermanentDeliveryError, which pauses the subscription.
+    crash returns the message already posted instead of a second one while Discord remembers the nonce
+    (minutes); past that, `already_sent` finds it in the channel's recent history by the reference in
+    its footer. A target that refuses for good — gone (404), forbidden (403), or any other 4xx but 429 —
+    raises PermanentDeliveryError, which pauses the subscription.
     Rate limits: our pacer keeps under the global limit; discord.py honours any 429 it still gets.
     """
 
@@ -79,12 +87,33 @@ class DiscordNotifier:
                 on=date.fromisoformat(digest.on),
             )
             kwargs["file"] = discord.File(io.BytesIO(png), filename=CHART_FILENAME)
+        embed: discord.Embed = kwargs["embed"]
+        footer = f"{embed.footer.text} · " if embed.footer.text else ""
+        embed.set_footer(text=f"{footer}{reference(outgoing)}")
         try:
             channel = await self._channel(outgoing.target)
             await self._pacer.wait()
             message = await channel.send(
                 nonce=outgoing.nonce, allowed_mentions=discord.AllowedMentions.none(), **kwargs
             )
-        except (discord.Forbidden, discord.NotFound) as error:
-            raise PermanentDeliveryError(f"{outgoing.target}: {error.status} {error.text or 'unavailable'}") from error
+        except discord.HTTPException as error:
+            if 400 <= error.status < 500 and error.status != 429:  # refused for good: retrying cannot help
+                raise PermanentDeliveryError(f"{outgoing.target}: {error.status} {error.text or 'refused'}") from error
+            raise
         return str(message.id)
+
+    async def already_sent(self, outgoing: Outgoing) -> str | None:
+        """The message an interrupted attempt posted, found by its reference in the target's recent history."""
+        try:
+            channel = await self._channel(outgoing.target)
+            await self._pacer.wait()
+            mark = reference(outgoing)
+            async for message in channel.history(limit=HISTORY_LOOKBACK):
+                footers = [embed.footer.text or "" for embed in message.embeds]
+                if message.author.id == getattr(self._client.user, "id", None) and any(mark in f for f in footers):
+                    return str(message.id)
+        except discord.HTTPException as error:
+            if 400 <= error.status < 500 and error.status != 429:
+                raise PermanentDeliveryError(f"{outgoing.target}: {error.status} {error.text or 'refused'}") from error
+            raise
+        return None

@@ -6,6 +6,8 @@ import re
 
 from discord.utils import escape_mentions
 
+from trackers.sources import storable
+
 # https://discord.com/developers/docs/resources/message#embed-object-embed-limits
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -41,8 +43,8 @@ def truncate(text: str, limit: int) -> str:
 
 
 def clean(text: object, limit: int = FIELD_VALUE_MAX) -> str:
-    """Text from a feed, a card or a user: markdown escaped, mentions defused, truncated to `limit`."""
-    escaped = escape_mentions(escape_markdown(str(text)))
+    """Text from a feed, a card or a user: controls dropped, markdown escaped, mentions defused, cut to `limit`."""
+    escaped = escape_mentions(escape_markdown(storable(str(text))))
     # escape_mentions leaves channel links and escaped role syntax readable but inert; make them plain text.
     escaped = _ROLE_OR_USER.sub(lambda match: f"<{match.group(1)}\u200b{match.group(2)}>", escaped)
     return truncate(escaped, limit)

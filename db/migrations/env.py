@@ -18,6 +18,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
             compare_type=compare_type,
+            transaction_per_migration=True,  # each migration commits with its version row, or not at all
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,6 +1,9 @@
 """The `sunset` CLI in-process (typer's runner) on a real database and a small catalog of our own."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -315,3 +318,22 @@ def test_one_reporter_may_send_five_challenges_a_day(config):
         config, "report", "oldnet", "--fact", "access", "--value", "api", "--source", "https://x.example/", "--by", "bo"
     )
     assert sixth.exit_code == 1 and "last 24 hours" in sixth.output
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("bogus", "error: the database URL is not valid"),
+        ("postgresql://someone:pw@127.0.0.1:1/nothing", "error: the database is not answering"),
+    ],
+)
+def test_a_database_that_cannot_be_named_or_reached_is_one_line_and_exit_2(tmp_path, url, message):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUNSET_")} | {"SUNSET_DATABASE_URL": url}
+    for args in (["status", "gpt-3"], ["track", "--once"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+            check=False,
+        )  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()] and message in result.stderr
+        assert "Traceback" not in result.stderr and "pw" not in result.stderr

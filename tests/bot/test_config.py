@@ -58,6 +58,18 @@ def test_secrets_come_only_from_the_environment(tmp_path):
         ("[databse]\n", "databse: unknown key"),
         ('[[sources]]\nname = "x"\nkind = "ftp"\n', "sources.0.kind: must be one of"),
         ("[sunset\n", "is not valid TOML"),
+        (
+            '[trackers]\nallow_private_addresses = "yes"\n',
+            "trackers.allow_private_addresses: Input should be a valid boolean",
+        ),
+        (
+            '[[sources]]\nname = "c"\nkind = "catalog"\npath = 5\n',
+            "a catalog source's path is a folder name in quotes (got 5)",
+        ),
+        (
+            '[[sources]]\nname = "c"\nkind = "catalog"\npath = "/nowhere/at/all"\n',
+            "the catalog folder '/nowhere/at/all' does not exist",
+        ),
     ],
 )
 def test_invalid_values_give_one_line_naming_the_key(tmp_path, text, expected):

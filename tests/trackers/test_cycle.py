@@ -218,3 +218,20 @@ async def test_a_bug_while_polling_one_source_is_recorded_on_it_and_the_cycle_st
     assert sources["testlab-github"].status == "error"
     assert sources["testlab-github"].error == "internal error: KeyError: 'a bug of ours'"
     assert sources["testlab-news"].status == "ok" and sources["testlab-hub"].status == "ok"
+
+
+async def test_the_hub_token_goes_only_to_the_sources_own_host_even_when_a_next_page_names_another(
+    server, make_tracker
+):
+    from tests.trackers.server import LoopbackServer, Route
+
+    with LoopbackServer() as elsewhere:
+        elsewhere.routes["/api/models"] = Route(b"[]", headers={"Content-Type": "application/json"})
+        next_page = f'<http://localhost:{elsewhere.port}/api/models?cursor=2>; rel="next"'
+        page1 = fixture("hub/testlab_page1.json")
+        server.routes["/api/models"] = Route(page1, headers={"Content-Type": "application/json", "Link": next_page})
+        spec = SourceSpec("hub", "huggingface", "testlab", options={"author": "testlab", "endpoint": server.url("")})
+        await make_tracker([spec], hf_token="hf_secret").run_cycle(NOW)
+    assert server.requests[0][1].get("Authorization") == "Bearer hf_secret"
+    assert elsewhere.hits("/api/models") == 1
+    assert "Authorization" not in elsewhere.requests[0][1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import tracemalloc
 import zlib
 
@@ -11,6 +12,7 @@ import pytest
 
 from tests.trackers.conftest import NOW, tracker_config
 from tests.trackers.server import Route, gzip_of_zeros
+from trackers import http
 from trackers.http import FetchError, Validators, fetch, make_client, parse_max_age, parse_retry_after
 
 
@@ -163,3 +165,31 @@ def test_the_client_names_the_project_and_follows_no_redirect_itself():
     assert client.headers["User-Agent"].startswith("SunsetClauseTest/1 (+https://")
     assert client.follow_redirects is False
     assert isinstance(client.timeout, httpx.Timeout) and client.timeout.connect == 2.0
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("169.254.169.254", False),
+        ("8.8.8.8", True),
+        ("::1", False),
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped
+        ("::ffff:8.8.8.8", True),
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated)
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1: reaches internal IPv4 on a NAT64 network
+        ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:a00:1::1", False),  # 6to4 of 10.0.0.1
+        ("2002:808:808::1", True),  # 6to4 of 8.8.8.8
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", False),  # Teredo whose client is 127.0.0.1
+        ("2606:4700:4700::1111", True),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("ff02::1", False),
+    ],
+)
+def test_every_spelling_of_an_address_is_judged_by_the_address_it_embeds(address, public):
+    assert http.is_public(ipaddress.ip_address(address)) is public

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -35,6 +36,7 @@ async def test_an_announced_name_waits_for_review_and_confirming_it_announces_it
         assert resolve_name(session, "Nimbus 2").slug is None  # hidden until confirmed
         announced = review.confirm(session, "Nimbus 2", NOW)
         assert [(e.subject, e.kind, e.announce) for e in announced] == [("model:nimbus-2", events.NEW_MODEL, True)]
+        assert json.loads(announced[0].payload)["lab"] == "testlab"  # the alert names the lab, not "unknown lab"
         assert resolve_name(session, "nimbus 2").slug == "nimbus-2"
         record = load_catalogue(session, slugs={"nimbus-2"}).records["nimbus-2"]
         assert str(record.first_release) == "2026-11-09" and record.initial.access == "unreleased"  # L0: no artefact

@@ -151,9 +151,7 @@ def _date_rule_problems(file: str, model: ModelEntry, today: date) -> list[Probl
 def _accusation_problems(file: str, model: ModelEntry) -> list[Problem]:
     """An overdue or due-soon model accuses its lab: it must be verified, and rest on primary sources."""
     if model.verified is None:
-        return [
-            Problem(file, model.slug, "overdue or due soon under some allowed policy, but not verified", warning=True)
-        ]
+        return [Problem(file, model.slug, "overdue or due soon under some allowed policy, but not verified")]
     facts = {
         name: getattr(model, name)
         for name in ("released", "access", "license", "training_code", "training_data", "checkpoints")

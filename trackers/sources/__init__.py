@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls and DEL, but tab and newlines
+# C0 controls and DEL (but tab and newlines), and the bidirectional controls that let text display reversed
+# (U+202E makes "gpt-4" read "4-tpg"; trojan-source tricks): nothing from outside carries them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 # Precedence of a claim (Observation.rank): higher wins.
 MODERATOR = 100
@@ -61,8 +63,8 @@ class FollowUp:
 
 
 def storable(text: str) -> str:
-    """Text without control characters (tab and newlines kept): what a document says never carries them
-    into storage, where PostgreSQL cannot even hold NUL."""
+    """Text without control or direction-override characters (tab and newlines kept): what a document or a
+    person says never carries them into storage (PostgreSQL cannot even hold NUL) or onto a screen."""
     return _CONTROL.sub("", text) if _CONTROL.search(text) else text
 
 

@@ -78,8 +78,11 @@ class StandIn:
         self.followups: dict[str, list[Posted]] = {}
         self.forbidden: set[int] = set()
         self.missing: set[int] = set()
+        self.rejected: set[int] = set()  # channels that answer 400 Bad Request to every post
+        self.forget_nonces = False  # Discord remembers a nonce only for minutes: after that, a retry posts again
         self.requests: list[tuple[str, str]] = []
         self.rate_limited = 0
+        self.rejections = 0
         self.hold_posts = False
         self.post_received = asyncio.Event()
         self.release_posts = asyncio.Event()
@@ -107,6 +110,7 @@ class StandIn:
         app.router.add_post(f"{api}/webhooks/{{app}}/{{token}}", self._followup)
         app.router.add_patch(f"{api}/webhooks/{{app}}/{{token}}/messages/{{message}}", self._edit_original)
         app.router.add_post(f"{api}/channels/{{channel}}/messages", self._post)
+        app.router.add_get(f"{api}/channels/{{channel}}/messages", self._history)
         app.router.add_post(f"{api}/users/@me/channels", self._dm)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -191,9 +195,13 @@ class StandIn:
             return _json({"message": "Unknown Channel", "code": 10003}, status=404)
         if channel_id in self.forbidden:
             return _json({"message": "Missing Access", "code": 50001}, status=403)
+        if channel_id in self.rejected:
+            self.rejections += 1
+            await self._notify()
+            return _json({"message": "Invalid Form Body", "code": 50035}, status=400)
         payload, files = await self._read(request)
         nonce = payload.get("nonce")
-        if nonce and payload.get("enforce_nonce") and (channel_id, nonce) in self.by_nonce:
+        if nonce and payload.get("enforce_nonce") and not self.forget_nonces and (channel_id, nonce) in self.by_nonce:
             existing = self.by_nonce[(channel_id, nonce)]
             return _json(self._message(channel_id, existing.payload, existing.id))
         posted = Posted(next(self._ids), channel_id, payload, files)
@@ -205,6 +213,13 @@ class StandIn:
             self.post_received.set()
             await self.release_posts.wait()
         return _json(self._message(channel_id, payload, posted.id))
+
+    async def _history(self, request: web.Request) -> web.Response:
+        """A channel's recent messages, newest first, as Discord lists them (without their nonces)."""
+        channel_id = int(request.match_info["channel"])
+        limit = min(int(request.query.get("limit", "50")), 100)
+        mine = [posted for posted in reversed(self.messages) if posted.channel_id == channel_id][:limit]
+        return _json([self._message(channel_id, posted.payload, posted.id) | {"nonce": None} for posted in mine])
 
     async def _dm(self, request: web.Request) -> web.Response:
         recipient = int((await request.json())["recipient_id"])

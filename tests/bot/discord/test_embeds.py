@@ -115,3 +115,9 @@ def test_a_verified_accusation_says_when_it_was_checked_in_the_answer_and_the_al
     (passed,) = [d for d in due_events(checked, Policy(), date(2026, 12, 5)) if d.kind == "sunset_passed"]
     alert = outgoing_embed(Outgoing(1, "channel:1", "n" * 25, passed.kind, "2022-03-02", passed.payload))
     assert "(verified on 2026-10-02)" in (alert.description or "")
+
+
+def test_direction_overrides_from_outside_never_reach_a_screen():
+    assert clean("\u202eGPT-4 \u2066open\u2069 \u200fweights") == "GPT-4 open weights"
+    outgoing = Outgoing(1, "channel:1", "n" * 25, "new_model", "2026-01-01", {"name": "evil\u202egnp.exe", "lab": "l"})
+    assert "\u202e" not in (outgoing_embed(outgoing).description or "")

@@ -97,7 +97,8 @@ async def running(tmp_path, database_url, standin, restore_discord_urls):
     output = io.StringIO()
     stop = asyncio.Event()
     with open_app(settings, today=lambda: clock[0]) as app:
-        task = asyncio.create_task(run(app, Console(file=output, width=200), stop, delivery_interval=0.05))
+        console = Console(file=output, width=200)
+        task = asyncio.create_task(run(app, console, stop, delivery_interval=0.05, change_interval=0.2))
         await asyncio.wait_for(standin.identified.wait(), 30)
         await asyncio.wait_for(standin.synced.wait(), 30)
         try:
@@ -334,8 +335,10 @@ async def test_a_forbidden_channel_pauses_its_subscription_and_tells_the_admins(
     assert f"#{subscription.id}" in embed_text(await fake.command("tracker status"))
 
 
-async def test_a_crash_between_send_and_commit_still_posts_once(tmp_path, database_url, standin):
-    """Kill `sunset run` while Discord holds the reply to a post; the restart re-sends with the same nonce."""
+@pytest.mark.parametrize("nonce_forgotten", [False, True])
+async def test_a_crash_between_send_and_commit_still_posts_once(tmp_path, database_url, standin, nonce_forgotten):
+    """Kill `sunset run` while Discord holds the reply to a post; the restart finds the post in the channel's
+    history (and its nonce would drop a re-send while Discord remembers it), even once the nonce is forgotten."""
     config = write_config(tmp_path, database_url)
     settings = load_settings(config, env={})
     with open_app(settings) as app, app.session() as session:
@@ -358,6 +361,7 @@ async def test_a_crash_between_send_and_commit_still_posts_once(tmp_path, databa
     with open_app(settings, load_catalog=False) as app, app.session() as session:
         assert session.exec(select(Delivery.status)).all() == ["sending"]  # recorded before the send, never after
     standin.hold_posts = False
+    standin.forget_nonces = nonce_forgotten
     standin.release_posts.set()
     second = await asyncio.create_subprocess_exec(*command, env=env, stdout=DEVNULL, stderr=PIPE)
     try:
@@ -375,7 +379,7 @@ async def test_a_crash_between_send_and_commit_still_posts_once(tmp_path, databa
     assert len([m for m in standin.messages if "New model tracked: OldNet" in m.text]) == 1
     with open_app(settings, load_catalog=False) as app, app.session() as session:
         delivery = session.exec(select(Delivery)).one()
-    assert delivery.attempts == 2 and delivery.message_id == str(standin.messages[0].id)
+    assert delivery.attempts == 1 and delivery.message_id == str(standin.messages[0].id)  # found, not re-sent
 
 
 async def test_a_member_challenges_a_fact_and_is_told_the_outcome_by_dm(running, tmp_path):
@@ -406,3 +410,59 @@ async def test_a_member_challenges_a_fact_and_is_told_the_outcome_by_dm(running,
     assert told.payload["allowed_mentions"] == {"parse": []}
     status = embed_text(await fake.command("model status", name="OldNet"))
     assert "2012-10-02" in status
+
+
+async def test_a_channel_that_rejects_posts_is_tried_once_then_paused_not_retried_forever(running):
+    fake = running.fake
+    fake.rejected.add(OTHER_CHANNEL_ID)
+    with running.session() as session:
+        session.add(Subscription(guild_id=1, target=f"channel:{OTHER_CHANNEL_ID}", scope="all", kinds=""))
+        session.commit()
+        queued = [
+            Event(subject=f"model:m{n}", kind="new_model", key="", occurred_on=date(2033, 7, 1), created_at=utcnow(),
+                  payload=json.dumps({"name": f"Model {n}", "lab": "testlab"}))
+            for n in range(30)
+        ]  # fmt: skip
+        session.add_all(queued)
+        session.commit()
+        assert fan_out(session, queued) >= 30
+    await fake.wait_until(lambda: fake.rejections >= 1)
+    await asyncio.sleep(1.0)  # twenty delivery ticks: none may post again
+    assert fake.rejections == 1
+    with running.session() as session:
+        subscription = session.exec(
+            select(Subscription).where(Subscription.target == f"channel:{OTHER_CHANNEL_ID}")
+        ).one()
+        statuses = session.exec(select(Delivery.status).where(Delivery.subscription_id == subscription.id)).all()
+    assert subscription.paused and "400" in (subscription.pause_reason or "")
+    assert (
+        sorted(set(statuses)) == ["failed", "pending"] and statuses.count("failed") == 1
+    )  # the rest wait for a resume
+
+
+async def test_a_catalog_edit_while_running_reaches_a_subscribed_channel_once_and_a_new_model_is_news(
+    running, tmp_path
+):
+    fake = running.fake
+    await fake.command("subscribe", target="channel", scope="all", events="all")
+    catalog = tmp_path / "catalog" / "testlab.toml"
+    text = catalog.read_text()
+    opened = text.replace(
+        'license = { raw = "Llama 2 Community License Agreement", source = "https://testlab.example/r-licence" }\n',
+        'license = { raw = "Llama 2 Community License Agreement", source = "https://testlab.example/r-licence" }\n\n'
+        '[[models.changes]]\ndate = "2033-07-10"\nkind = "relicensed"\nlicense = { raw = "Apache License 2.0", spdx = "Apache-2.0" }\n'
+        'source = "https://testlab.example/r-apache"\n',
+    )
+    assert opened != text
+    catalog.write_text(opened + '\n[[models]]\nslug = "fresh-net"\nname = "Fresh Net"\n'
+                       'released = { date = "2033-07-09", source = "https://testlab.example/fresh" }\n'
+                       'access = { value = "api", source = "https://testlab.example/fresh" }\n')  # fmt: skip
+    started = asyncio.get_running_loop().time()
+    await fake.wait_until(
+        lambda: any("Restricted LM" in m.text and "L1 → L2" in m.text for m in fake.messages), within=60
+    )
+    await fake.wait_until(lambda: any("New model tracked: Fresh Net" in m.text for m in fake.messages), within=60)
+    assert asyncio.get_running_loop().time() - started < 60
+    await asyncio.sleep(1.0)  # five more scans: nothing is announced twice
+    assert len([m for m in fake.messages if "Restricted LM" in m.text and "L1 → L2" in m.text]) == 1
+    assert len([m for m in fake.messages if "New model tracked: Fresh Net" in m.text]) == 1
