@@ -36,6 +36,9 @@ SEND_TIMEOUT_SECONDS = 60.0
 # Generic webhooks carry the delivery's nonce as a header, so a receiver can drop a retried duplicate.
 NONCE_HEADER = "X-Sunset-Delivery"
 WEBHOOK_SCHEMES = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})
+MIN_SECRET = 8
+# Apprise logs its URLs at DEBUG; urllib3 (under requests) logs each request's path, where webhook tokens live.
+GUARDED_LOGGERS = ("apprise", "urllib3.connectionpool")
 _STATUS = re.compile(r"error=(\d{3})\b")
 _RETRYABLE_4XX = frozenset({408, 425, 429})
 
@@ -100,18 +103,19 @@ def secret_parts(url: str) -> set[str]:
     rest = url.split("://", 1)[1] if "://" in url else url
     host = _host(url)
     pieces = {rest, url, unquote(rest)}
-    pieces |= {piece for piece in re.split(r"[/?#&=:@,]", rest) if len(piece) >= 4 and piece != host}
+    # Pieces as short as a user name ("bot") would blank ordinary words; tokens are longer than this.
+    pieces |= {piece for piece in re.split(r"[/?#&=:@,]", rest) if len(piece) >= MIN_SECRET and piece != host}
     pieces |= {unquote(piece) for piece in set(pieces)}
-    if not _is_hostname(host) and len(host) >= 4:
+    if not _is_hostname(host):
         pieces.add(host)
-    return {piece for piece in pieces if len(piece) >= 4}
+    return {piece for piece in pieces if len(piece) >= MIN_SECRET}
 
 
 class ScrubSecrets(logging.Filter):
-    """Blanks configured secrets from Apprise's log records before any handler (ours or Apprise's) sees them."""
+    """Blanks configured secrets from log records before any handler (ours or Apprise's capture) sees them."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__("apprise")
+        super().__init__()
         self.secrets: set[str] = set(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -131,12 +135,13 @@ _SCRUBBER = ScrubSecrets()
 
 
 def guard_apprise_logs(targets: Iterable[Target]) -> None:
-    """Keep every configured URL out of Apprise's log lines (idempotent; the filter stays on Apprise's logger)."""
-    logger = logging.getLogger("apprise")
+    """Keep every configured URL out of Apprise's and urllib3's log lines (idempotent; the filter stays on)."""
     for target in targets:
         _SCRUBBER.secrets |= secret_parts(target.url)
-    if _SCRUBBER not in logger.filters:
-        logger.addFilter(_SCRUBBER)
+    for name in GUARDED_LOGGERS:
+        logger = logging.getLogger(name)
+        if _SCRUBBER not in logger.filters:
+            logger.addFilter(_SCRUBBER)
 
 
 def describe_targets(configured: Iterable[NotificationSettings]) -> dict[str, Target]:
