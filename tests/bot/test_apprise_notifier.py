@@ -37,7 +37,7 @@ def outgoing(target: str, kind: str = "sunset_passed", **payload) -> Outgoing:
 
 
 def notifier_for(**urls: str) -> AppriseNotifier:
-    entries = [NotificationSettings(name=name, url=url) for name, url in urls.items()]  # type: ignore[arg-type]
+    entries = [NotificationSettings(name=name, url=url) for name, url in urls.items()]
     return AppriseNotifier(build_targets(entries), board_url="https://board.example/")
 
 
@@ -138,7 +138,7 @@ async def test_ntfy_answering_500_is_transient(server):
 
 
 def test_a_url_apprise_rejects_is_one_config_line_without_the_url():
-    entry = NotificationSettings(name="bad", url=f"nosuchservice://{SECRET}@host")  # type: ignore[arg-type]
+    entry = NotificationSettings(name="bad", url=f"nosuchservice://{SECRET}@host")
     with pytest.raises(ConfigError) as caught:
         build_targets([entry])
     assert "notifications.0.url (bad)" in str(caught.value)
