@@ -164,3 +164,17 @@ def test_the_scrubber_rewrites_only_records_that_carry_a_secret():
     scrubber = ScrubSecrets({SECRET})
     record = logging.LogRecord("apprise", logging.WARNING, __file__, 1, "posting to %s", (f"/x/{SECRET}",), None)
     assert scrubber.filter(record) and record.getMessage() == "posting to /x/***"
+
+
+def test_sunset_run_with_a_url_apprise_rejects_exits_2_with_one_line(tmp_path, database_url):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from tests.helpers import write_config
+
+    config = write_config(tmp_path, database_url)
+    config.write_text(config.read_text() + '\n[[notifications]]\nname = "bad"\nurl = "nosuch://${TOKEN}@host"\n')
+    result = CliRunner().invoke(app, ["--config", str(config), "run"], env={"TOKEN": SECRET})
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: invalid config: notifications.0.url (bad): Apprise does not accept")
+    assert result.stderr.count("\n") == 1 and SECRET not in result.output

@@ -87,3 +87,33 @@ def test_the_weekly_campaign_is_queued_once_a_week_and_never_for_a_week_before_t
     assert payload["slugs"] == {"OldNet": "oldnet"}
     deliveries = session.exec(select(Delivery).where(Delivery.event_id == campaign.id)).all()
     assert [d.target for d in deliveries] == ["apprise:toot"]
+
+
+async def test_a_crash_between_send_and_record_repeats_the_message_once_with_the_same_nonce(session):
+    from bot.apprise_notifier import NONCE_HEADER, AppriseNotifier, build_targets
+    from bot.delivery import deliver
+    from tests.trackers.server import LoopbackServer, Route
+
+    with LoopbackServer() as server:
+        server.routes["/hook"] = Route(b"{}")
+        entry = target(url=f"json://127.0.0.1:{server.port}/hook")
+        sync_targets(session, [entry])
+        event = Event(subject="model:x", kind="new_model", key="", occurred_on=utcnow().date(), payload='{"name": "X"}')
+        session.add(event)
+        session.commit()
+        fan_out(session, [event])
+        notifier = AppriseNotifier(build_targets([entry]))
+        (outgoing,) = pending(session, targets_prefix="apprise:")
+        await notifier.send(outgoing)  # posted… and the process dies before recording it:
+        delivery = session.get(Delivery, outgoing.delivery_id)
+        delivery.status, delivery.attempts = "sending", 1
+        session.add(delivery)
+        session.commit()
+
+        (again,) = pending(session, targets_prefix="apprise:")  # the restart finds it unfinished
+        assert await deliver(session, again, notifier) is True
+        assert pending(session, targets_prefix="apprise:") == []
+        nonces = [headers[NONCE_HEADER] for _, headers, _ in server.bodies]
+    assert len(nonces) == 2 and len(set(nonces)) == 1  # nothing lost; one duplicate a receiver can drop
+    session.refresh(delivery)
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
