@@ -496,7 +496,7 @@ def notifications(ctx: typer.Context, as_json: JsonOption = False) -> None:
     for item in health:
         status = "[red]paused[/red]" if item.status == "paused" else "active"
         reason = escape(item.reason or item.last_error or "")
-        events = escape(", ".join(item.events))
+        events = escape(_events_label(item.events))
         cells = (str(item.waiting), str(item.failed), str(item.sent))
         table.add_row(escape(item.name), escape(item.shown), events, status, *cells, reason)
     for name in waiting:
@@ -504,6 +504,13 @@ def notifications(ctx: typer.Context, as_json: JsonOption = False) -> None:
             escape(name), escape(targets[name].shown), "", "not started", "", "", "", "starts with `sunset run`"
         )
     out.print(table)
+
+
+def _events_label(events: tuple[str, ...]) -> str:
+    from bot.config import ALERT_EVENTS, DEFAULT_EVENTS
+
+    named = {ALERT_EVENTS: "all", DEFAULT_EVENTS: "default"}
+    return named.get(events) or ", ".join(events)
 
 
 review_app = typer.Typer(help="Models the trackers found that wait for a moderator.", invoke_without_command=True)
