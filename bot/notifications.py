@@ -9,7 +9,6 @@ a fingerprint of the entry (a hash, never the URL) in the `meta` table tells.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -26,7 +25,7 @@ from bot.app import App
 from bot.apprise_notifier import APPRISE_TARGET, AppriseNotifier, Target
 from bot.community import subscription_health
 from bot.config import WEEKLY_CAMPAIGN, WEEKLY_DIGEST, NotificationSettings
-from bot.delivery import deliver, pending
+from bot.delivery import Outgoing, deliver_lanes, pending
 from bot.digest import build_digest, digest_slot
 from bot.queries import top_pledges
 from db.models import Delivery, Event, Meta, Model, Subscription
@@ -231,15 +230,7 @@ async def deliver_notifications(app: App, notifier: AppriseNotifier) -> int:
     """Send every due `apprise:` delivery: one lane per target (each in order), the targets side by side."""
     with app.session() as session:
         batch = pending(session, targets_prefix=APPRISE_TARGET, limit=500)
-    lanes: dict[str, list[Any]] = defaultdict(list)
+    lanes: dict[str, list[Outgoing]] = defaultdict(list)
     for outgoing in batch:
         lanes[outgoing.target].append(outgoing)
-
-    async def lane(items: list[Any]) -> int:
-        done = 0
-        with app.session() as session:
-            for outgoing in items:
-                done += await deliver(session, outgoing, notifier)
-        return done
-
-    return sum(await asyncio.gather(*(lane(items) for items in lanes.values())))
+    return await deliver_lanes(app.session, lanes.values(), notifier)
