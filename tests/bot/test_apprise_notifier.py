@@ -178,3 +178,28 @@ def test_sunset_run_with_a_url_apprise_rejects_exits_2_with_one_line(tmp_path, d
     assert result.exit_code == 2
     assert result.stderr.startswith("error: invalid config: notifications.0.url (bad): Apprise does not accept")
     assert result.stderr.count("\n") == 1 and SECRET not in result.output
+
+
+def matrix_homeserver(server, send_status=200):
+    """The three calls Apprise makes with an access token: who am I, join the room alias, put the message."""
+    server.routes["/_matrix/client/v3/account/whoami"] = Route(b'{"user_id": "@sunset:127.0.0.1"}')
+    server.routes["/_matrix/client/v3/join/%23sunsets%3A127.0.0.1"] = Route(b'{"room_id": "!room:127.0.0.1"}')
+    server.fallback = Route(b'{"event_id": "$1"}', status=send_status)  # PUT …/send/m.room.message/<txn id>
+    return f"matrix://:{SECRET}@127.0.0.1:{server.port}/#sunsets:127.0.0.1?discovery=no"
+
+
+async def test_matrix_gets_the_alert_in_the_room_with_room_pings_defused(server):
+    notifier = notifier_for(room=matrix_homeserver(server))
+    await notifier.send(outgoing("apprise:room", name="AlphaGo @room"))
+    path, headers, body = server.bodies[-1]
+    assert path.startswith("/_matrix/client/v3/rooms/%21room%3A127.0.0.1/send/m.room.message/")
+    assert headers["Authorization"] == f"Bearer {SECRET}"
+    message = json.loads(body)["body"]
+    assert "AlphaGo @\u200broom passed its 10-year sunset" in message and "@room" not in message
+
+
+@pytest.mark.parametrize(("status", "error"), [(401, PermanentDeliveryError), (502, TransientDeliveryError)])
+async def test_matrix_refusing_the_token_pauses_and_a_bad_gateway_retries(server, status, error):
+    notifier = notifier_for(room=matrix_homeserver(server, send_status=status))
+    with pytest.raises(error, match=str(status)):
+        await notifier.send(outgoing("apprise:room"))

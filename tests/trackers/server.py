@@ -32,6 +32,7 @@ class LoopbackServer:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.bodies: list[tuple[str, dict[str, str], bytes]] = []
+        self.fallback = Route(b"not found", 404)  # what a path with no route answers
         self._release = threading.Event()
         server = self
 
@@ -52,7 +53,7 @@ class LoopbackServer:
                 server.requests.append((self.path, dict(self.headers.items())))
                 route = server.routes.get(self.path) or server.routes.get(self.path.split("?", 1)[0])
                 if route is None:
-                    route = Route(b"not found", 404)
+                    route = server.fallback
                 if route.handler is not None:
                     route = route.handler(self)
                 if route.hang:
