@@ -147,14 +147,11 @@ def test_a_url_apprise_rejects_is_one_config_line_without_the_url():
 
 async def test_apprise_debug_logs_never_carry_the_url(server, caplog):
     server.routes[f"/hooks/{SECRET}"] = Route(b"{}", status=500)
-    caplog.set_level(logging.DEBUG)
-    logging.getLogger("apprise").setLevel(logging.DEBUG)
-    try:
-        notifier = notifier_for(hook=f"json://127.0.0.1:{server.port}/hooks/{SECRET}")
-        with pytest.raises(TransientDeliveryError) as caught:
-            await notifier.send(outgoing("apprise:hook"))
-    finally:
-        logging.getLogger("apprise").setLevel(logging.NOTSET)
+    for name in (None, "apprise", "urllib3"):  # even where the CLI quiets them
+        caplog.set_level(logging.DEBUG, logger=name)
+    notifier = notifier_for(hook=f"json://127.0.0.1:{server.port}/hooks/{SECRET}")
+    with pytest.raises(TransientDeliveryError) as caught:
+        await notifier.send(outgoing("apprise:hook"))
     assert "JSON POST URL" in caplog.text  # Apprise did log the URL at DEBUG…
     assert SECRET not in caplog.text  # …with the secret blanked
     assert SECRET not in str(caught.value)
