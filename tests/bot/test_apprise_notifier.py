@@ -200,3 +200,15 @@ async def test_matrix_refusing_the_token_pauses_and_a_bad_gateway_retries(server
     notifier = notifier_for(room=matrix_homeserver(server, send_status=status))
     with pytest.raises(error, match=str(status)):
         await notifier.send(outgoing("apprise:room"))
+
+
+async def test_the_weekly_campaign_goes_to_mastodon_as_one_post_with_the_board_link(server):
+    server.routes["/api/v1/statuses"] = Route(b'{"id": "1"}')
+    notifier = notifier_for(toot=f"mastodon://{SECRET}@127.0.0.1:{server.port}")
+    passed = [[f"Closed model {n}", "2026-11-25"] for n in range(40)]
+    digest = {"since": "2026-11-23", "on": "2026-11-30", "sunsets_passed": passed, "opened": [["GPT-2", "L2"]]}
+    await notifier.send(outgoing("apprise:toot", "weekly_campaign", digest=digest, slugs={}))
+    ((_, _, body),) = server.bodies
+    status = json.loads(body)["status"]
+    assert len(status) <= 500 and status.startswith("This week in AI openness (to 2026-11-30).")
+    assert "Opened: GPT-2 (L2)" in status and status.endswith("https://board.example/ #SunsetClause")
