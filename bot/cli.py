@@ -91,7 +91,8 @@ def main_options(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("alembic", "apscheduler", "httpx"):
+    # urllib3 logs request paths at DEBUG and Apprise its URLs: webhook paths carry tokens.
+    for noisy in ("alembic", "apscheduler", "httpx", "urllib3", "apprise"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = settings
 
@@ -335,7 +336,10 @@ def run(ctx: typer.Context) -> None:
     root = logging.getLogger()
     root.setLevel(min(root.level, getattr(logging, settings.logging.level)))
     with _app_context(ctx) as application:
-        run_until_stopped(application, out)
+        try:
+            run_until_stopped(application, out)
+        except ConfigError as error:
+            fail(str(error))
 
 
 @catalog_app.command("stats")
@@ -476,6 +480,46 @@ def subscriptions(ctx: typer.Context, as_json: JsonOption = False) -> None:
         reason = escape(info.pause_reason or item.last_error or "")
         table.add_row(str(info.id), info.target, escape(scope), status, str(item.waiting), str(item.failed), reason)
     out.print(table)
+
+
+@app.command()
+def notifications(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the [[notifications]] targets and their health: status, reason or last error, deliveries (URLs redacted)."""
+    from bot.apprise_notifier import describe_targets
+    from bot.notifications import notification_health
+
+    settings: Settings = ctx.obj
+    targets = describe_targets(settings.notifications)
+    with _app_context(ctx) as application, application.session() as session:
+        health = notification_health(session, targets)
+    known = {item.name for item in health}
+    waiting = [name for name in targets if name not in known]  # configured since the last `sunset run`
+    if as_json:
+        rows = [item.as_dict() for item in health]
+        rows += [{"name": name, "url": targets[name].shown, "status": "not started"} for name in waiting]
+        _emit_json(rows)
+        return
+    table = Table(title=f"{len(health) + len(waiting)} notification targets")
+    for column in ("Name", "URL", "Events", "Status", "Waiting", "Failed", "Sent", "Reason or last error"):
+        table.add_column(column, overflow="fold")
+    for item in health:
+        status = "[red]paused[/red]" if item.status == "paused" else "active"
+        reason = escape(item.reason or item.last_error or "")
+        events = escape(_events_label(item.events))
+        cells = (str(item.waiting), str(item.failed), str(item.sent))
+        table.add_row(escape(item.name), escape(item.shown), events, status, *cells, reason)
+    for name in waiting:
+        table.add_row(
+            escape(name), escape(targets[name].shown), "", "not started", "", "", "", "starts with `sunset run`"
+        )
+    out.print(table)
+
+
+def _events_label(events: tuple[str, ...]) -> str:
+    from bot.config import ALERT_EVENTS, DEFAULT_EVENTS
+
+    named = {ALERT_EVENTS: "all", DEFAULT_EVENTS: "default"}
+    return named.get(events) or ", ".join(events)
 
 
 review_app = typer.Typer(help="Models the trackers found that wait for a moderator.", invoke_without_command=True)

@@ -13,11 +13,12 @@ and its subscription paused with the reason, which the server's admins are told.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -260,3 +261,18 @@ async def deliver_pending(session: Session, notifier: Notifier, *, targets_prefi
     for outgoing in pending(session, targets_prefix=targets_prefix):
         sent += await deliver(session, outgoing, notifier)
     return sent
+
+
+async def deliver_lanes(
+    open_session: Callable[[], Session], lanes: Iterable[list[Outgoing]], notifier: Notifier
+) -> int:
+    """Send each lane's deliveries in order, the lanes side by side (each with its own session); returns how many."""
+
+    async def lane(items: list[Outgoing]) -> int:
+        done = 0
+        with open_session() as session:
+            for outgoing in items:
+                done += await deliver(session, outgoing, notifier)
+        return done
+
+    return sum(await asyncio.gather(*(lane(items) for items in lanes if items)))

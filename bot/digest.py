@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.community import channel_target
+from bot.config import WEEKLY_DIGEST as WEEKLY_DIGEST
 from bot.config import SunsetSettings
 from bot.queries import guild_policy, top_pledges
 from db.models import Delivery, Event, GuildSettings, Model, Subscription
@@ -28,7 +29,6 @@ from trackers.sunset import Policy, Status
 
 log = logging.getLogger(__name__)
 
-WEEKLY_DIGEST = "weekly_digest"
 SUBSCRIPTION_PAUSED = "subscription_paused"
 APPROACHING_DAYS = 90
 

@@ -13,6 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
 
 from bot.app import App
+from bot.apprise_notifier import AppriseNotifier, build_targets
 from bot.console import ConsoleNotifier
 from bot.delivery import (
     CONSOLE_TARGET,
@@ -22,6 +23,7 @@ from bot.delivery import (
     fan_out,
     recover_undelivered,
 )
+from bot.notifications import deliver_notifications, queue_weekly_posts, sync_targets
 from bot.tracking import start_tracking
 from db.models import utcnow
 from trackers.assess import assess, released_by
@@ -74,6 +76,17 @@ async def deliver_console(app: App, notifier: Notifier) -> int:
         return await deliver_pending(session, notifier, targets_prefix=CONSOLE_TARGET)
 
 
+async def notify_targets(app: App, notifier: AppriseNotifier) -> int:
+    """Queue the weekly posts that are due, then send pending deliveries to the notification targets."""
+
+    def queue() -> int:
+        with app.session() as session:
+            return queue_weekly_posts(session, app.settings.notifications, utcnow(), app.settings.sunset.policy())
+
+    await asyncio.to_thread(queue)
+    return await deliver_notifications(app, notifier)
+
+
 async def run(
     app: App,
     console: Console,
@@ -84,8 +97,10 @@ async def run(
 ) -> None:
     """Start-up summary, then the schedule (and Discord when a token is set), until `stop` is set."""
     notifier = ConsoleNotifier(console)
+    targets = build_targets(app.settings.notifications)  # ConfigError for a URL Apprise rejects
     with app.session() as session:
         ensure_console_subscription(session)
+        sync_targets(session, app.settings.notifications)
         recovered = recover_undelivered(session)
     if recovered:
         log.warning("recovered %d deliveries of events a crash had left undelivered", recovered)
@@ -100,6 +115,11 @@ async def run(
     if app.catalog_hint:
         console.print(f"Note: {app.catalog_hint}.", markup=False)
     await deliver_console(app, notifier)
+    outside = AppriseNotifier(targets, board_url=app.settings.site.base_url)
+    if targets:
+        shown = ", ".join(f"{name} ({target.shown})" for name, target in targets.items())
+        console.print(f"Notification targets: {shown}.", markup=False)
+        await notify_targets(app, outside)
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
@@ -122,6 +142,16 @@ async def run(
         coalesce=True,
         max_instances=1,
     )
+    if targets:
+        scheduler.add_job(
+            notify_targets,
+            "interval",
+            seconds=delivery_interval,
+            args=[app, outside],
+            id="notify",
+            coalesce=True,
+            max_instances=1,
+        )
     tracking = start_tracking(app, scheduler)
     discord_runtime = None
     if app.settings.discord_token is not None:
