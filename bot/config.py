@@ -117,6 +117,18 @@ class DiscordSettings(_Section):
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 9
 
 
+class SiteSettings(_Section):
+    output_dir: str = ""
+    base_url: str = ""
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an absolute http(s) URL, e.g. https://sunset.example.org/")
+        return value.rstrip("/") + "/" if value else ""
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -184,6 +196,7 @@ class Settings(BaseModel):
     trackers: TrackerSettings = Field(default_factory=TrackerSettings)
     sources: list[SourceSettings] = Field(default_factory=_default_sources)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    site: SiteSettings = Field(default_factory=SiteSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     discord_token: SecretStr | None = Field(default=None, exclude=True)
     hf_token: SecretStr | None = Field(default=None, exclude=True)
