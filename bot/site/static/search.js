@@ -6,20 +6,23 @@
   if (!input || !list) return;
   var root = input.getAttribute("data-root") || "";
   var loading = false;
+  var pending = function () {};
 
   function norm(text) {
     return text.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "");
   }
 
   function load(then) {
-    if (window.SUNSET_INDEX) return then();
+    if (window.SUNSET_INDEX && !loading) return then();
+    pending = then; // typing while the index loads: show the latest query once it has arrived
     if (loading) return;
     loading = true;
     var script = document.createElement("script");
     script.src = root + "assets/search-index.js";
     script.onload = function () {
       window.SUNSET_INDEX.forEach(function (row) { row.push(norm(row[0] + " " + row[3]), norm(row[2])); });
-      then();
+      loading = false;
+      pending();
     };
     document.head.appendChild(script);
   }
