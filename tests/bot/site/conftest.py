@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -25,13 +26,13 @@ def sunset(config: Path, *args: str) -> str:
     return result.output
 
 
-def status_json(config: Path, *args: str) -> object:
+def status_json(config: Path, *args: str) -> Any:
     """A `--json` command's answer."""
     return json.loads(sunset(config, *args, "--json", "--on", ON))
 
 
 @pytest.fixture(scope="module")
-def bundled_config(tmp_path_factory) -> Path:
+def bundled_config(tmp_path_factory):
     """A config with the bundled catalog only, in a fresh database, with two pledges for AlphaGo."""
     folder = tmp_path_factory.mktemp("board-db")
     if POSTGRES_URL:
@@ -46,7 +47,7 @@ def bundled_config(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def board(bundled_config, tmp_path_factory) -> Path:
+def board(bundled_config, tmp_path_factory):
     """The board built by `sunset site build DIR --on 2026-11-28` (no base URL)."""
     folder = tmp_path_factory.mktemp("board") / "site"
     sunset(bundled_config, "site", "build", str(folder), "--on", ON)
