@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import resources
 from typing import Any
@@ -33,8 +34,9 @@ SCHEMAS = ("model", "models", "labs", "events")
 PAGES = ("index.html", "about/index.html")
 
 
+@functools.cache
 def environment() -> Environment:
-    """The Jinja2 environment: templates from the package, HTML and SVG escaped, undefined names an error."""
+    """The Jinja2 environment, built once: package templates, HTML and SVG escaped, undefined names an error."""
     env = Environment(
         loader=PackageLoader("bot.site", "templates"),
         autoescape=select_autoescape(["html", "svg", "xml"]),
@@ -124,6 +126,37 @@ def release_chart(by_year_level: dict[int, dict[str, int]], *, window_years: int
     return Chart(width, int(top + plot_height + 30), tuple(bars), tuple(labels), window_x, int(cutoff), summary, table)
 
 
+@dataclass
+class RenderCache:
+    """Files of the previous render per model and per lab, keyed by what they were made from.
+
+    Held by a long-running builder (`sunset run`): a model whose record and JSON object are unchanged keeps its
+    files, and a lab whose models are all unchanged keeps its page, feed and calendar; the rest is rendered.
+    """
+
+    models: dict[str, tuple[str, dict[str, bytes]]] = field(default_factory=dict)
+    labs: dict[str, tuple[str, dict[str, bytes]]] = field(default_factory=dict)
+    whole: dict[str, tuple[str, dict[str, bytes]]] = field(default_factory=dict)
+    reused: set[str] = field(default_factory=set)
+
+    def recall(
+        self, group: dict[str, tuple[str, dict[str, bytes]]], key: str, fingerprint: str
+    ) -> dict[str, bytes] | None:
+        """The files rendered last time for `key` if they were made from the same inputs."""
+        found = group.get(key)
+        if found is None or found[0] != fingerprint:
+            return None
+        self.reused.update(found[1])
+        return found[1]
+
+
+def model_fingerprint(board: Board, assessment: Assessment, base_url: str) -> str:
+    """What a model's files are made from: its record (history, base), its JSON object, its evidence, the URL."""
+    slug = assessment.record.slug
+    result = json.dumps(board.results[slug], sort_keys=True, default=str)
+    return f"{base_url}\n{assessment.record!r}\n{result}\n{_base_name(board, assessment)}"
+
+
 def _root(path: str) -> str:
     return "../" * path.count("/")
 
@@ -132,9 +165,11 @@ def _json(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
-def render_board(board: Board, *, base_url: str = "") -> dict[str, bytes]:
-    """Every file of the board (pure): pages, API, feeds, calendars, badges, sitemap, robots.txt."""
+def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None = None) -> dict[str, bytes]:
+    """Every file of the board: pages, API, feeds, calendars, badges, sitemap, robots.txt (pure but for `cache`)."""
     env = environment()
+    cache = cache if cache is not None else RenderCache()
+    cache.reused = set()
     files: dict[str, bytes] = {}
     policy, on = board.policy, board.on
     assessments = list(board.assessments.values())
@@ -198,7 +233,13 @@ def render_board(board: Board, *, base_url: str = "") -> dict[str, bytes]:
         lab_name=board.lab_name,
     )
     page("about/index.html", "about.html", schemas=SCHEMAS, levels=list(Level), attribution=epoch.ATTRIBUTION)
+    fingerprints = {slug: model_fingerprint(board, a, base_url) for slug, a in board.assessments.items()}
     for slug, assessment in board.assessments.items():
+        remembered = cache.recall(cache.models, slug, fingerprints[slug])
+        if remembered is not None:
+            files.update(remembered)
+            continue
+        before = set(files)
         record = assessment.record
         timeline = [
             {"on": change.on, "kind": change.kind, "level": level_as_of(record, change.on), "change": change}
@@ -226,11 +267,19 @@ def render_board(board: Board, *, base_url: str = "") -> dict[str, bytes]:
         files[f"badges/{path_slug(slug)}.svg"] = (
             env.get_template("badge.svg").render(badge=badge_for(assessment), name=record.name).encode()
         )
+        cache.models[slug] = (fingerprints[slug], {path: files[path] for path in set(files) - before})
     labs_json = []
     for row in lab_rows:
         slug = row.slug
         mine = by_lab[slug]
         late = overdue_of(mine)
+        labs_json.append(_lab_dict(row, mine, late))
+        lab_print = f"{row}\n" + "\n".join(fingerprints[a.record.slug] for a in mine)
+        remembered = cache.recall(cache.labs, slug, lab_print)
+        if remembered is not None:
+            files.update(remembered)
+            continue
+        before = set(files)
         late_slugs = {a.record.slug for a in late}
         rest = sorted(
             (a for a in mine if a.record.slug not in late_slugs),
@@ -257,19 +306,7 @@ def render_board(board: Board, *, base_url: str = "") -> dict[str, bytes]:
         files[f"calendar/labs/{path_slug(slug)}.ics"] = sunset_calendar(
             mine, name=f"Sunsets: {row.name}", root=root, lab_names=board.catalogue.lab_names
         )
-        labs_json.append(
-            {
-                "slug": slug,
-                "name": row.name,
-                "models": row.models,
-                "by_level": dict(sorted(Counter(a.level.value for a in mine).items())),
-                "by_status": dict(sorted(Counter(a.verdict.status.value for a in mine).items())),
-                "overdue": [a.record.slug for a in late],
-                "page": lab_page(slug),
-                "feed": f"feeds/labs/{path_slug(slug)}.atom",
-                "calendar": f"calendar/labs/{path_slug(slug)}.ics",
-            }
-        )
+        cache.labs[slug] = (lab_print, {path: files[path] for path in set(files) - before})
     root = base_url or "../"
     files["feeds/events.atom"] = atom_feed(
         all_events[:FEED_LIMIT],
@@ -279,9 +316,20 @@ def render_board(board: Board, *, base_url: str = "") -> dict[str, bytes]:
         home_href=f"{root}index.html",
         root=root,
     )
-    files["calendar/sunsets.ics"] = sunset_calendar(
-        assessments, name="Sunset Clause: sunsets", root=root, lab_names=board.catalogue.lab_names
+    # The whole-record calendar is the slowest file to serialise; it changes only when a sunset or its words do.
+    calendar_print = f"{root}\n" + "\n".join(
+        f"{a.record.slug} {a.record.name} {board.lab_name(a.record.lab)} {a.verdict} {a.on} {a.policy}"
+        for a in assessments
     )
+    calendar = cache.recall(cache.whole, "calendar", calendar_print)
+    if calendar is None:
+        calendar = {
+            "calendar/sunsets.ics": sunset_calendar(
+                assessments, name="Sunset Clause: sunsets", root=root, lab_names=board.catalogue.lab_names
+            )
+        }
+        cache.whole["calendar"] = (calendar_print, calendar)
+    files.update(calendar)
     ranked = sorted(assessments, key=notable_first)
     files["api/v1/models.json"] = _json([_without_extras(board.results[a.record.slug]) for a in ranked])
     files["api/v1/labs.json"] = _json(labs_json)
@@ -295,6 +343,20 @@ def render_board(board: Board, *, base_url: str = "") -> dict[str, bytes]:
     robots = "User-agent: *\nAllow: /\n" + (f"Sitemap: {base_url}sitemap.xml\n" if base_url else "")
     files["robots.txt"] = robots.encode()
     return files
+
+
+def _lab_dict(row: LabRow, mine: list[Assessment], late: list[Assessment]) -> dict[str, Any]:
+    return {
+        "slug": row.slug,
+        "name": row.name,
+        "models": row.models,
+        "by_level": dict(sorted(Counter(a.level.value for a in mine).items())),
+        "by_status": dict(sorted(Counter(a.verdict.status.value for a in mine).items())),
+        "overdue": [a.record.slug for a in late],
+        "page": lab_page(row.slug),
+        "feed": f"feeds/labs/{path_slug(row.slug)}.atom",
+        "calendar": f"calendar/labs/{path_slug(row.slug)}.ics",
+    }
 
 
 def _base_name(board: Board, assessment: Assessment) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +20,11 @@ class WriteReport:
     removed: int
 
 
-def write_site(files: Mapping[str, bytes], folder: Path) -> WriteReport:
-    """Write `files` under `folder` (each atomically, only when its bytes differ); drop files of older builds."""
+def write_site(files: Mapping[str, bytes], folder: Path, *, known: Collection[str] = ()) -> WriteReport:
+    """Write `files` under `folder` (each atomically, only when its bytes differ); drop files of older builds.
+
+    `known` names files this process wrote with the same bytes before: they are not read back to compare.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / MANIFEST
     try:
@@ -30,6 +33,9 @@ def write_site(files: Mapping[str, bytes], folder: Path) -> WriteReport:
         previous = set()
     written = unchanged = removed = 0
     for relative, content in files.items():
+        if relative in known:
+            unchanged += 1
+            continue
         target = folder / relative
         try:
             if target.read_bytes() == content:
