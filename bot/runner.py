@@ -7,6 +7,7 @@ import logging
 import signal
 from collections import Counter
 from datetime import UTC
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -15,8 +16,10 @@ from rich.console import Console
 from bot.app import App
 from bot.console import ConsoleNotifier
 from bot.delivery import CONSOLE_TARGET, Notifier, deliver_pending, ensure_console_subscription, fan_out
+from bot.site.build import SiteBuilder
 from bot.tracking import start_tracking
 from trackers.assess import assess, released_by
+from trackers.cycle import CycleReport
 from trackers.events import evaluate_all
 from trackers.store import load_catalogue
 from trackers.sunset import Status
@@ -47,6 +50,29 @@ def evaluate_and_fan_out(app: App) -> int:
     return len(announced)
 
 
+def site_builder(app: App) -> SiteBuilder | None:
+    """The board's builder when `[site] output_dir` is set, else None."""
+    site = app.settings.site
+    return SiteBuilder(Path(site.output_dir), base_url=site.base_url) if site.output_dir else None
+
+
+def publish_site(app: App, builder: SiteBuilder) -> None:
+    """Rebuild the board (only what changed is rendered and written); a disk error is logged, the bot goes on."""
+    try:
+        with app.session() as session:
+            builder.build(session, policy=app.settings.sunset.policy(), on=app.today())
+    except OSError as error:  # a full disk or a folder we may not write: expected, retried at the next change
+        log.error("site folder=%s error=%s", builder.folder, error)
+
+
+def evaluate_and_publish(app: App, builder: SiteBuilder | None) -> int:
+    """The daily job: evaluate and fan out, then rebuild the board when one is configured."""
+    announced = evaluate_and_fan_out(app)
+    if builder is not None:
+        publish_site(app, builder)
+    return announced
+
+
 async def deliver_console(app: App, notifier: Notifier) -> int:
     """Send pending console deliveries."""
     with app.session() as session:
@@ -60,7 +86,8 @@ async def run(
     notifier = ConsoleNotifier(console)
     with app.session() as session:
         ensure_console_subscription(session)
-    evaluate_and_fan_out(app)
+    builder = site_builder(app)
+    evaluate_and_publish(app, builder)
     counts, sunset = status_counts(app), app.settings.sunset
     console.print(
         f"Sunset Clause: {sum(counts.values())} models — {counts[Status.OVERDUE]} overdue, "
@@ -69,13 +96,15 @@ async def run(
     )
     if app.catalog_hint:
         console.print(f"Note: {app.catalog_hint}.", markup=False)
+    if builder is not None:
+        console.print(f"The Sunset Board is in {builder.folder}, rebuilt after each evaluation and tracking cycle.")
     await deliver_console(app, notifier)
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
-        evaluate_and_fan_out,
+        evaluate_and_publish,
         CronTrigger(hour=hour, minute=minute, timezone=UTC),
-        args=[app],
+        args=[app, builder],
         id="evaluate",
         coalesce=True,
         misfire_grace_time=3600,
@@ -89,7 +118,12 @@ async def run(
         coalesce=True,
         max_instances=1,
     )
-    tracking = start_tracking(app, scheduler)
+
+    async def after_cycle(report: CycleReport) -> None:
+        if builder is not None:
+            await asyncio.to_thread(publish_site, app, builder)
+
+    tracking = start_tracking(app, scheduler, after_cycle=after_cycle)
     discord_runtime = None
     if app.settings.discord_token is not None:
         from bot.discord.client import start_discord

@@ -72,3 +72,16 @@ def test_the_process_stops_cleanly_on_ctrl_c(tmp_path, database_url):
     assert any("Sunset Clause: 3 models" in line for line in lines)
     assert "Stopped." in stdout
     assert "Traceback" not in stderr
+
+
+async def test_with_a_site_folder_the_board_is_built_at_start_and_follows_the_daily_evaluation(tmp_path, database_url):
+    config = write_config(tmp_path, database_url)
+    board = tmp_path / "board"
+    config.write_text(config.read_text().replace("[[sources]]", f'[site]\noutput_dir = "{board}"\n\n[[sources]]', 1))
+    settings = load_settings(config, env={})
+    output = await run_once(settings, date(2033, 7, 10))
+    assert f"The Sunset Board is in {board}" in output
+    page = board / "models/restricted/index.html"
+    assert "sunset in 8 days" in page.read_text()
+    await run_once(settings, date(2033, 7, 20))  # Restricted LM's sunset is 2033-07-18
+    assert "overdue by 2 days" in page.read_text()
