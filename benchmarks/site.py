@@ -14,7 +14,6 @@ import resource
 import shutil
 import time
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
@@ -59,11 +58,11 @@ def measure(count: int) -> float:
         report = write_site(files, site)
         written = time.perf_counter()
     full = written - started
-    pages = [path for path in files if path.endswith(".html")]
-    largest = max(pages, key=lambda path: len(files[path]))
+    sizes = {path: len(content) for path, content in files.items() if path.endswith(".html")}
+    largest = max(sizes, key=sizes.__getitem__)
     print(f"{count:>9,} models: full build {full:7.2f} s  (read {read - started:.2f}, render {rendered - read:.2f},"
           f" write {written - rendered:.2f}); {len(files):,} files ({report.written:,} written),"
-          f" largest page {len(files[largest]) / 1000:.0f} KB ({largest})")  # fmt: skip
+          f" largest page {sizes[largest] / 1000:.0f} KB ({largest})")  # fmt: skip
     del files, board
     with Session(engine) as session:
         started = time.perf_counter()
