@@ -63,7 +63,7 @@ def test_search_for_a_model_follow_it_check_facts_and_sources_then_follow_the_la
     page.goto(site_url)
     expect(page.get_by_role("heading", level=1)).to_have_text("The Sunset Board")
     page.screenshot(path=str(shots / "board-home.png"))
-    page.get_by_label("Model, alias or lab").fill("alphago")
+    page.get_by_label("Find a model by name, alias or lab").fill("alphago")
     result = page.locator("#search-results a", has_text="AlphaGo").first
     expect(result).to_be_visible()
     result.click()
@@ -108,7 +108,7 @@ def test_the_search_and_its_results_work_from_the_keyboard(browser, site_url):
 def test_a_search_that_matches_nothing_says_so(browser, site_url):
     page = new_page(browser)
     page.goto(site_url)
-    page.get_by_label("Model, alias or lab").fill("no such model zzz")
+    page.get_by_label("Find a model by name, alias or lab").fill("no such model zzz")
     expect(page.locator("#search-results li")).to_have_text("No model matches “no such model zzz”.")
 
 
@@ -126,5 +126,5 @@ def test_pages_work_without_javascript_and_on_a_phone(browser, site_url, shots):
 def test_the_built_folder_opens_from_disk_with_search(browser, board):
     page = new_page(browser)
     page.goto((board / "index.html").as_uri())
-    page.get_by_label("Model, alias or lab").fill("gpt-2")
+    page.get_by_label("Find a model by name, alias or lab").fill("gpt-2")
     expect(page.locator("#search-results a", has_text="GPT-2").first).to_be_visible()
