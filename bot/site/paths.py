@@ -15,9 +15,9 @@ def model_page(slug: str) -> str:
     return f"models/{path_slug(slug)}/index.html"
 
 
-def lab_page(slug: str) -> str:
-    """`labs/<slug>/index.html`."""
-    return f"labs/{path_slug(slug)}/index.html"
+def lab_page(slug: str, number: int = 1) -> str:
+    """`labs/<slug>/index.html`, and `labs/<slug>/<n>/index.html` for its n-th page of models."""
+    return f"labs/{path_slug(slug)}/index.html" if number == 1 else f"labs/{path_slug(slug)}/{number}/index.html"
 
 
 def model_url(base_url: str, slug: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
@@ -29,6 +30,7 @@ from trackers.records import Level
 from trackers.sunset import Status
 
 HOME_LIMIT = 50  # rows per list on the home page; the lab pages list every model
+LAB_PAGE_MODELS = 200  # models per lab page, so a page stays under 100 KB however big a lab grows
 RECENT_DAYS = 365
 SCHEMAS = ("model", "models", "labs", "events")
 PAGES = ("index.html", "about/index.html")
@@ -51,6 +53,7 @@ def environment() -> Environment:
         path_slug=path_slug,
         kind_words=KIND_WORDS,
         level_labels=LEVEL_LABELS,
+        level_words={level.value: level.label for level in Level},
         level_colours=LEVEL_COLOURS,
     )
     return env
@@ -280,19 +283,27 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
             files.update(remembered)
             continue
         before = set(files)
-        late_slugs = {a.record.slug for a in late}
+        late_slugs = {a.record.slug for a in late}  # overdue first, then the rest by level, most notable first
         rest = sorted(
             (a for a in mine if a.record.slug not in late_slugs),
             key=lambda a: (-a.level.rank, notable_first(a)),
         )
-        page(
-            lab_page(slug),
-            "lab.html",
-            lab=row,
-            overdue=late,
-            by_level=[(level, [a for a in rest if a.level is level]) for level in reversed(Level)],
-            level_counts=Counter(a.level.value for a in mine),
-        )
+        ordered = [("overdue", a) for a in late] + [
+            (level.value, a) for level in reversed(Level) for a in rest if a.level is level
+        ]
+        chunks = [ordered[start : start + LAB_PAGE_MODELS] for start in range(0, len(ordered), LAB_PAGE_MODELS)]
+        paths = [lab_page(slug, number) for number in range(1, len(chunks) + 1)]
+        for number, chunk in enumerate(chunks, start=1):
+            sections = [(key, [a for _, a in group]) for key, group in itertools.groupby(chunk, key=lambda x: x[0])]
+            page(
+                paths[number - 1],
+                "lab.html",
+                lab=row,
+                sections=sections,
+                level_counts=Counter(a.level.value for a in mine),
+                number=number,
+                pages=paths,
+            )
         lab_events = newest_first(event for a in mine for event in events_by_model[a.record.slug])
         root = base_url or "../../"
         files[f"feeds/labs/{path_slug(slug)}.atom"] = atom_feed(

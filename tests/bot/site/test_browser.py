@@ -85,7 +85,7 @@ def test_search_for_a_model_follow_it_check_facts_and_sources_then_follow_the_la
     page.locator("#lab-link").click()
     expect(page).to_have_url(f"{site_url}labs/deepmind/index.html")
     expect(page.get_by_role("heading", level=1)).to_have_text("Google DeepMind")
-    expect(page.locator("#overdue-heading")).to_be_visible()
+    expect(page.locator("#section-overdue")).to_be_visible()
     expect(page.locator("main a", has_text="AlphaGo").first).to_be_visible()
     page.screenshot(path=str(shots / "board-lab.png"))
     assert errors == []
