@@ -4,6 +4,9 @@ calendars, links, page weight and accessibility basics."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -229,3 +232,16 @@ def test_the_sitemap_and_robots_and_feeds_use_the_base_url_when_given(bundled_co
 def test_a_base_url_that_is_not_http_is_one_line_and_exit_2(bundled_config, tmp_path, url):
     result = runner.invoke(app, ["--config", str(bundled_config), "site", "build", str(tmp_path), "--base-url", url])
     assert result.exit_code == 2 and "--base-url" in result.output
+
+
+def test_a_fresh_install_builds_the_board_from_the_bundled_catalog_with_no_set_up(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUNSET_", "XDG_"))}
+    env |= {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "site", "build", "site/"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("built site")
+    assert (tmp_path / "site/models/alphago/index.html").is_file()
+    assert len(json.loads((tmp_path / "site/api/v1/models.json").read_text())) > 500
