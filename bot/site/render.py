@@ -190,11 +190,11 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
         "lab_names": board.catalogue.lab_names,
     }
 
-    def page(path: str, template: str, **context: Any) -> None:
+    def page(path: str, template: str, *, into: dict[str, bytes] | None = None, **context: Any) -> None:
         root = _root(path)
         canonical = f"{base_url}{path.removesuffix('index.html')}" if base_url else None
         html = env.get_template(template).render(**base, **context, root=root, path=path, canonical=canonical)
-        files[path] = html.encode()
+        (files if into is None else into)[path] = html.encode()
 
     stats = stats_of(assessments, policy, on)
     overdue = overdue_of(assessments)
@@ -242,7 +242,7 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
         if remembered is not None:
             files.update(remembered)
             continue
-        before = set(files)
+        made: dict[str, bytes] = {}
         record = assessment.record
         timeline = [
             {"on": change.on, "kind": change.kind, "level": level_as_of(record, change.on), "change": change}
@@ -257,6 +257,7 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
         page(
             model_page(slug),
             "model.html",
+            into=made,
             a=assessment,
             r=board.results[slug],
             timeline=timeline,
@@ -266,11 +267,12 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
             events=events_by_model[slug],
             base_name=_base_name(board, assessment),
         )
-        files[f"api/v1/models/{path_slug(slug)}.json"] = _json(board.results[slug])
-        files[f"badges/{path_slug(slug)}.svg"] = (
+        made[f"api/v1/models/{path_slug(slug)}.json"] = _json(board.results[slug])
+        made[f"badges/{path_slug(slug)}.svg"] = (
             env.get_template("badge.svg").render(badge=badge_for(assessment), name=record.name).encode()
         )
-        cache.models[slug] = (fingerprints[slug], {path: files[path] for path in set(files) - before})
+        cache.models[slug] = (fingerprints[slug], made)
+        files.update(made)
     labs_json = []
     for row in lab_rows:
         slug = row.slug
@@ -282,7 +284,7 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
         if remembered is not None:
             files.update(remembered)
             continue
-        before = set(files)
+        made = {}
         late_slugs = {a.record.slug for a in late}  # overdue first, then the rest by level, most notable first
         rest = sorted(
             (a for a in mine if a.record.slug not in late_slugs),
@@ -298,6 +300,7 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
             page(
                 paths[number - 1],
                 "lab.html",
+                into=made,
                 lab=row,
                 sections=sections,
                 level_counts=Counter(a.level.value for a in mine),
@@ -306,7 +309,7 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
             )
         lab_events = newest_first(event for a in mine for event in events_by_model[a.record.slug])
         root = base_url or "../../"
-        files[f"feeds/labs/{path_slug(slug)}.atom"] = atom_feed(
+        made[f"feeds/labs/{path_slug(slug)}.atom"] = atom_feed(
             lab_events[:FEED_LIMIT],
             feed_id=f"tag:sunset-clause.github.io,2026:feed/labs/{slug}",
             title=f"Sunset Clause: {row.name}",
@@ -314,10 +317,11 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
             home_href=f"{root}{lab_page(slug)}",
             root=root,
         )
-        files[f"calendar/labs/{path_slug(slug)}.ics"] = sunset_calendar(
+        made[f"calendar/labs/{path_slug(slug)}.ics"] = sunset_calendar(
             mine, name=f"Sunsets: {row.name}", root=root, lab_names=board.catalogue.lab_names
         )
-        cache.labs[slug] = (lab_print, {path: files[path] for path in set(files) - before})
+        cache.labs[slug] = (lab_print, made)
+        files.update(made)
     root = base_url or "../"
     files["feeds/events.atom"] = atom_feed(
         all_events[:FEED_LIMIT],
