@@ -237,6 +237,10 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
     )
     page("about/index.html", "about.html", schemas=SCHEMAS, levels=list(Level), attribution=epoch.ATTRIBUTION)
     fingerprints = {slug: model_fingerprint(board, a, base_url) for slug, a in board.assessments.items()}
+    for gone in set(cache.models) - set(fingerprints):  # merged, rejected or removed since the last build
+        del cache.models[gone]
+    for gone in set(cache.labs) - set(by_lab):
+        del cache.labs[gone]
     for slug, assessment in board.assessments.items():
         remembered = cache.recall(cache.models, slug, fingerprints[slug])
         if remembered is not None:
