@@ -98,7 +98,8 @@ class Chart:
 
 def release_chart(by_year_level: dict[int, dict[str, int]], *, window_years: int, on: Any) -> Chart:
     """Models by release year stacked by level, with the sunset window line (pure geometry)."""
-    years = sorted(by_year_level)
+    # Every year from the first to the last, empty ones too, so the x axis (and the window line) is linear.
+    years = list(range(min(by_year_level), max(by_year_level) + 1)) if by_year_level else []
     top, plot_height, step = 20.0, 160.0, 18.0
     width = int(40 + step * max(len(years), 1))
     highest = max((sum(counts.values()) for counts in by_year_level.values()), default=1)
@@ -106,8 +107,9 @@ def release_chart(by_year_level: dict[int, dict[str, int]], *, window_years: int
     labels: list[tuple[float, int]] = []
     for index, year in enumerate(years):
         x, y = 30 + index * step, top + plot_height
-        for level in sorted(by_year_level[year]):
-            count = by_year_level[year][level]
+        counts = by_year_level.get(year, {})
+        for level in sorted(counts):
+            count = counts[level]
             height = plot_height * count / highest
             y -= height
             title = f"{year}: {count} {LEVEL_LABELS.get(level, level)}"
@@ -125,7 +127,7 @@ def release_chart(by_year_level: dict[int, dict[str, int]], *, window_years: int
         if years
         else "No models with a known release year."
     )
-    table = tuple((year, by_year_level[year]) for year in years)
+    table = tuple((year, by_year_level[year]) for year in years if year in by_year_level)
     return Chart(width, int(top + plot_height + 30), tuple(bars), tuple(labels), window_x, int(cutoff), summary, table)
 
 
