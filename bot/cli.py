@@ -56,6 +56,8 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The bundled catalog of models.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
+site_app = typer.Typer(help="The Sunset Board: the record as a static website, JSON API, feeds and calendars.")
+app.add_typer(site_app, name="site", no_args_is_help=True)
 
 out = Console(highlight=False, soft_wrap=False)
 log = logging.getLogger("bot")
@@ -673,6 +675,68 @@ def review_stale(
         verified = record.verified.on.isoformat() if record.verified else "never"
         table.add_row(record.name, catalogue.lab_name(record), verified, f"{age} days" if age is not None else "—")
     out.print(table)
+
+
+def _site_folder(settings: Settings, folder: Path | None) -> Path:
+    if folder is not None:
+        return folder
+    if settings.site.output_dir:
+        return Path(settings.site.output_dir)
+    fail("give a folder (sunset site build DIR) or set [site] output_dir in the config")
+
+
+@site_app.command("build")
+def site_build(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path | None, typer.Argument(help="Where to write the board (default: [site] output_dir).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Where it will be published (default: [site] base_url).")
+    ] = None,
+    on: OnOption = None,
+    window: WindowOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Write the whole board (pages, API, feeds, calendars, badges) as static files for any static host."""
+    from bot.site.build import build_site
+
+    settings: Settings = ctx.obj
+    target, policy, when = _site_folder(settings, folder), _policy(settings, window, profile), _on(on)
+    url = settings.site.base_url if base_url is None else base_url
+    if url and not url.startswith(("https://", "http://")):
+        fail(f"--base-url must be an absolute http(s) URL (got {url!r})")
+    with _app_context(ctx) as application, application.session() as session:
+        report = build_site(session, target, policy=policy, on=when, base_url=url.rstrip("/") + "/" if url else "")
+    changes = f"{report.write.written} written, {report.write.unchanged} unchanged, {report.write.removed} removed"
+    typer.echo(f"built {target}: {report.models} models, {report.files} files ({changes}) in {report.seconds:.1f}s")
+    if not url:
+        typer.echo("note: no base URL, so the sitemap and feeds use relative links (set [site] base_url or --base-url)")
+
+
+@site_app.command("serve")
+def site_serve(
+    ctx: typer.Context,
+    folder: Annotated[Path | None, typer.Argument(help="The built board (default: [site] output_dir).")] = None,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")] = 8000,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="Build the board into the folder first.")] = True,
+) -> None:
+    """Preview the board at http://127.0.0.1:PORT/ (Ctrl-C stops it)."""
+    from bot.site.serve import preview_server
+
+    target = _site_folder(ctx.obj, folder)
+    if build:
+        site_build(ctx, target, base_url="", on=None, window=None, profile=None)
+    if not (target / "index.html").is_file():
+        fail(f"no board in {target}: run `sunset site build {target}` first")
+    server = preview_server(target, port=port)
+    typer.echo(f"serving {target} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def main() -> None:

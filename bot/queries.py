@@ -170,6 +170,14 @@ def overdue(
     """Models past their sunset and still not open, most notable first; optionally one lab's, or notable ones only."""
     catalogue, assessments = _assessments(session, policy, on)
     lab_slug = resolve_lab(session, lab) if lab else None
+    rows = overdue_of(assessments, lab_slug=lab_slug, notable_only=notable_only)
+    return [_row(a, catalogue) for a in rows]
+
+
+def overdue_of(
+    assessments: Iterable[Assessment], *, lab_slug: str | None = None, notable_only: bool = False
+) -> list[Assessment]:
+    """The overdue ones among assessments, most notable first (pure)."""
     rows = [
         a
         for a in assessments
@@ -178,12 +186,17 @@ def overdue(
         and (a.record.notability or not notable_only)
     ]
     rows.sort(key=notable_first)
-    return [_row(a, catalogue) for a in rows]
+    return rows
 
 
 def upcoming(session: Session, policy: Policy, on: date, *, days: int) -> list[ListRow]:
     """Models not open whose sunset falls in the next `days` days, soonest first."""
     catalogue, assessments = _assessments(session, policy, on)
+    return [_row(a, catalogue) for a in upcoming_of(assessments, on, days=days)]
+
+
+def upcoming_of(assessments: Iterable[Assessment], on: date, *, days: int) -> list[Assessment]:
+    """The not-open ones whose sunset falls in the next `days` days, soonest first (pure)."""
     end = on + timedelta(days=days)
     rows = [
         a
@@ -191,7 +204,7 @@ def upcoming(session: Session, policy: Policy, on: date, *, days: int) -> list[L
         if not a.verdict.meets_requirement and a.verdict.sunset_date and on <= a.verdict.sunset_date <= end
     ]
     rows.sort(key=lambda a: (a.verdict.sunset_date or date.max, a.record.name.casefold()))
-    return [_row(a, catalogue) for a in rows]
+    return rows
 
 
 def recent(session: Session, policy: Policy, on: date, *, days: int) -> list[ListRow]:
@@ -310,6 +323,15 @@ def pledge_count(session: Session, slug: str) -> int:
     """How many people pledged for a model, across all servers."""
     statement = select(func.count()).select_from(Pledge).join(Model, col(Model.id) == col(Pledge.model_id))
     return session.exec(statement.where(Model.slug == slug)).one()
+
+
+def pledge_counts(session: Session) -> dict[str, int]:
+    """How many people pledged for each model (slug → count; models without pledges left out), in one query."""
+    count = func.count(col(Pledge.id))
+    rows = session.exec(
+        select(Model.slug, count).join(Pledge, col(Pledge.model_id) == col(Model.id)).group_by(col(Model.slug))
+    ).all()
+    return {slug: int(n) for slug, n in rows}
 
 
 def top_pledges(session: Session, limit: int = 10) -> list[tuple[str, int]]:

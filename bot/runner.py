@@ -7,6 +7,7 @@ import logging
 import signal
 from collections import Counter
 from datetime import UTC
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -24,9 +25,11 @@ from bot.delivery import (
     recover_undelivered,
 )
 from bot.notifications import deliver_notifications, queue_weekly_posts, sync_targets
+from bot.site.build import SiteBuilder
 from bot.tracking import start_tracking
 from db.models import utcnow
 from trackers.assess import assess, released_by
+from trackers.cycle import CycleReport
 from trackers.events import evaluate_all, evaluate_changed
 from trackers.store import load_catalogue
 from trackers.sunset import Status
@@ -70,6 +73,37 @@ def announce_changes(app: App) -> int:
     return len(announced)
 
 
+def site_builder(app: App) -> SiteBuilder | None:
+    """The board's builder when `[site] output_dir` is set, else None."""
+    site = app.settings.site
+    return SiteBuilder(Path(site.output_dir), base_url=site.base_url) if site.output_dir else None
+
+
+def publish_site(app: App, builder: SiteBuilder) -> None:
+    """Rebuild the board (only what changed is rendered and written); a disk error is logged, the bot goes on."""
+    try:
+        with app.session() as session:
+            builder.build(session, policy=app.settings.sunset.policy(), on=app.today())
+    except OSError as error:  # a full disk or a folder we may not write: expected, retried at the next change
+        log.error("site folder=%s error=%s", builder.folder, error)
+
+
+def announce_and_publish(app: App, builder: SiteBuilder | None) -> int:
+    """The change scan: announce what changed, then rebuild the board when anything was announced."""
+    announced = announce_changes(app)
+    if announced and builder is not None:
+        publish_site(app, builder)
+    return announced
+
+
+def evaluate_and_publish(app: App, builder: SiteBuilder | None) -> int:
+    """The daily job: evaluate and fan out, then rebuild the board when one is configured."""
+    announced = evaluate_and_fan_out(app)
+    if builder is not None:
+        publish_site(app, builder)
+    return announced
+
+
 async def deliver_console(app: App, notifier: Notifier) -> int:
     """Send pending console deliveries."""
     with app.session() as session:
@@ -104,7 +138,8 @@ async def run(
         recovered = recover_undelivered(session)
     if recovered:
         log.warning("recovered %d deliveries of events a crash had left undelivered", recovered)
-    evaluate_and_fan_out(app)
+    builder = site_builder(app)
+    evaluate_and_publish(app, builder)
     announce_changes(app)  # sets the mark from which changes are announced
     counts, sunset = status_counts(app), app.settings.sunset
     console.print(
@@ -114,6 +149,8 @@ async def run(
     )
     if app.catalog_hint:
         console.print(f"Note: {app.catalog_hint}.", markup=False)
+    if builder is not None:
+        console.print(f"The Sunset Board is in {builder.folder}, rebuilt after each evaluation and tracking cycle.")
     await deliver_console(app, notifier)
     outside = AppriseNotifier(targets, board_url=app.settings.site.base_url)
     if targets:
@@ -123,15 +160,21 @@ async def run(
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
-        evaluate_and_fan_out,
+        evaluate_and_publish,
         CronTrigger(hour=hour, minute=minute, timezone=UTC),
-        args=[app],
+        args=[app, builder],
         id="evaluate",
         coalesce=True,
         misfire_grace_time=3600,
     )
     scheduler.add_job(
-        announce_changes, "interval", seconds=change_interval, args=[app], id="changes", coalesce=True, max_instances=1
+        announce_and_publish,
+        "interval",
+        seconds=change_interval,
+        args=[app, builder],
+        id="changes",
+        coalesce=True,
+        max_instances=1,
     )
     scheduler.add_job(
         deliver_console,
@@ -152,7 +195,12 @@ async def run(
             coalesce=True,
             max_instances=1,
         )
-    tracking = start_tracking(app, scheduler)
+
+    async def after_cycle(report: CycleReport) -> None:
+        if builder is not None:
+            await asyncio.to_thread(publish_site, app, builder)
+
+    tracking = start_tracking(app, scheduler, after_cycle=after_cycle)
     discord_runtime = None
     if app.settings.discord_token is not None:
         from bot.discord.client import start_discord

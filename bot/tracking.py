@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -79,9 +79,11 @@ async def open_tracker(app: App) -> AsyncIterator[Tracker]:
         yield build_tracker(app, client)
 
 
-def start_tracking(app: App, scheduler: AsyncIOScheduler) -> TrackingJob:
+def start_tracking(
+    app: App, scheduler: AsyncIOScheduler, *, after_cycle: Callable[[CycleReport], Awaitable[None]] | None = None
+) -> TrackingJob:
     """Schedule the tracking job (a tick a minute, the first at once); `close()` it at shutdown."""
-    job = TrackingJob(app, build_client(app))
+    job = TrackingJob(app, build_client(app), after_cycle=after_cycle)
     scheduler.add_job(
         job.tick,
         "interval",
@@ -173,8 +175,15 @@ def _iso(moment: datetime | None) -> str | None:
 class TrackingJob:
     """The scheduler's tracking job: every tick polls the due sources; stopping finishes or abandons a cycle."""
 
-    def __init__(self, app: App, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        app: App,
+        client: httpx.AsyncClient,
+        *,
+        after_cycle: Callable[[CycleReport], Awaitable[None]] | None = None,
+    ) -> None:
         self._app = app
+        self._after_cycle = after_cycle
         self._client = client
         self._tracker = build_tracker(app, client)
         self._stop = asyncio.Event()
@@ -195,6 +204,8 @@ class TrackingJob:
             return
         failed = [source.name for source in report.sources if source.status in ("error", "paused", "disabled")]
         log.info("tracking cycle: %d sources, %d failed %s", len(report.sources), len(failed), ", ".join(failed))
+        if self._after_cycle is not None:
+            await self._after_cycle(report)
 
     async def close(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Let a cycle in flight finish (no new fetch starts) for `grace` seconds, abandon it after; close HTTP."""

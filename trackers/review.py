@@ -141,13 +141,21 @@ def reject(session: Session, name: str, now: datetime) -> Model:
 
 def evidence(session: Session, slug: str) -> list[Evidence]:
     """Every observation of a model — agreeing or not — highest precedence first, then newest."""
+    return evidence_by_model(session, {slug}).get(slug, [])
+
+
+def evidence_by_model(session: Session, slugs: set[str] | None = None) -> dict[str, list[Evidence]]:
+    """Every observation of each model (all, or those in `slugs`) in one query, ordered as `evidence`."""
+    statement = select(Model.slug, Observation).join(Model, col(Model.id) == col(Observation.model_id))
+    if slugs is not None:
+        statement = statement.where(col(Model.slug).in_(slugs))
     rows = session.exec(
-        select(Observation)
-        .join(Model, col(Model.id) == col(Observation.model_id))
-        .where(Model.slug == slug)
-        .order_by(col(Observation.fact), col(Observation.rank).desc(), col(Observation.seen_at).desc())
+        statement.order_by(col(Observation.fact), col(Observation.rank).desc(), col(Observation.seen_at).desc())
     ).all()
-    return [Evidence(o.fact, o.value, o.origin, o.rank, o.url, o.seen_at, o.note) for o in rows]
+    found: dict[str, list[Evidence]] = {}
+    for slug, o in rows:
+        found.setdefault(slug, []).append(Evidence(o.fact, o.value, o.origin, o.rank, o.url, o.seen_at, o.note))
+    return found
 
 
 def stale_verifications(

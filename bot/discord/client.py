@@ -249,7 +249,7 @@ async def start_discord(app: App, scheduler: AsyncIOScheduler, *, delivery_inter
     bot = SunsetBot(app)
     await bot.login(token.get_secret_value())
     gateway = asyncio.create_task(bot.connect(reconnect=True), name="discord-gateway")
-    notifier = DiscordNotifier(bot)
+    notifier = DiscordNotifier(bot, base_url=app.settings.site.base_url)
     wake = asyncio.Event()
 
     async def work() -> None:

@@ -25,6 +25,7 @@ from bot.discord.text import (
 )
 from bot.messages import event_text
 from bot.queries import ListRow, ModelCard, ModelHistory, Scorecard, Stats, TrackerStatus
+from bot.site.paths import model_url
 from db.models import GuildSettings
 from trackers import events
 from trackers.records import PartialDate
@@ -80,11 +81,15 @@ def _yes_no(value: bool | None) -> str:
     return {True: "yes", False: "no", None: "unknown"}[value]
 
 
-def model_embed(card: ModelCard, *, on: date) -> discord.Embed:
-    """A model's status card: lab, release, age, openness grid, level, sunset, status in words and colour."""
+def model_embed(card: ModelCard, *, on: date, base_url: str = "") -> discord.Embed:
+    """A model's status card: lab, release, age, openness grid, level, sunset, status in words and colour.
+
+    With the board's `base_url`, the title links to the model's page there.
+    """
     r, openness = card.result, card.result["openness"]
     status_words = r["status_text"] if r["status"] != "open" else "open — meets the sunset clause"
     embed = _embed(f"{clean(r['name'], 200)} — {clean(r['lab'], 50)}", colour=STATUS_COLOURS[r["status"]])
+    embed.url = model_url(base_url, r["slug"])
     embed.description = f"**{clean(status_words, 300)}**"
     release = r["first_release"]
     if release:
@@ -317,14 +322,16 @@ def about_embed(policy: Policy, settings: GuildSettings | None) -> discord.Embed
 # ── alerts and digests ───────────────────────────────────────────────────────────────────────────
 
 
-def event_embed(outgoing: Outgoing) -> discord.Embed:
-    """One event as an alert."""
+def event_embed(outgoing: Outgoing, *, base_url: str = "") -> discord.Embed:
+    """One event as an alert; with the board's `base_url`, the title links to the model's page there."""
     payload = outgoing.payload
     embed = _embed(
         truncate(outgoing.kind.replace("_", " ").capitalize(), TITLE_MAX),
         description=clean(event_text(outgoing.kind, payload), DESCRIPTION_MAX),
         colour=EVENT_COLOURS.get(outgoing.kind, NEUTRAL),
     )
+    if payload.get("model"):
+        embed.url = model_url(base_url, str(payload["model"]))
     url = payload.get("url")
     if isinstance(url, str) and url:
         embed.add_field(name="Source", value=link(url), inline=False)
@@ -376,13 +383,13 @@ def digest_embed(digest: Digest) -> discord.Embed:
     return fit(embed)
 
 
-def outgoing_embed(outgoing: Outgoing) -> discord.Embed:
-    """The embed for any outbox message, by kind."""
+def outgoing_embed(outgoing: Outgoing, *, base_url: str = "") -> discord.Embed:
+    """The embed for any outbox message, by kind (alerts link to the board when `base_url` is set)."""
     if outgoing.kind == WEEKLY_DIGEST:
         return digest_embed(Digest.from_payload(outgoing.payload))
     if outgoing.kind == SUBSCRIPTION_PAUSED:
         return notice_embed(outgoing)
-    return event_embed(outgoing)
+    return event_embed(outgoing, base_url=base_url)
 
 
 def error_embed(message: str) -> discord.Embed:

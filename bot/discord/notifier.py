@@ -57,8 +57,11 @@ class DiscordNotifier:
     Rate limits: our pacer keeps under the global limit; discord.py honours any 429 it still gets.
     """
 
-    def __init__(self, client: discord.Client, *, rate_per_second: float = GLOBAL_RATE_PER_SECOND) -> None:
+    def __init__(
+        self, client: discord.Client, *, rate_per_second: float = GLOBAL_RATE_PER_SECOND, base_url: str = ""
+    ) -> None:
         self._client = client
+        self._base_url = base_url  # the Sunset Board's address: alerts link to the model's page there
         self._pacer = Pacer(rate_per_second)
         self._dm_channels: dict[int, int] = {}
 
@@ -77,7 +80,7 @@ class DiscordNotifier:
 
     async def send(self, outgoing: Outgoing) -> str:
         """Post one event (or digest) and return the Discord message id."""
-        kwargs: dict[str, Any] = {"embed": outgoing_embed(outgoing)}
+        kwargs: dict[str, Any] = {"embed": outgoing_embed(outgoing, base_url=self._base_url)}
         if outgoing.kind == WEEKLY_DIGEST:
             digest = Digest.from_payload(outgoing.payload)
             png = await asyncio.to_thread(

@@ -110,3 +110,16 @@ async def test_announced_events_left_without_deliveries_are_recovered_at_start(t
     assert output.count("OldNet openness changed: L0 → L2") == 1
     again = await run_once(settings, date(2033, 7, 10))
     assert "OldNet openness changed" not in again
+
+
+async def test_with_a_site_folder_the_board_is_built_at_start_and_follows_the_daily_evaluation(tmp_path, database_url):
+    config = write_config(tmp_path, database_url)
+    board = tmp_path / "board"
+    config.write_text(config.read_text().replace("[[sources]]", f'[site]\noutput_dir = "{board}"\n\n[[sources]]', 1))
+    settings = load_settings(config, env={})
+    output = await run_once(settings, date(2033, 7, 10))
+    assert f"The Sunset Board is in {board}" in output
+    page = board / "models/restricted/index.html"
+    assert "sunset in 8 days" in page.read_text()
+    await run_once(settings, date(2033, 7, 20))  # Restricted LM's sunset is 2033-07-18
+    assert "overdue by 2 days" in page.read_text()

@@ -121,3 +121,17 @@ def test_direction_overrides_from_outside_never_reach_a_screen():
     assert clean("\u202eGPT-4 \u2066open\u2069 \u200fweights") == "GPT-4 open weights"
     outgoing = Outgoing(1, "channel:1", "n" * 25, "new_model", "2026-01-01", {"name": "evil\u202egnp.exe", "lab": "l"})
     assert "\u202e" not in (outgoing_embed(outgoing).description or "")
+
+
+def test_with_the_boards_base_url_the_card_and_the_alert_link_to_the_models_page():
+    result = assessment_dict(assess(record("2012-03-01"), Policy(), date(2026, 12, 5)), lab_name="Lab", sources=())
+    card = ModelCard(result, 0)
+    assert model_embed(card, on=date(2026, 12, 5)).url is None
+    linked = model_embed(card, on=date(2026, 12, 5), base_url="https://sunset.example.org/")
+    assert linked.url == "https://sunset.example.org/models/model-x/"
+    (passed,) = [d for d in due_events(record("2012-03-01"), Policy(), date(2026, 12, 5)) if d.kind == "sunset_passed"]
+    outgoing = Outgoing(1, "channel:1", "n" * 25, passed.kind, "2022-03-02", passed.payload)
+    assert outgoing_embed(outgoing).url is None
+    assert outgoing_embed(outgoing, base_url="https://sunset.example.org/").url == (
+        "https://sunset.example.org/models/model-x/"
+    )
