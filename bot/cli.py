@@ -41,6 +41,7 @@ from db.models import utcnow
 from trackers import challenges, review
 from trackers.assess import Assessment, assess, released_by
 from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog
+from trackers.cycle import CycleReport
 from trackers.store import Catalogue, load_catalogue, resolve_name
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Policy, Profile, Status
 
@@ -404,8 +405,14 @@ def track(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="One cycle over every active source now, then exit.")] = False,
     source: SourceOption = None,
+    allow_failures: Annotated[
+        bool, typer.Option("--allow-failures", help="With --once or --source: exit 0 even when a source failed.")
+    ] = False,
 ) -> None:
-    """Poll the sources: one cycle now with --once (or --source), else whenever each is due until Ctrl-C."""
+    """Poll the sources: one cycle now with --once (or --source), else whenever each is due until Ctrl-C.
+
+    A one-shot cycle exits 1 when any polled source failed (so cron can tell), unless --allow-failures.
+    """
     settings: Settings = ctx.obj
     known = {spec.name for spec in settings.sources}
     unknown = [name for name in source or [] if name not in known]
@@ -415,10 +422,26 @@ def track(
         if once or source:
             report = asyncio.run(track_with_progress(application, names=source, console=out))
             out.print(cycle_table(report))
+            _exit_on_failed_sources(report, tolerate=allow_failures)
             return
         root = logging.getLogger()
         root.setLevel(min(root.level, getattr(logging, settings.logging.level)))
         asyncio.run(track_until_stopped(application, console=out))
+
+
+def _exit_on_failed_sources(report: CycleReport, *, tolerate: bool) -> None:
+    """One line on stderr naming the sources that failed; exit 1 unless failures are tolerated."""
+    failed = [source for source in report.sources if source.status not in SOURCE_SUCCESS]
+    if not failed:
+        return
+    names = ", ".join(sorted(source.name for source in failed))
+    level = "warning" if tolerate else "error"
+    typer.echo(f"{level}: {len(failed)} of {len(report.sources)} sources failed: {names}", err=True)
+    if not tolerate:
+        raise typer.Exit(1)
+
+
+SOURCE_SUCCESS = frozenset({"ok", "not_modified"})
 
 
 @app.command()
