@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -18,7 +19,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlmodel import Session
 
+from bot import queries
 from bot.app import App, open_app, today_utc
 from bot.community import subscription_health
 from bot.config import ConfigError, Settings, load_settings
@@ -174,7 +177,9 @@ def list_models(
     status_filter: Annotated[
         str | None, typer.Option("--status", help="open | in_window | due_soon | overdue | unknown")
     ] = None,
-    lab: Annotated[str | None, typer.Option("--lab", help="Only this lab (slug or name).")] = None,
+    lab: Annotated[
+        list[str] | None, typer.Option("--lab", help="Only this lab: slug, name or Hub organisation (repeatable).")
+    ] = None,
     notable: Annotated[bool, typer.Option("--notable", help="Only models in Epoch AI's notable-models data.")] = False,
     sort: Annotated[
         str, typer.Option("--sort", help="notable (most notable, then longest overdue) | sunset | name")
@@ -191,12 +196,13 @@ def list_models(
         fail(f"--status must be one of: {', '.join(s.value for s in Status)} (got {status_filter!r})")
     policy, when = _policy(ctx.obj, window, profile), _on(on)
     with _app_context(ctx) as application, application.session() as session:
+        labs = _resolve_labs(session, lab or [])
         catalogue = load_catalogue(session)
     results = []
     for record in catalogue.records.values():
         if not released_by(record, when):
             continue
-        if lab and lab.casefold() not in {record.lab.casefold(), catalogue.lab_name(record).casefold()}:
+        if labs and record.lab not in labs:
             continue
         assessment = assess(record, policy, when)
         if status_filter and assessment.verdict.status.value != status_filter:
@@ -223,6 +229,40 @@ def list_models(
             verdict.sunset_date.isoformat() if verdict.sunset_date else "—",
             verdict.summary,
         )
+    out.print(table)
+
+
+def _resolve_labs(session: Session, texts: list[str]) -> set[str]:
+    """The slugs `--lab` names; one that matches nothing ends the program with suggestions (exit 2)."""
+    slugs = set()
+    for text in texts:
+        try:
+            slug = queries.resolve_lab(session, text)
+        except queries.NotFoundError as error:
+            hint = f"; did you mean: {', '.join(error.suggestions)}?" if error.suggestions else ""
+            fail(f"--lab: no lab called {text!r}{hint} (see `sunset labs`)")
+        slugs.add(slug)
+        for other, name in queries.labs_also_named(session, text, slug):
+            if other not in slugs and other not in texts:
+                typer.echo(f"note: {name} is a separate lab; add --lab {other} to include it", err=True)
+    return slugs
+
+
+@app.command()
+def labs(ctx: typer.Context, as_json: JsonOption = False, on: OnOption = None) -> None:
+    """List the labs: slug (for --lab), name, Hub organisations, models, overdue and open."""
+    policy, when = _policy(ctx.obj, None, None), _on(on)
+    with _app_context(ctx) as application, application.session() as session:
+        summaries = queries.lab_summaries(session, policy, when)
+    if as_json:
+        _emit_json([asdict(summary) | {"hf_orgs": list(summary.hf_orgs)} for summary in summaries])
+        return
+    table = Table(title=f"{len(summaries)} labs — {policy.window_years}-year window, on {when}")
+    for column in ("Slug", "Name", "Hub organisations", "Models", "Overdue", "Open"):
+        table.add_column(column, justify="right" if column in ("Models", "Overdue", "Open") else "left")
+    for item in summaries:
+        cells = (item.slug, escape(item.name), ", ".join(item.hf_orgs) or "—", item.models, item.overdue, item.open)
+        table.add_row(*map(str, cells))
     out.print(table)
 
 
@@ -257,7 +297,10 @@ def _print_status(result: dict[str, Any]) -> None:
             "Sunset",
             f"{result['sunset_date'] or 'unknown'} ({result['window_years']}-year window, {result['profile']} profile)",
         ),
-        ("Status", result["status_text"] if result["status"] != "open" else STATUS_WORDS[Status.OPEN]),
+        (
+            "Status",
+            STATUS_WORDS[Status.OPEN] if result["status"] == "open" and result["released"] else result["status_text"],
+        ),
         ("Verified", f"on {result['verified']['on']}" if result["verified"] else "not yet"),
     ]
     if result["notability"]:

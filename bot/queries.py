@@ -249,13 +249,54 @@ def stats_of(assessments: Iterable[Assessment], policy: Policy, on: date) -> Sta
 
 
 def resolve_lab(session: Session, text: str) -> str:
-    """A lab's slug from its slug or name (ignoring case and punctuation); NotFoundError with suggestions."""
-    labs = session.exec(select(Lab.slug, Lab.name)).all()
+    """A lab's slug from its slug, name or official Hub organisation (ignoring case and punctuation).
+
+    A miss raises NotFoundError suggesting labs whose name holds the text as a word ('fair' → Meta AI
+    (FAIR)) and then labs of a close name.
+    """
+    labs = session.exec(select(Lab.slug, Lab.name, Lab.hf_orgs)).all()
     key = normalise_name(text)
-    for slug, name in labs:
-        if key in {normalise_name(slug), normalise_name(name)}:
+    for slug, name, hf_orgs in labs:
+        if key in {normalise_name(slug), normalise_name(name), *(normalise_name(org) for org in hf_orgs.split(","))}:
             return slug
-    raise NotFoundError("lab", text, suggest(text, [(slug, name) for slug, name in labs]))
+    by_word = [slug for slug, name, _ in labs if key and key in map(normalise_name, name.split())]
+    close = suggest(text, [(slug, name) for slug, name, _ in labs] + [(slug, slug) for slug, _, _ in labs])
+    raise NotFoundError("lab", text, dict.fromkeys(by_word + close).keys())
+
+
+def labs_also_named(session: Session, text: str, slug: str) -> list[tuple[str, str]]:
+    """Other labs whose name contains the text ('google' → Google DeepMind): separate labs a user may also mean."""
+    key = normalise_name(text)
+    rows = session.exec(select(Lab.slug, Lab.name).order_by(col(Lab.name))).all()
+    return [(other, name) for other, name in rows if other != slug and key and key in normalise_name(name)]
+
+
+@dataclass(frozen=True)
+class LabSummary:
+    """One line of `sunset labs`: a lab, its models and how many are overdue."""
+
+    slug: str
+    name: str
+    url: str | None
+    hf_orgs: tuple[str, ...]
+    models: int
+    overdue: int
+    open: int
+
+
+def lab_summaries(session: Session, policy: Policy, on: date) -> list[LabSummary]:
+    """Every lab with its number of models (released by `on`), overdue and open, by name."""
+    _, assessments = _assessments(session, policy, on)
+    models = Counter(a.record.lab for a in assessments)
+    overdue = Counter(a.record.lab for a in assessments if a.verdict.status is Status.OVERDUE)
+    opened = Counter(a.record.lab for a in assessments if a.verdict.status is Status.OPEN)
+    summaries = []
+    for lab in session.exec(select(Lab).order_by(col(Lab.name))).all():
+        orgs = tuple(filter(None, lab.hf_orgs.split(",")))
+        summaries.append(
+            LabSummary(lab.slug, lab.name, lab.url, orgs, models[lab.slug], overdue[lab.slug], opened[lab.slug])
+        )
+    return summaries
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def _yes_no(value: bool | None) -> str:
 def model_embed(card: ModelCard, *, on: date) -> discord.Embed:
     """A model's status card: lab, release, age, openness grid, level, sunset, status in words and colour."""
     r, openness = card.result, card.result["openness"]
-    status_words = r["status_text"] if r["status"] != "open" else "open — meets the sunset clause"
+    status_words = "open — meets the sunset clause" if r["status"] == "open" and r["released"] else r["status_text"]
     embed = _embed(f"{clean(r['name'], 200)} — {clean(r['lab'], 50)}", colour=STATUS_COLOURS[r["status"]])
     embed.description = f"**{clean(status_words, 300)}**"
     release = r["first_release"]

@@ -111,7 +111,67 @@ def test_list_is_sorted_by_sunset_and_filterable(config):
     assert [m["slug"] for m in overdue] == ["oldnet"]
     by_lab = json.loads(sunset(config, "list", "--json", "--lab", "Test Lab").stdout)
     assert len(by_lab) == 3
-    assert json.loads(sunset(config, "list", "--json", "--lab", "nobody").stdout) == []
+    assert json.loads(sunset(config, "list", "--json", "--lab", "testlab").stdout) == by_lab
+
+
+def test_a_lab_that_matches_nothing_is_an_error_with_suggestions(config):
+    result = sunset(config, "list", "--lab", "testlabs")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == "error: --lab: no lab called 'testlabs'; did you mean: testlab? (see `sunset labs`)"
+
+
+ROBOTICS_LAB = """
+[lab]
+slug = "robotics"
+name = "Test Lab Robotics"
+url = "https://robotics.testlab.example/"
+hf_orgs = ["testlab-robots"]
+
+[[models]]
+slug = "armnet"
+name = "ArmNet"
+released = { date = "2015-02-01", source = "https://robotics.testlab.example/armnet" }
+access = { value = "api", source = "https://robotics.testlab.example/armnet" }
+"""
+
+
+@pytest.fixture
+def two_labs(config, tmp_path):
+    (tmp_path / "catalog" / "robotics.toml").write_text(ROBOTICS_LAB, encoding="utf-8")
+    return config
+
+
+def test_a_lab_whose_name_another_lab_contains_points_to_it_and_hub_orgs_name_labs_too(two_labs):
+    result = sunset(two_labs, "list", "--json", "--lab", "testlab")
+    assert {m["slug"] for m in json.loads(result.stdout)} == {"oldnet", "opened-later", "restricted"}
+    assert "note: Test Lab Robotics is a separate lab; add --lab robotics to include it" in result.stderr
+    both = sunset(two_labs, "list", "--json", "--lab", "testlab", "--lab", "robotics")
+    assert len(json.loads(both.stdout)) == 4 and "note" not in both.stderr
+    by_org = sunset(two_labs, "list", "--json", "--lab", "testlab-robots")
+    assert [m["slug"] for m in json.loads(by_org.stdout)] == ["armnet"]
+
+
+def test_labs_lists_every_lab_with_its_models(two_labs):
+    data = json.loads(sunset(two_labs, "labs", "--json", "--on", "2026-11-28").stdout)
+    assert [(lab["slug"], lab["models"], lab["overdue"], lab["open"]) for lab in data] == [
+        ("testlab", 3, 1, 1), ("robotics", 1, 1, 0),
+    ]  # fmt: skip
+    assert data[1]["hf_orgs"] == ["testlab-robots"] and data[1]["name"] == "Test Lab Robotics"
+    table = sunset(two_labs, "labs").stdout
+    assert "robotics" in table and "Test Lab Robotics" in table
+
+
+def test_status_before_the_release_says_not_yet_released(config):
+    data = json.loads(sunset(config, "status", "restricted", "--json", "--on", "2020-01-01").stdout)
+    assert (data["released"], data["status_text"]) == (False, "not yet released")
+    table = sunset(config, "status", "Opened Later", "--on", "2010-01-01").stdout
+    assert "not yet released" in table
+    assert json.loads(sunset(config, "status", "restricted", "--json").stdout)["released"] is True
+
+
+def test_status_on_the_sunset_day_says_sunset_today(config):
+    data = json.loads(sunset(config, "status", "restricted", "--json", "--on", "2033-07-18").stdout)
+    assert (data["status"], data["days_to_sunset"], data["status_text"]) == ("due_soon", 0, "sunset today")
 
 
 def test_an_unknown_sort_is_one_line_and_exit_2(config):
