@@ -163,10 +163,11 @@ def status(
 
 def _unknown_model(name: str, suggestions: tuple[str, ...], as_json: bool, catalog_hint: str | None) -> NoReturn:
     if as_json:
-        _emit_json({"error": "unknown model", "query": name, "suggestions": list(suggestions), "hint": catalog_hint})
+        hint = catalog_hint or queries.ADD_MODEL_HINT
+        _emit_json({"error": "unknown model", "query": name, "suggestions": list(suggestions), "hint": hint})
     else:
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        hint += f" (Note: {catalog_hint}.)" if catalog_hint else ""
+        hint += f" (Note: {catalog_hint}.)" if catalog_hint else f" {queries.ADD_MODEL_HINT}."
         typer.echo(f"error: no model called {name!r}.{hint}", err=True)
     raise typer.Exit(1)
 

@@ -28,6 +28,8 @@ from trackers.records import Level
 from trackers.store import VISIBLE_STATES, Catalogue, load_catalogue, resolve_name
 from trackers.sunset import Policy, Profile, Status
 
+ADD_MODEL_HINT = "Not tracked yet? docs/CATALOG.md says how to add a model (one entry, with its sources)"
+
 
 class NotFoundError(Exception):
     """A name typed by a person matched nothing; carries the closest suggestions."""
@@ -35,6 +37,7 @@ class NotFoundError(Exception):
     def __init__(self, what: str, query: str, suggestions: Iterable[str] = ()) -> None:
         self.what, self.query, self.suggestions = what, query, tuple(suggestions)
         hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        hint += f" {ADD_MODEL_HINT}." if what == "model" else ""
         super().__init__(f"No {what} called {query!r}.{hint}")
 
 

@@ -76,7 +76,10 @@ def test_an_unknown_model_exits_1_with_suggestions(config):
     as_json = sunset(config, "status", "Restrictd LM", "--json")
     assert as_json.exit_code == 1
     assert json.loads(as_json.stdout)["suggestions"][0] == "restricted"
-    assert "Note:" not in result.stderr and json.loads(as_json.stdout)["hint"] is None
+    assert "Note:" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    # A model that is simply not tracked yet: say how one gets added.
+    assert "docs/CATALOG.md says how to add a model" in result.stderr
+    assert "docs/CATALOG.md" in json.loads(as_json.stdout)["hint"]
 
 
 def test_with_no_catalog_source_an_unknown_model_says_why_there_are_no_models(tmp_path, database_url):
