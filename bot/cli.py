@@ -22,7 +22,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from bot import queries
-from bot.app import App, open_app, today_utc
+from bot.app import App, DiscordLoginError, open_app, today_utc
 from bot.community import subscription_health
 from bot.config import ConfigError, Settings, load_settings
 from bot.delivery import fan_out
@@ -97,7 +97,13 @@ def main_options(
     )
     for noisy in ("alembic", "apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("discord.client").addFilter(_no_voice_warning)
     ctx.obj = settings
+
+
+def _no_voice_warning(record: logging.LogRecord) -> bool:
+    """The bot never joins voice, so discord.py's 'PyNaCl/davey is not installed' warnings are noise."""
+    return "voice will NOT be supported" not in record.getMessage()
 
 
 def _policy(settings: Settings, window: int | None, profile: str | None) -> Policy:
@@ -371,7 +377,10 @@ def run(ctx: typer.Context) -> None:
     root = logging.getLogger()
     root.setLevel(min(root.level, getattr(logging, settings.logging.level)))
     with _app_context(ctx) as application:
-        run_until_stopped(application, out)
+        try:
+            run_until_stopped(application, out)
+        except DiscordLoginError as error:
+            fail(str(error))
 
 
 @catalog_app.command("stats")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -54,7 +56,12 @@ async def deliver_console(app: App, notifier: Notifier) -> int:
 
 
 async def run(
-    app: App, console: Console, stop: asyncio.Event, *, delivery_interval: float = DELIVERY_INTERVAL_SECONDS
+    app: App,
+    console: Console,
+    stop: asyncio.Event,
+    *,
+    delivery_interval: float = DELIVERY_INTERVAL_SECONDS,
+    discord_backoff: Sequence[float] | None = None,
 ) -> None:
     """Start-up summary, then the schedule (and Discord when a token is set), until `stop` is set."""
     notifier = ConsoleNotifier(console)
@@ -90,15 +97,20 @@ async def run(
         max_instances=1,
     )
     tracking = start_tracking(app, scheduler)
+    scheduler.start()  # tracking and evaluation run even while Discord cannot be reached
     discord_runtime = None
-    if app.settings.discord_token is not None:
-        from bot.discord.client import start_discord
-
-        discord_runtime = await start_discord(app, scheduler, delivery_interval=delivery_interval)
-        console.print("Connected to Discord: slash commands ready, alerts go to subscribed channels and DMs.")
-    scheduler.start()
-    console.print("Running. Press Ctrl-C to stop.")
     try:
+        if app.settings.discord_token is not None:
+            from bot.discord.client import start_discord
+
+            say = functools.partial(console.print, markup=False)
+            discord_runtime = await start_discord(
+                app, scheduler, delivery_interval=delivery_interval, stop=stop, say=say, backoff=discord_backoff
+            )
+            if discord_runtime is not None:
+                console.print("Connected to Discord: slash commands ready, alerts go to subscribed channels and DMs.")
+        if not stop.is_set():
+            console.print("Running. Press Ctrl-C to stop.")
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)

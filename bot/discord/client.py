@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import pkgutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -26,7 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from discord.ext import commands
 from sqlmodel import Session
 
-from bot.app import App
+from bot.app import App, DiscordLoginError
 from bot.delivery import deliver, pending
 from bot.digest import queue_due_digests, queue_pause_notices
 from bot.discord import exts
@@ -249,13 +250,55 @@ class DiscordRuntime:
         await asyncio.gather(self.gateway, return_exceptions=True)
 
 
-async def start_discord(app: App, scheduler: AsyncIOScheduler, *, delivery_interval: float) -> DiscordRuntime:
-    """Log in (which syncs the commands), connect to the gateway, and start the outbox and digest jobs."""
+LOGIN_BACKOFF_SECONDS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+
+
+async def login_with_retry(
+    app: App, *, stop: asyncio.Event, say: Callable[[str], None], backoff: Sequence[float] = LOGIN_BACKOFF_SECONDS
+) -> SunsetBot | None:
+    """Log in (which syncs the commands), retrying with back-off while Discord cannot be reached.
+
+    A refused token raises DiscordLoginError (retrying cannot help); `stop` during a wait gives None.
+    Each failed attempt closes its client, so no HTTP session is left open.
+    """
     token = app.settings.discord_token
     assert token is not None
+    for attempt in itertools.count():
+        bot = SunsetBot(app)
+        try:
+            await bot.login(token.get_secret_value())
+            return bot
+        except discord.LoginFailure:
+            await bot.close()
+            raise DiscordLoginError(
+                "Discord refused DISCORD_TOKEN (401 Unauthorized): copy the bot's token again from "
+                "https://discord.com/developers/applications (Bot → Reset Token)"
+            ) from None
+        except (OSError, TimeoutError, discord.DiscordServerError) as error:
+            await bot.close()
+            delay = backoff[min(attempt, len(backoff) - 1)]
+            reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+            say(f"Discord is unreachable ({reason}); retrying in {delay:g} s (attempt {attempt + 1}).")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+                return None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def start_discord(
+    app: App,
+    scheduler: AsyncIOScheduler,
+    *,
+    delivery_interval: float,
+    stop: asyncio.Event,
+    say: Callable[[str], None],
+    backoff: Sequence[float] | None = None,
+) -> DiscordRuntime | None:
+    """Log in (retrying while Discord is unreachable), connect to the gateway, start the outbox and digest jobs."""
     apply_api_base(app.settings.discord_api_base)
-    bot = SunsetBot(app)
-    await bot.login(token.get_secret_value())
+    bot = await login_with_retry(app, stop=stop, say=say, backoff=backoff or LOGIN_BACKOFF_SECONDS)
+    if bot is None:
+        return None
     gateway = asyncio.create_task(bot.connect(reconnect=True), name="discord-gateway")
     notifier = DiscordNotifier(bot)
     wake = asyncio.Event()

@@ -4,6 +4,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import signal
 import sys
 from asyncio.subprocess import DEVNULL, PIPE
@@ -32,6 +33,7 @@ from tests.helpers import write_config
 from trackers import challenges
 
 EPHEMERAL = 1 << 6
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|WARNING) ")
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
 EXPECTED_COMMANDS = {
     "model": {"status", "search", "history", "report"},
@@ -105,6 +107,56 @@ async def running(tmp_path, database_url, standin, restore_discord_urls):
         finally:
             stop.set()
             await asyncio.wait_for(task, 30)
+
+
+async def test_a_wrong_token_is_one_line_and_exit_2_with_no_unclosed_session(tmp_path, database_url, standin):
+    config = write_config(tmp_path, database_url)
+    env = {**os.environ, "DISCORD_TOKEN": "wrong", "DISCORD_API_BASE": standin.base, "PYTHONUNBUFFERED": "1",
+           "PYTHONWARNINGS": "always::ResourceWarning"}  # fmt: skip
+    command = [sys.executable, "-m", "bot", "--config", str(config), "run"]
+    process = await asyncio.create_subprocess_exec(*command, env=env, stdout=DEVNULL, stderr=PIPE)
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    stderr = err.decode()
+    assert process.returncode == 2, stderr
+    errors = [line for line in stderr.splitlines() if not LOG_LINE.match(line)]  # the log of the start-up itself
+    assert len(errors) == 1 and errors[0].startswith("error: Discord refused DISCORD_TOKEN (401 Unauthorized)")
+    assert "Unclosed" not in stderr and "Traceback" not in stderr and "wrong" not in stderr
+
+
+async def test_discord_unreachable_at_start_is_retried_with_back_off_and_said(
+    tmp_path, database_url, standin, restore_discord_urls
+):
+    standin.unavailable = 2  # the first two logins meet a 503
+    env = {"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": standin.base}
+    settings = load_settings(write_config(tmp_path, database_url), env=env)
+    output, stop = io.StringIO(), asyncio.Event()
+    with open_app(settings) as app:
+        task = asyncio.create_task(
+            run(app, Console(file=output, width=200), stop, delivery_interval=0.05, discord_backoff=(0.05, 0.1))
+        )
+        await asyncio.wait_for(standin.identified.wait(), 30)
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    text = output.getvalue()
+    assert "Discord is unreachable (503 Service Unavailable" in text
+    assert "retrying in 0.05 s (attempt 1)" in text and "retrying in 0.1 s (attempt 2)" in text
+    assert "Connected to Discord" in text and text.index("attempt 2") < text.index("Connected to Discord")
+
+
+async def test_stopping_while_discord_is_unreachable_stops_cleanly(tmp_path, database_url, restore_discord_urls):
+    env = {"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10"}  # nothing listens
+    settings = load_settings(write_config(tmp_path, database_url), env=env)
+    output, stop = io.StringIO(), asyncio.Event()
+    with open_app(settings) as app:
+        task = asyncio.create_task(run(app, Console(file=output, width=200), stop, discord_backoff=(30,)))
+        for _ in range(600):
+            if "Discord is unreachable" in output.getvalue():
+                break
+            await asyncio.sleep(0.05)  # waiting for the first failed attempt: bounded
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    text = output.getvalue()
+    assert "retrying in 30 s (attempt 1)" in text and "Connected" not in text and text.endswith("Stopped.\n")
 
 
 async def test_the_bot_logs_in_without_privileged_intents_and_syncs_every_command(running):
