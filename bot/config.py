@@ -118,7 +118,8 @@ class DiscordSettings(_Section):
 
 
 class LoggingSettings(_Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # WARNING: `sunset run` prints its own summaries; INFO adds a `source=… status=…` line per source polled.
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
 
 # The shipped sources (config.example.toml lists the same, with a comment each): official feeds where labs

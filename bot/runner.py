@@ -17,7 +17,8 @@ from rich.console import Console
 from bot.app import App
 from bot.console import ConsoleNotifier
 from bot.delivery import CONSOLE_TARGET, Notifier, deliver_pending, ensure_console_subscription, fan_out
-from bot.tracking import start_tracking
+from bot.tracking import next_poll, start_tracking, when_text
+from db.models import utcnow
 from trackers.assess import assess, released_by
 from trackers.events import evaluate_all
 from trackers.store import load_catalogue
@@ -65,27 +66,27 @@ async def run(
 ) -> None:
     """Start-up summary, then the schedule (and Discord when a token is set), until `stop` is set."""
     notifier = ConsoleNotifier(console)
+    # Whole lines however narrow the terminal, and literal text: piped into a log, nothing wraps.
+    say = functools.partial(console.print, soft_wrap=True, markup=False, highlight=False)
     with app.session() as session:
         ensure_console_subscription(session)
     evaluate_and_fan_out(app)
     counts, sunset = status_counts(app), app.settings.sunset
-    console.print(
+    say(
         f"Sunset Clause: {sum(counts.values())} models — {counts[Status.OVERDUE]} overdue, "
         f"{counts[Status.DUE_SOON]} due soon, {counts[Status.OPEN]} open, {counts[Status.IN_WINDOW]} in window, "
         f"{counts[Status.UNKNOWN]} unknown ({sunset.window_years}-year window, {sunset.profile} profile)."
     )
     if app.catalog_hint:
-        console.print(f"Note: {app.catalog_hint}.", markup=False)
+        say(f"Note: {app.catalog_hint}.")
+    if app.settings.discord_token is None:
+        say("Console mode: DISCORD_TOKEN is not set, so events are printed here (set it to run the Discord bot).")
     await deliver_console(app, notifier)
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
     scheduler = AsyncIOScheduler(timezone=UTC)
+    evaluation = CronTrigger(hour=hour, minute=minute, timezone=UTC)
     scheduler.add_job(
-        evaluate_and_fan_out,
-        CronTrigger(hour=hour, minute=minute, timezone=UTC),
-        args=[app],
-        id="evaluate",
-        coalesce=True,
-        misfire_grace_time=3600,
+        evaluate_and_fan_out, evaluation, args=[app], id="evaluate", coalesce=True, misfire_grace_time=3600
     )
     scheduler.add_job(
         deliver_console,
@@ -96,28 +97,34 @@ async def run(
         coalesce=True,
         max_instances=1,
     )
-    tracking = start_tracking(app, scheduler)
+    tracking = start_tracking(app, scheduler, say=say)
+    now = utcnow()
+    say(
+        f"Schedule: {len(app.settings.sources)} sources, each polled when due (next poll: "
+        f"{when_text(next_poll(app, now))}); evaluation daily at {app.settings.trackers.evaluate_at} UTC "
+        f"(next: {when_text(evaluation.get_next_fire_time(None, now))}); events delivered every "
+        f"{delivery_interval:g} s."
+    )
     scheduler.start()  # tracking and evaluation run even while Discord cannot be reached
     discord_runtime = None
     try:
         if app.settings.discord_token is not None:
             from bot.discord.client import start_discord
 
-            say = functools.partial(console.print, markup=False)
             discord_runtime = await start_discord(
                 app, scheduler, delivery_interval=delivery_interval, stop=stop, say=say, backoff=discord_backoff
             )
             if discord_runtime is not None:
-                console.print("Connected to Discord: slash commands ready, alerts go to subscribed channels and DMs.")
+                say("Connected to Discord: slash commands ready, alerts go to subscribed channels and DMs.")
         if not stop.is_set():
-            console.print("Running. Press Ctrl-C to stop.")
+            say("Running. Press Ctrl-C to stop.")
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
         await tracking.close()
         if discord_runtime is not None:
             await discord_runtime.close()
-        console.print("Stopped.")
+        say("Stopped.")
 
 
 def run_until_stopped(app: App, console: Console) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -79,9 +79,12 @@ async def open_tracker(app: App) -> AsyncIterator[Tracker]:
         yield build_tracker(app, client)
 
 
-def start_tracking(app: App, scheduler: AsyncIOScheduler) -> TrackingJob:
-    """Schedule the tracking job (a tick a minute, the first at once); `close()` it at shutdown."""
-    job = TrackingJob(app, build_client(app))
+def start_tracking(app: App, scheduler: AsyncIOScheduler, *, say: Callable[[str], None] | None = None) -> TrackingJob:
+    """Schedule the tracking job (a tick a minute, the first at once); `close()` it at shutdown.
+
+    With `say`, each cycle ends with a summary (counts, the next poll, failures by cause).
+    """
+    job = TrackingJob(app, build_client(app), say=say)
     scheduler.add_job(
         job.tick,
         "interval",
@@ -110,6 +113,51 @@ async def track(
             news = session.exec(select(Event).where(col(Event.id).in_(report.announced))).all()
             fan_out(session, news)
     return report
+
+
+FAILED = ("error", "paused", "disabled")
+
+
+def failure_causes(report: CycleReport) -> list[tuple[str, list[str]]]:
+    """The failed sources grouped by their error, the commonest cause first (pure)."""
+    causes: dict[str, list[str]] = {}
+    for source in sorted(report.sources, key=lambda source: source.name):
+        if source.status in FAILED:
+            causes.setdefault((source.error or source.status).splitlines()[0][:160], []).append(source.name)
+    return sorted(causes.items(), key=lambda item: (-len(item[1]), item[0]))
+
+
+def cycle_summary(report: CycleReport, next_poll: datetime | None) -> str:
+    """After a cycle: sources by outcome and the next poll, then one line per cause of failure (pure)."""
+    counts = {status: sum(s.status == status for s in report.sources) for status in ("ok", "not_modified")}
+    failed = sum(source.status in FAILED for source in report.sources)
+    lines = [
+        f"Tracked {len(report.sources)} sources: {counts['ok']} ok, {counts['not_modified']} unchanged, "
+        f"{failed} failed; {len(report.announced)} new events. Next poll: {when_text(next_poll)}."
+    ]
+    for cause, names in failure_causes(report):
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        lines.append(f"  {len(names)} × {cause} ({shown})")
+    return "\n".join(lines)
+
+
+def when_text(moment: datetime | None) -> str:
+    """'2026-12-05 18:10 UTC', or 'none due' for no moment."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "none due (all paused or disabled)"
+
+
+def next_poll(app: App, now: datetime) -> datetime | None:
+    """When the next source is due: now for one never polled, else the earliest next poll of active sources."""
+    with app.session() as session:
+        rows = {row.name: row for row in session.exec(select(Source)).all()}
+    moments = []
+    for spec in app.settings.sources:
+        row = rows.get(spec.name)
+        if row is None or row.next_due_at is None:
+            moments.append(now)
+        elif row.status not in ("paused", "disabled"):
+            moments.append(max(row.next_due_at, now))
+    return min(moments, default=None)
 
 
 @dataclass(frozen=True)
@@ -173,9 +221,10 @@ def _iso(moment: datetime | None) -> str | None:
 class TrackingJob:
     """The scheduler's tracking job: every tick polls the due sources; stopping finishes or abandons a cycle."""
 
-    def __init__(self, app: App, client: httpx.AsyncClient) -> None:
+    def __init__(self, app: App, client: httpx.AsyncClient, *, say: Callable[[str], None] | None = None) -> None:
         self._app = app
         self._client = client
+        self._say = say
         self._tracker = build_tracker(app, client)
         self._stop = asyncio.Event()
         self._running: asyncio.Task[CycleReport] | None = None
@@ -193,8 +242,10 @@ class TrackingJob:
             report = await asyncio.shield(self._running)
         except asyncio.CancelledError:  # the scheduler is shutting down: close() finishes or abandons the cycle
             return
-        failed = [source.name for source in report.sources if source.status in ("error", "paused", "disabled")]
+        failed = [source.name for source in report.sources if source.status in FAILED]
         log.info("tracking cycle: %d sources, %d failed %s", len(report.sources), len(failed), ", ".join(failed))
+        if self._say is not None:
+            self._say(cycle_summary(report, next_poll(self._app, utcnow())))
 
     async def close(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Let a cycle in flight finish (no new fetch starts) for `grace` seconds, abandon it after; close HTTP."""
