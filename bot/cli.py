@@ -24,7 +24,7 @@ from sqlmodel import Session
 from bot import queries
 from bot.app import App, DiscordLoginError, open_app, today_utc
 from bot.community import subscription_health
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import USER_AGENT_NOTE, ConfigError, Settings, load_settings
 from bot.delivery import fan_out
 from bot.present import STATUS_WORDS, assessment_dict, coverage, notable_first
 from bot.track_view import (
@@ -472,6 +472,8 @@ def track(
     if unknown:
         fail(f"no source called {', '.join(map(repr, unknown))} (see `sunset sources`)")
     with _app_context(ctx) as application:
+        if not settings.trackers.operator_contact_set:
+            typer.echo(f"note: {USER_AGENT_NOTE}", err=True)
         if once or source:
             report = asyncio.run(track_with_progress(application, names=source, console=out))
             out.print(cycle_table(report))

@@ -15,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
 
 from bot.app import App
+from bot.config import USER_AGENT_NOTE
 from bot.console import ConsoleNotifier
 from bot.delivery import CONSOLE_TARGET, Notifier, deliver_pending, ensure_console_subscription, fan_out
 from bot.tracking import next_poll, start_tracking, when_text
@@ -79,6 +80,8 @@ async def run(
     )
     if app.catalog_hint:
         say(f"Note: {app.catalog_hint}.")
+    if not app.settings.trackers.operator_contact_set:
+        say(f"Note: {USER_AGENT_NOTE}.")
     if app.settings.discord_token is None:
         say("Console mode: DISCORD_TOKEN is not set, so events are printed here (set it to run the Discord bot).")
     await deliver_console(app, notifier)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from db.migrate import MIGRATIONS
-from tests.helpers import write_config
+from tests.helpers import ONLY_THESE_SOURCES, write_config
 
 runner = CliRunner()
 
@@ -84,7 +84,9 @@ def test_an_unknown_model_exits_1_with_suggestions(config):
 
 def test_with_no_catalog_source_an_unknown_model_says_why_there_are_no_models(tmp_path, database_url):
     path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n')
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n'
+    )
     result = sunset(path, "status", "GPT-3")
     assert result.exit_code == 1
     assert 'no [[sources]] entry has kind = "catalog", so the bundled catalog is not loaded' in result.stderr
@@ -248,7 +250,8 @@ def notable_config(tmp_path, database_url):
     (catalog / "histlab.toml").write_text(NOTABLE_LAB)
     path = tmp_path / "notable.toml"
     path.write_text(
-        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
+        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}'
+        f'[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
     )
     return path
 

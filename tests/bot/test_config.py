@@ -63,6 +63,24 @@ def test_secrets_come_only_from_the_environment(tmp_path):
             "trackers.allow_private_addresses: Input should be a valid boolean",
         ),
         (
+            '[[sources]]\nname = "news"\nkind = "rss"\nurll = "https://x.example/feed"\n',
+            "sources.0: Value error, source 'news': unknown key 'urll' for rss (keys: interval_minutes, kind, lab, name,"
+            " url)",
+        ),
+        (
+            '[[sources]]\nname = "hub"\nkind = "huggingface"\nendpoint = "https://x.example"\n',
+            "kind huggingface needs author",
+        ),
+        ('[[sources]]\nname = "gh"\nkind = "github"\n', "source 'gh': kind github needs repo or url"),
+        (
+            '[[sources]]\nname = "hub"\nkind = "huggingface"\nauthor = "x"\npage_size = "50"\n',
+            "page_size must be a number",
+        ),
+        (
+            '[trackers]\nreplace_default_sources = "yes"\n',
+            "trackers.replace_default_sources: Input should be a valid boolean",
+        ),
+        (
             '[[sources]]\nname = "c"\nkind = "catalog"\npath = 5\n',
             "a catalog source's path is a folder name in quotes (got 5)",
         ),
@@ -80,3 +98,31 @@ def test_invalid_values_give_one_line_naming_the_key(tmp_path, text, expected):
     message = str(caught.value)
     assert expected in message
     assert "\n" not in message
+
+
+def test_sources_in_the_file_are_added_to_the_defaults_and_one_named_like_a_default_replaces_it(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[[sources]]\nname = "my-feed"\nkind = "rss"\nurl = "https://me.example/feed"\n\n'
+        '[[sources]]\nname = "epoch"\nkind = "epoch"\ninterval_minutes = 1440\n'
+    )
+    defaults = {source.name for source in Settings().sources}
+    sources = {source.name: source for source in load_settings(path, env={}).sources}
+    assert set(sources) == defaults | {"my-feed"} and "catalog" in sources
+    assert sources["epoch"].interval_minutes == 1440
+
+
+def test_replace_default_sources_keeps_only_the_files_sources(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        "[trackers]\nreplace_default_sources = true\n\n"
+        '[[sources]]\nname = "my-feed"\nkind = "rss"\nurl = "https://me.example/feed"\n'
+    )
+    assert [source.name for source in load_settings(path, env={}).sources] == ["my-feed"]
+
+
+def test_the_unused_alert_role_id_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[discord]\nalert_role_id = 123\n")
+    with pytest.raises(ConfigError, match=r"discord.alert_role_id .* is no longer a setting .*; delete the line"):
+        load_settings(path, env={})

@@ -16,7 +16,7 @@ from bot.app import open_app
 from bot.config import load_settings
 from bot.runner import run
 from bot.tracking import cycle_summary
-from tests.helpers import write_config
+from tests.helpers import ONLY_THESE_SOURCES, write_config
 from trackers.cycle import CycleReport, SourceReport
 
 
@@ -34,7 +34,16 @@ async def test_first_run_summarises_without_a_flood_of_history(tmp_path, databas
     output = await run_once(settings, date(2026, 11, 28))
     assert "3 models — 1 overdue, 0 due soon, 1 open, 1 in window" in output
     assert "sunset_passed" not in output  # OldNet passed its sunset in 2022: history, not news
-    assert "Note:" not in output
+    assert "catalog is not loaded" not in output
+
+
+async def test_run_asks_the_operator_to_put_a_contact_in_the_user_agent_until_they_do(tmp_path, database_url):
+    config = write_config(tmp_path, database_url)
+    output = await run_once(load_settings(config, env={}), date(2026, 11, 28))
+    assert "Note: [trackers] user_agent is the default: set it to name you" in output
+    text = config.read_text().replace("[trackers]\n", '[trackers]\nuser_agent = "Bot/1 (+https://me.example)"\n')
+    config.write_text(text)
+    assert "user_agent" not in await run_once(load_settings(config, env={}), date(2026, 11, 28))
 
 
 async def test_console_mode_says_so_and_when_the_next_poll_and_evaluation_are(tmp_path, database_url):
@@ -75,7 +84,9 @@ def test_a_cycles_summary_groups_failures_by_cause_commonest_first():
 
 async def test_a_config_without_the_catalog_says_so_at_start(tmp_path, database_url):
     path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n')
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n'
+    )
     output = await run_once(load_settings(path, env={}), date(2026, 11, 28))
     assert "0 models" in output
     assert 'Note: no [[sources]] entry has kind = "catalog", so the bundled catalog is not loaded.' in output

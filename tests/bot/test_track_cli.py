@@ -35,6 +35,7 @@ url = "{database_url}"
 
 [trackers]
 allow_private_addresses = true   # the sources below are on 127.0.0.1
+replace_default_sources = true   # only these
 
 [[sources]]
 name = "catalog"
