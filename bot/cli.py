@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from sqlmodel import Session
 from bot import queries
 from bot.app import App, DiscordLoginError, open_app, today_utc
 from bot.community import subscription_health
-from bot.config import USER_AGENT_NOTE, ConfigError, Settings, load_settings
+from bot.config import USER_AGENT_NOTE, ConfigError, Settings, config_path, load_settings
 from bot.delivery import fan_out
 from bot.present import STATUS_WORDS, assessment_dict, coverage, notable_first
 from bot.track_view import (
@@ -76,6 +77,14 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"sunset-clause {version('sunset-clause')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -83,12 +92,16 @@ def main_options(
         Path | None, typer.Option("--config", help="Config file (default: $SUNSET_CONFIG, ./config.toml).")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+    ] = False,
 ) -> None:
     """Sunset Clause: a sourced record of AI models, and when each should be opened."""
     try:
         settings = load_settings(config)
     except ConfigError as error:
         fail(str(error))
+    ctx.meta["config_path"] = config_path(config, os.environ)
     logging.basicConfig(
         # One-shot commands stay quiet unless asked; `sunset run` raises this to the configured level.
         level=logging.DEBUG if verbose else logging.WARNING,
@@ -698,6 +711,69 @@ def review_stale(
         verified = record.verified.on.isoformat() if record.verified else "never"
         table.add_row(record.name, catalogue.lab_name(record), verified, f"{age} days" if age is not None else "—")
     out.print(table)
+
+
+@app.command("config")
+def show_config(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Print the effective settings (file, environment and defaults merged), secrets redacted."""
+    settings: Settings = ctx.obj
+    path: Path | None = ctx.meta.get("config_path")
+    effective = settings.model_dump(mode="json")
+    effective["database"]["url"] = _redacted_url(settings.database.resolved_url())
+    environment = {
+        "DISCORD_TOKEN": "set (redacted)" if settings.discord_token else "not set",
+        "HF_TOKEN": "set (redacted)" if settings.hf_token else "not set",
+        "DISCORD_API_BASE": settings.discord_api_base or "not set",
+        "SUNSET_DATABASE_URL": "set (used above)" if os.environ.get("SUNSET_DATABASE_URL") else "not set",
+    }
+    if as_json:
+        _emit_json({"config_file": str(path) if path else None, "environment": environment, "settings": effective})
+        return
+    import tomlkit
+
+    typer.echo(f"# config file: {path or 'none (built-in defaults)'}")
+    for name, state in environment.items():
+        typer.echo(f"# {name}: {state}")
+    typer.echo(tomlkit.dumps(_without_none(effective)).rstrip())
+
+
+def _redacted_url(url: str) -> str:
+    from db.engine import redacted
+
+    try:
+        return redacted(url)
+    except Exception:  # not a URL SQLAlchemy can parse: show none of it, it may hold a password
+        return "(not a valid database URL)"
+
+
+def _without_none(value: Any) -> Any:
+    """TOML has no null: leave out unset keys."""
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return value
+
+
+@app.command()
+def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Check the installation: database, each source host reachable, Discord token accepted (exit 1 on a failure)."""
+    from bot.doctor import run_checks
+    from bot.tracking import source_specs
+
+    settings: Settings = ctx.obj
+    checks = asyncio.run(run_checks(settings, source_specs(settings)))
+    if as_json:
+        _emit_json([asdict(check) for check in checks])
+    else:
+        style = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+        for check in checks:
+            out.print(f"[{style[check.status]}]{check.status:>4}[/] {escape(check.name)}: {escape(check.detail)}",
+                      soft_wrap=True)  # fmt: skip
+        failed = sum(check.status == "fail" for check in checks)
+        out.print(f"{len(checks)} checks, {failed} failed", soft_wrap=True)
+    if any(check.status == "fail" for check in checks):
+        raise typer.Exit(1)
 
 
 def main() -> None:

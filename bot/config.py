@@ -1,8 +1,9 @@
 """Settings: one TOML file plus the environment, validated once at start-up.
 
-Lookup order: `sunset --config PATH`, then `$SUNSET_CONFIG`, then `./config.toml`, then the built-in
-defaults (which `config.example.toml` documents, key for key). `$SUNSET_DATABASE_URL` overrides
-`[database] url`. Secrets (`DISCORD_TOKEN`, `HF_TOKEN`) come only from the environment.
+Lookup order: `sunset --config PATH`, then `$SUNSET_CONFIG`, then `./config.toml`, then the user's
+`config.toml` (e.g. ~/.config/sunset-clause/config.toml), then the built-in defaults (which
+`config.example.toml` documents, key for key). `$SUNSET_DATABASE_URL` overrides `[database] url`.
+Secrets (`DISCORD_TOKEN`, `HF_TOKEN`) come only from the environment.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from platformdirs import user_data_path
+from platformdirs import user_config_path, user_data_path
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -261,13 +262,15 @@ class Settings(BaseModel):
 
 
 def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
-    """Which config file to read: the option, then $SUNSET_CONFIG, then ./config.toml, else none."""
+    """Which config file to read: the option, $SUNSET_CONFIG, ./config.toml, the user's config file, else none."""
     if explicit is not None:
         return explicit
     if env.get("SUNSET_CONFIG"):
         return Path(env["SUNSET_CONFIG"])
-    local = Path("config.toml")
-    return local if local.is_file() else None
+    for candidate in (Path("config.toml"), user_config_path(APP_NAME) / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

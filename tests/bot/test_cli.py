@@ -403,3 +403,21 @@ def test_a_database_that_cannot_be_named_or_reached_is_one_line_and_exit_2(tmp_p
         assert result.returncode == 2, result.stderr
         assert result.stderr.strip().splitlines() == [result.stderr.strip()] and message in result.stderr
         assert "Traceback" not in result.stderr and "pw" not in result.stderr
+
+
+def test_version_prints_the_package_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip().startswith("sunset-clause 0.")
+
+
+def test_config_prints_the_effective_settings_with_secrets_redacted(config):
+    env = {"DISCORD_TOKEN": "s3cret-token", "HF_TOKEN": "hf_s3cret", "SUNSET_DATABASE_URL": ""}
+    text = runner.invoke(app, ["--config", str(config), "config"], env=env).stdout
+    assert text.startswith(f"# config file: {config}\n# DISCORD_TOKEN: set (redacted)\n# HF_TOKEN: set (redacted)")
+    assert "window_years = 10" in text and 'kind = "catalog"' in text
+    assert "s3cret" not in text
+    with_password = {"SUNSET_DATABASE_URL": "postgresql+psycopg://sunset:hunter2@db.example:5432/sunset"}
+    data = json.loads(runner.invoke(app, ["--config", str(config), "config", "--json"], env=with_password).stdout)
+    assert data["settings"]["database"]["url"] == "postgresql+psycopg://sunset:***@db.example:5432/sunset"
+    assert data["settings"]["trackers"]["replace_default_sources"] is True
+    assert "discord_token" not in data["settings"] and data["environment"]["DISCORD_TOKEN"] == "not set"

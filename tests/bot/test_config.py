@@ -22,11 +22,16 @@ def test_lookup_order_option_then_env_then_local_file(tmp_path, monkeypatch):
     env_file.write_text("[sunset]\nwindow_years = 12\n")
     local.write_text("[sunset]\nwindow_years = 13\n")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert load_settings(option, env={"SUNSET_CONFIG": str(env_file)}).sunset.window_years == 11
     assert load_settings(None, env={"SUNSET_CONFIG": str(env_file)}).sunset.window_years == 12
     assert load_settings(None, env={}).sunset.window_years == 13
     local.unlink()
     assert load_settings(None, env={}).sunset.window_years == 10
+    user = tmp_path / "xdg" / "sunset-clause" / "config.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text("[sunset]\nwindow_years = 14\n")
+    assert load_settings(None, env={}).sunset.window_years == 14  # the user's own config file comes last
 
 
 def test_database_url_from_the_environment_wins(tmp_path):
