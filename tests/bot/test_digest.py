@@ -49,7 +49,7 @@ def test_every_sunset_is_passed_in_exactly_one_of_consecutive_digests():
     first = date(2026, 9, 1)
     models = [record(f"2016-09-{day:02d}", slug=f"m{day}") for day in range(1, 23)]
     tuesdays = [first + timedelta(days=7 * week) for week in range(5)]
-    passed = Counter()
+    passed: Counter[str] = Counter()
     for since, on in pairwise(tuesdays):
         digest = build_digest(catalogue(*models), Policy(), since=since, on=on, new_models=[], pledges=[])
         passed.update(name for name, _ in digest.sunsets_passed)
