@@ -23,7 +23,7 @@ from bot.discord.text import (
     link,
     truncate,
 )
-from bot.messages import event_text
+from bot.messages import event_text, event_title, kind_words
 from bot.queries import ListRow, ModelCard, ModelHistory, Scorecard, Stats, TrackerStatus
 from db.models import GuildSettings
 from trackers import events
@@ -210,7 +210,8 @@ def subscription_line(info: SubscriptionInfo) -> str:
     """`#12` lab meta → #alerts: sunset_passed, … (paused: reason)."""
     scope = info.scope if info.scope == "all" else f"{info.scope} {clean(info.scope_value or '', 80)}"
     paused = f" — **paused**: {clean(info.pause_reason or '', 200)}" if info.paused else ""
-    return f"`#{info.id}` {scope} → {target_text(info.target)}: {', '.join(info.kinds)}{paused}"
+    kinds = ", ".join(kind_words(kind).lower() for kind in info.kinds)
+    return f"`#{info.id}` {scope} → {target_text(info.target)}: {kinds}{paused}"
 
 
 def subscriptions_pages(rows: Sequence[SubscriptionInfo]) -> list[discord.Embed]:
@@ -321,7 +322,7 @@ def event_embed(outgoing: Outgoing) -> discord.Embed:
     """One event as an alert."""
     payload = outgoing.payload
     embed = _embed(
-        truncate(outgoing.kind.replace("_", " ").capitalize(), TITLE_MAX),
+        clean(event_title(outgoing.kind, payload), TITLE_MAX),
         description=clean(event_text(outgoing.kind, payload), DESCRIPTION_MAX),
         colour=EVENT_COLOURS.get(outgoing.kind, NEUTRAL),
     )

@@ -16,6 +16,7 @@ from bot.chart import release_chart_png
 from bot.delivery import Outgoing, PermanentDeliveryError
 from bot.digest import WEEKLY_DIGEST, Digest
 from bot.discord.embeds import CHART_FILENAME, outgoing_embed
+from bot.discord.views import model_view
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,9 @@ class DiscordNotifier:
                 on=date.fromisoformat(digest.on),
             )
             kwargs["file"] = discord.File(io.BytesIO(png), filename=CHART_FILENAME)
+        if isinstance(outgoing.payload.get("model"), str) and outgoing.kind != WEEKLY_DIGEST:
+            url = outgoing.payload.get("url")
+            kwargs["view"] = model_view(outgoing.payload["model"], [url] if isinstance(url, str) else [])
         embed: discord.Embed = kwargs["embed"]
         footer = f"{embed.footer.text} · " if embed.footer.text else ""
         embed.set_footer(text=f"{footer}{reference(outgoing)}")

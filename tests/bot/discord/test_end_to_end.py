@@ -227,7 +227,7 @@ async def test_model_commands_answer_with_cards_suggestions_and_pages(running):
     found = await fake.command("model search", query="l")
     assert "Restricted LM" in embed_text(found) and "Opened Later" in embed_text(found)
     history = await fake.command("model history", name="Opened Later")
-    assert "openness changed: L0 → L2 (weights\\_released)" in embed_text(history)
+    assert "openness changed: L0 → L2 (weights released)" in embed_text(history)  # words, not identifiers
 
 
 async def test_long_answers_turn_pages_for_the_asker_only(running):
@@ -344,6 +344,10 @@ async def test_a_subscription_gets_each_new_event_exactly_once_and_never_pings(r
     assert sorted(m.channel_id for m in posts) == sorted([CHANNEL_ID, ADMIN_ID + 1])  # the channel and the DM
     assert all(m.payload["allowed_mentions"] == {"parse": []} for m in posts)
     assert all(m.payload["enforce_nonce"] is True and len(m.payload["nonce"]) == 25 for m in posts)
+    # The title names the model; the buttons pledge (and open the source when the event has one).
+    assert all(m.embeds[0]["title"] == "Sunset passed: Restricted LM" for m in posts)
+    buttons = [b for row in posts[0].payload["components"] for b in row["components"]]
+    assert [b.get("custom_id") for b in buttons] == ["pledge:restricted"]
 
     await running.evaluate(date(2033, 7, 21))
     await running.all_sent()
