@@ -52,17 +52,20 @@ DELIVERY_BATCH = 500
 COMMAND_RESYNC = timedelta(days=1)  # unchanged commands are synced again after this long
 
 
-def _recently_synced(session: Session, key: str, digest: str) -> bool:
+def _recently_synced(session: Session, key: str, digest: str) -> dict[str, int] | None:
+    """The synced commands' ids when these definitions were synced within a day (else None: sync again)."""
     row = session.get(Meta, key)
     if row is None:
-        return False
+        return None
     stored = json.loads(row.value)
-    return bool(stored["digest"] == digest and utcnow() - datetime.fromisoformat(stored["at"]) < COMMAND_RESYNC)
+    fresh = stored["digest"] == digest and utcnow() - datetime.fromisoformat(stored["at"]) < COMMAND_RESYNC
+    # A row from before the ids were kept syncs once more, so mentions can be clickable.
+    return {name: int(ident) for name, ident in stored["ids"].items()} if fresh and "ids" in stored else None
 
 
-def _remember_sync(session: Session, key: str, digest: str) -> None:
+def _remember_sync(session: Session, key: str, digest: str, ids: dict[str, int]) -> None:
     row = session.get(Meta, key) or Meta(key=key, value="")
-    row.value = json.dumps({"digest": digest, "at": utcnow().isoformat()})
+    row.value = json.dumps({"digest": digest, "at": utcnow().isoformat(), "ids": ids})
     session.add(row)
     session.commit()
 
@@ -103,6 +106,7 @@ class SunsetBot(commands.Bot):
             guild_ready_timeout=0.5,
         )
         self.app = app
+        self.command_ids: dict[str, int] = {}  # top-level command → id, for clickable mentions
         self._names: NameIndex | None = None
         self._names_built = 0.0
         self._names_refresh: asyncio.Task[None] | None = None
@@ -132,12 +136,21 @@ class SunsetBot(commands.Bot):
             definitions = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
             digest = hashlib.sha256(json.dumps(definitions, sort_keys=True).encode()).hexdigest()
             key = f"discord_commands:{self.application_id}:{scope}"
-            if await self.db(_recently_synced, key, digest):
+            known = await self.db(_recently_synced, key, digest)
+            if known is not None:
+                self.command_ids.update(known)
                 log.info("discord commands unchanged scope=%s: not synced", scope)
                 continue
             synced = await self.tree.sync(guild=guild)
-            await self.db(_remember_sync, key, digest)
+            ids = {command.name: command.id for command in synced}
+            self.command_ids.update(ids)
+            await self.db(_remember_sync, key, digest, ids)
             log.info("discord commands synced scope=%s count=%d", scope, len(synced))
+
+    def mention(self, path: str) -> str:
+        """A clickable command mention ('</model status:123>'), or '/model status' while its id is unknown."""
+        ident = self.command_ids.get(path.split()[0])
+        return f"</{path}:{ident}>" if ident else f"/{path}"
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -80,7 +80,15 @@ def _yes_no(value: bool | None) -> str:
     return {True: "yes", False: "no", None: "unknown"}[value]
 
 
-def model_embed(card: ModelCard, *, on: date) -> discord.Embed:
+Mention = Callable[[str], str]
+
+
+def plain_command(path: str) -> str:
+    """A command as text, for when its id is unknown (a clickable mention needs it)."""
+    return f"/{path}"
+
+
+def model_embed(card: ModelCard, *, on: date, mention: Mention = plain_command) -> discord.Embed:
     """A model's status card: lab, release, age, openness grid, level, sunset, status in words and colour."""
     r, openness = card.result, card.result["openness"]
     status_words = "open — meets the sunset clause" if r["status"] == "open" and r["released"] else r["status_text"]
@@ -115,7 +123,9 @@ def model_embed(card: ModelCard, *, on: date) -> discord.Embed:
         embed.add_field(name="Sources", value=truncate("\n".join(sources), FIELD_VALUE_MAX), inline=False)
     verified = r["verified"]
     checked = f" · verified on {verified['on']}" if verified else ""
-    embed.set_footer(text=f"as of {r['on']}{checked} · /model history {truncate(r['slug'], 80)} for the record")
+    # A footer shows no mention, so the command to click goes in a field.
+    embed.add_field(name="The record", value=f"{mention('model history')} name:{clean(r['slug'], 80)}", inline=False)
+    embed.set_footer(text=f"as of {r['on']}{checked}")
     return fit(embed)
 
 
@@ -214,10 +224,12 @@ def subscription_line(info: SubscriptionInfo) -> str:
     return f"`#{info.id}` {scope} → {target_text(info.target)}: {kinds}{paused}"
 
 
-def subscriptions_pages(rows: Sequence[SubscriptionInfo]) -> list[discord.Embed]:
-    """The subscriptions a user can see here, with ids for /unsubscribe."""
-    lines = [subscription_line(row) for row in rows] or ["No subscriptions yet: try `/subscribe`."]
-    return line_pages("Subscriptions", lines, footer="/unsubscribe id: removes one")
+def subscriptions_pages(rows: Sequence[SubscriptionInfo], *, mention: Mention = plain_command) -> list[discord.Embed]:
+    """The subscriptions a user can see here, with ids for /unsubscribe (a clickable mention when known)."""
+    lines = [subscription_line(row) for row in rows] or [f"No subscriptions yet: try {mention('subscribe')}."]
+    if rows:
+        lines.append(f"{mention('unsubscribe')} id:… removes one.")
+    return line_pages("Subscriptions", lines)
 
 
 def settings_embed(settings: GuildSettings, policy: Policy, *, default_digest: tuple[int, int]) -> discord.Embed:
@@ -315,10 +327,18 @@ def about_embed(policy: Policy, settings: GuildSettings | None) -> discord.Embed
     return fit(embed)
 
 
+def help_embed(commands: Sequence[tuple[str, str]], *, mention: Mention = plain_command) -> discord.Embed:
+    """Every slash command with what it does, each a clickable mention when its id is known."""
+    lines = [f"{mention(path)} — {clean(description, 150)}" for path, description in sorted(commands)]
+    embed = _embed("Commands", description=truncate("\n".join(lines), DESCRIPTION_MAX))
+    embed.set_footer(text="Admin commands (settings, channel subscriptions) need Manage Server.")
+    return fit(embed)
+
+
 # ── alerts and digests ───────────────────────────────────────────────────────────────────────────
 
 
-def event_embed(outgoing: Outgoing) -> discord.Embed:
+def event_embed(outgoing: Outgoing, *, mention: Mention = plain_command) -> discord.Embed:
     """One event as an alert."""
     payload = outgoing.payload
     embed = _embed(
@@ -330,7 +350,8 @@ def event_embed(outgoing: Outgoing) -> discord.Embed:
     if isinstance(url, str) and url:
         embed.add_field(name="Source", value=link(url), inline=False)
     if payload.get("model"):
-        embed.set_footer(text=f"/model status {truncate(str(payload['model']), 100)} · {outgoing.occurred_on}")
+        embed.add_field(name="More", value=f"{mention('model status')} name:{clean(str(payload['model']), 100)}")
+    embed.set_footer(text=str(outgoing.occurred_on))
     return fit(embed)
 
 
@@ -377,13 +398,13 @@ def digest_embed(digest: Digest) -> discord.Embed:
     return fit(embed)
 
 
-def outgoing_embed(outgoing: Outgoing) -> discord.Embed:
+def outgoing_embed(outgoing: Outgoing, *, mention: Mention = plain_command) -> discord.Embed:
     """The embed for any outbox message, by kind."""
     if outgoing.kind == WEEKLY_DIGEST:
         return digest_embed(Digest.from_payload(outgoing.payload))
     if outgoing.kind == SUBSCRIPTION_PAUSED:
         return notice_embed(outgoing)
-    return event_embed(outgoing)
+    return event_embed(outgoing, mention=mention)
 
 
 def error_embed(message: str) -> discord.Embed:

@@ -15,7 +15,7 @@ import discord
 from bot.chart import release_chart_png
 from bot.delivery import Outgoing, PermanentDeliveryError
 from bot.digest import WEEKLY_DIGEST, Digest
-from bot.discord.embeds import CHART_FILENAME, outgoing_embed
+from bot.discord.embeds import CHART_FILENAME, outgoing_embed, plain_command
 from bot.discord.views import model_view
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,8 @@ class DiscordNotifier:
 
     async def send(self, outgoing: Outgoing) -> str:
         """Post one event (or digest) and return the Discord message id."""
-        kwargs: dict[str, Any] = {"embed": outgoing_embed(outgoing)}
+        mention = getattr(self._client, "mention", plain_command)
+        kwargs: dict[str, Any] = {"embed": outgoing_embed(outgoing, mention=mention)}
         if outgoing.kind == WEEKLY_DIGEST:
             digest = Digest.from_payload(outgoing.payload)
             png = await asyncio.to_thread(

@@ -29,7 +29,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
         card = await self.bot.db(model_card, name, policy, on)
         view = model_view(card.result["slug"], card.result["sources"])
-        await interaction.response.send_message(embed=model_embed(card, on=on), view=view)
+        await interaction.response.send_message(embed=model_embed(card, on=on, mention=self.bot.mention), view=view)
 
     @app_commands.command(name="search")
     @app_commands.describe(query="Part of a name or alias")

@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+import itertools
 import json
 import os
 import re
@@ -47,6 +48,7 @@ EXPECTED_COMMANDS = {
     "subscriptions": set(),
     "pledge": set(),
     "about": set(),
+    "help": set(),
 }
 
 
@@ -203,6 +205,29 @@ async def test_a_restart_syncs_commands_only_when_they_changed_or_a_day_passed(
     assert {c["name"] for c in standin.commands[None]} == set(EXPECTED_COMMANDS)
 
 
+def command_id(fake, name):
+    return next(int(c["id"]) for c in fake.commands[None] if c["name"] == name)
+
+
+async def test_help_lists_every_command_as_a_clickable_mention_and_answers_name_them_too(running):
+    fake = running.fake
+    text = embed_text(await fake.command("help"))
+    assert f"</model status:{command_id(fake, 'model')}>" in text and f"</help:{command_id(fake, 'help')}>" in text
+    assert text.count("</") == sum(len(subs) or 1 for subs in EXPECTED_COMMANDS.values())
+    card = (await fake.command("model status", name="OldNet"))["data"]["embeds"][0]
+    assert {"name": "The record", "value": f"</model history:{command_id(fake, 'model')}> name:oldnet",
+            "inline": False} in card["fields"]  # fmt: skip
+    assert "/model" not in card["footer"]["text"]  # a footer cannot show a clickable command
+
+
+async def test_subscribe_needs_a_scope_and_says_how_to_undo_it(running):
+    fake = running.fake
+    answer = await fake.command("subscribe", scope="model", name="OldNet")
+    assert f"</unsubscribe:{command_id(fake, 'unsubscribe')}> id:" in answer["data"]["content"]
+    options = next(c for c in fake.commands[None] if c["name"] == "subscribe")["options"]
+    assert next(o for o in options if o["name"] == "scope")["required"] is True
+
+
 async def test_model_commands_answer_with_cards_suggestions_and_pages(running):
     fake = running.fake
     body = await fake.command("model status", name="old net 2012")  # an alias, typed loosely
@@ -259,6 +284,23 @@ async def test_long_answers_turn_pages_for_the_asker_only(running):
     assert f"page 1/{pages}" in embed_text(back)  # the member's click turned nothing
 
 
+async def test_pages_that_expire_say_so_with_their_buttons_greyed_out(running, monkeypatch):
+    monkeypatch.setattr("bot.discord.views.PAGE_TIMEOUT_SECONDS", 0.2)
+    fake = running.fake
+    with running.session() as session:
+        oldnet = session.exec(select(Model).where(Model.slug == "oldnet")).one()
+        for day in range(1, 26):
+            session.add(Observation(model_id=oldnet.id, origin="epoch", rank=20, fact="released",
+                                    value=f"2012-09-{day:02d}", url=f"https://epoch.example/{day}", seen_at=utcnow()))  # fmt: skip
+        session.commit()
+    first = await fake.command("model history", name="OldNet")
+    await fake.wait_until(lambda: any(fake.followups.values()))
+    edit = next(posted for posted in itertools.chain(*fake.followups.values()))
+    buttons = [c for row in edit.payload["components"] for c in row["components"]]
+    assert all(button.get("disabled") for button in buttons) and "expired" in buttons[1]["label"]
+    assert first["data"]["components"]  # the answer had live buttons until then
+
+
 async def test_sunset_lists_stats_chart_and_lab_scorecard(running):
     fake = running.fake
     overdue = embed_text(await fake.command("sunset overdue"))
@@ -283,7 +325,7 @@ async def test_admin_commands_are_refused_to_members_without_manage_server(runni
         body = await fake.command(text, permissions=0, user_id=MEMBER_ID, **options)
         assert body["data"]["flags"] & EPHEMERAL
         assert "Manage Server" in embed_text(body)
-    refused = await fake.command("subscribe", permissions=0, user_id=MEMBER_ID, target="channel")
+    refused = await fake.command("subscribe", permissions=0, user_id=MEMBER_ID, scope="all", target="channel")
     assert "Manage Server" in embed_text(refused)
     with running.session() as session:
         assert session.exec(select(Subscription).where(Subscription.target != "console")).all() == []
@@ -376,7 +418,7 @@ async def test_a_forbidden_channel_pauses_its_subscription_and_tells_the_admins(
     fake = running.fake
     fake.forbidden.add(OTHER_CHANNEL_ID)
     await fake.command("settings channel", channel=CHANNEL_ID)
-    await fake.command("subscribe", target="channel", channel=OTHER_CHANNEL_ID)
+    await fake.command("subscribe", scope="all", target="channel", channel=OTHER_CHANNEL_ID)
     await running.evaluate(date(2033, 7, 20))
     await running.all_sent()
     await running.all_sent()  # the notice is queued after the failed round
