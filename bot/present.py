@@ -65,10 +65,9 @@ def assessment_dict(assessment: Assessment, *, lab_name: str, sources: tuple[str
         else None,
         "notability": list(record.notability.criteria) if record.notability else [],
     }
-    if verdict.overdue_days is not None:
-        result["overdue_days"] = verdict.overdue_days
-    if verdict.days_to_sunset is not None:
-        result["days_to_sunset"] = verdict.days_to_sunset
+    # Always both keys (null when they do not apply), so the shape never depends on the status.
+    result["overdue_days"] = verdict.overdue_days
+    result["days_to_sunset"] = verdict.days_to_sunset
     return result
 
 

@@ -38,6 +38,10 @@ def test_status_json_has_the_documented_shape(config):
     assert data["sunset_date"] == "2024-05-01"
     assert "https://testlab.example/ol-weights" in data["sources"]
     assert "testlab/opened-later" in data["aliases"]
+    # The same keys whatever the status: what does not apply is null.
+    assert (data["overdue_days"], data["days_to_sunset"]) == (None, None)
+    overdue = json.loads(sunset(config, "status", "oldnet", "--json", "--on", "2026-11-28").stdout)
+    assert set(overdue) == set(data) and overdue["days_to_sunset"] is None and overdue["overdue_days"] == 1520
 
 
 def test_status_replays_any_date(config):
