@@ -204,6 +204,8 @@ def list_models(
     sort: Annotated[
         str, typer.Option("--sort", help="notable (most notable, then longest overdue) | sunset | name")
     ] = "notable",
+    level: Annotated[str | None, typer.Option("--level", help="Only this openness level: L0 … L4.")] = None,
+    limit: LimitOption = None,
     as_json: JsonOption = False,
     on: OnOption = None,
     window: WindowOption = None,
@@ -214,6 +216,9 @@ def list_models(
         fail(f"--sort must be one of: {', '.join(SORTS)} (got {sort!r})")
     if status_filter is not None and status_filter not in {s.value for s in Status}:
         fail(f"--status must be one of: {', '.join(s.value for s in Status)} (got {status_filter!r})")
+    levels = queries.level_names()
+    if level is not None and level.upper() not in levels:
+        fail(f"--level must be one of: {', '.join(levels)} (got {level!r})")
     policy, when = _policy(ctx.obj, window, profile), _on(on)
     with _app_context(ctx) as application, application.session() as session:
         labs = _resolve_labs(session, lab or [])
@@ -229,8 +234,11 @@ def list_models(
             continue
         if notable and record.notability is None:
             continue
+        if level is not None and assessment.level.value != level.upper():
+            continue
         results.append((assessment, catalogue.lab_name(record), catalogue.sources.get(record.slug, ())))
     results.sort(key=lambda item: SORTS[sort](item[0]))
+    results = results[:limit]
     if as_json:
         _emit_json([assessment_dict(a, lab_name=lab_name, sources=sources) for a, lab_name, sources in results])
         return
@@ -774,6 +782,104 @@ def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
         out.print(f"{len(checks)} checks, {failed} failed", soft_wrap=True)
     if any(check.status == "fail" for check in checks):
         raise typer.Exit(1)
+
+
+LimitOption = Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.")]
+
+
+def _print_rows(title: str, rows: list[queries.ListRow], as_json: bool) -> None:
+    """A list of models as JSON or a table (the shape `upcoming` and `recent` share)."""
+    if as_json:
+        _emit_json([asdict(row) | {"sunset": row.sunset.isoformat() if row.sunset else None} for row in rows])
+        return
+    table = Table(title=title)
+    for column in ("Model", "Lab", "Released", "Level", "Sunset", "Status"):
+        table.add_column(column)
+    for row in rows:
+        sunset_text = row.sunset.isoformat() if row.sunset else "—"
+        table.add_row(escape(row.name), escape(row.lab), row.released, row.level, sunset_text, row.summary)
+    out.print(table)
+
+
+@app.command()
+def upcoming(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How far ahead.")] = 365,
+    limit: LimitOption = None,
+    as_json: JsonOption = False,
+    on: OnOption = None,
+    window: WindowOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Models not yet open whose sunset falls in the next --days days, soonest first (as /sunset upcoming)."""
+    policy, when = _policy(ctx.obj, window, profile), _on(on)
+    with _app_context(ctx) as application, application.session() as session:
+        rows = queries.upcoming(session, policy, when, days=days)[:limit]
+    _print_rows(f"{len(rows)} sunsets in the next {days} days — on {when}", rows, as_json)
+
+
+@app.command()
+def recent(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How far back.")] = 90,
+    limit: LimitOption = None,
+    as_json: JsonOption = False,
+    on: OnOption = None,
+    window: WindowOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Models whose sunset passed in the last --days days while still not open (as /sunset recent)."""
+    policy, when = _policy(ctx.obj, window, profile), _on(on)
+    with _app_context(ctx) as application, application.session() as session:
+        rows = queries.recent(session, policy, when, days=days)[:limit]
+    _print_rows(f"{len(rows)} sunsets passed in the last {days} days — on {when}", rows, as_json)
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Part of a name, a prefix, or a misspelling.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="At most this many.")] = 25,
+    as_json: JsonOption = False,
+) -> None:
+    """Models whose name or alias matches: prefixes, inner words and typos (as /model search)."""
+    with _app_context(ctx) as application, application.session() as session:
+        found = queries.load_name_index(session).search(query, limit)
+    if as_json:
+        _emit_json([{"name": choice.name, "slug": choice.value} for choice in found])
+        return
+    if not found:
+        fail(f"no model matches {query!r}. {queries.ADD_MODEL_HINT}.", code=1)
+    for choice in found:
+        out.print(f"{escape(choice.name)}  [dim]({escape(choice.value)})[/]", soft_wrap=True)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Model name, slug or alias.")],
+    as_json: JsonOption = False,
+) -> None:
+    """A model's dated events and sourced observations, oldest first (as /model history)."""
+    with _app_context(ctx) as application, application.session() as session:
+        try:
+            found = queries.model_history(session, name)
+        except queries.NotFoundError as error:
+            _unknown_model(name, error.suggestions, as_json, application.catalog_hint)
+    if as_json:
+        _emit_json(
+            {"slug": found.slug, "name": found.name}
+            | {key: [asdict(entry) | {"on": entry.on.isoformat()} for entry in entries]
+               for key, entries in (("events", found.events), ("observations", found.observations))}
+        )  # fmt: skip
+        return
+    for title, entries in (("Events", found.events), ("Observations", found.observations)):
+        table = Table(title=f"{found.name} — {title.lower()}", title_justify="left")
+        for column in ("On", title[:-1], "URL"):
+            table.add_column(column, overflow="fold")
+        for entry in entries:
+            table.add_row(entry.on.isoformat(), escape(entry.text), escape(entry.url or ""))
+        out.print(table)
 
 
 def main() -> None:

@@ -425,3 +425,21 @@ def test_config_prints_the_effective_settings_with_secrets_redacted(config):
     assert data["settings"]["database"]["url"] == "postgresql+psycopg://sunset:***@db.example:5432/sunset"
     assert data["settings"]["trackers"]["replace_default_sources"] is True
     assert "discord_token" not in data["settings"] and data["environment"]["DISCORD_TOKEN"] == "not set"
+
+
+def test_cli_parity_upcoming_recent_search_history_level_and_limit(config):
+    upcoming = json.loads(sunset(config, "upcoming", "--days", "365", "--json", "--on", "2033-01-01").stdout)
+    assert [row["slug"] for row in upcoming] == ["restricted"] and upcoming[0]["sunset"] == "2033-07-18"
+    recent = json.loads(sunset(config, "recent", "--days", "30", "--json", "--on", "2033-08-01").stdout)
+    assert [row["slug"] for row in recent] == ["restricted"]
+    assert json.loads(sunset(config, "recent", "--days", "30", "--json", "--on", "2033-01-01").stdout) == []
+    found = json.loads(sunset(config, "search", "restr", "--json").stdout)
+    assert found[0] == {"name": "Restricted LM", "slug": "restricted"}
+    assert sunset(config, "search", "zzzzqq").exit_code == 1
+    history = json.loads(sunset(config, "history", "Opened Later", "--json").stdout)
+    assert history["slug"] == "opened-later" and any("released" in o["text"] for o in history["observations"])
+    assert sunset(config, "history", "Nope Model").exit_code == 1
+    by_level = json.loads(sunset(config, "list", "--json", "--level", "l1", "--on", "2026-11-28").stdout)
+    assert [row["slug"] for row in by_level] == ["restricted"]
+    assert len(json.loads(sunset(config, "list", "--json", "--limit", "2").stdout)) == 2
+    assert sunset(config, "list", "--level", "L9").exit_code == 2
