@@ -801,6 +801,23 @@ def _print_rows(title: str, rows: list[queries.ListRow], as_json: bool) -> None:
     out.print(table)
 
 
+def _sunsets_within(
+    ctx: typer.Context,
+    service: Callable[..., list[queries.ListRow]],
+    phrase: str,
+    days: int,
+    limit: int | None,
+    as_json: bool,
+    replay: tuple[str | None, int | None, str | None],
+) -> None:
+    """`upcoming` and `recent`: one list service over --days, under the replayed date and policy."""
+    on, window, profile = replay
+    policy, when = _policy(ctx.obj, window, profile), _on(on)
+    with _app_context(ctx) as application, application.session() as session:
+        rows = service(session, policy, when, days=days)[:limit]
+    _print_rows(f"{len(rows)} sunsets {phrase} {days} days — on {when}", rows, as_json)
+
+
 @app.command()
 def upcoming(
     ctx: typer.Context,
@@ -812,10 +829,7 @@ def upcoming(
     profile: ProfileOption = None,
 ) -> None:
     """Models not yet open whose sunset falls in the next --days days, soonest first (as /sunset upcoming)."""
-    policy, when = _policy(ctx.obj, window, profile), _on(on)
-    with _app_context(ctx) as application, application.session() as session:
-        rows = queries.upcoming(session, policy, when, days=days)[:limit]
-    _print_rows(f"{len(rows)} sunsets in the next {days} days — on {when}", rows, as_json)
+    _sunsets_within(ctx, queries.upcoming, "in the next", days, limit, as_json, (on, window, profile))
 
 
 @app.command()
@@ -829,10 +843,7 @@ def recent(
     profile: ProfileOption = None,
 ) -> None:
     """Models whose sunset passed in the last --days days while still not open (as /sunset recent)."""
-    policy, when = _policy(ctx.obj, window, profile), _on(on)
-    with _app_context(ctx) as application, application.session() as session:
-        rows = queries.recent(session, policy, when, days=days)[:limit]
-    _print_rows(f"{len(rows)} sunsets passed in the last {days} days — on {when}", rows, as_json)
+    _sunsets_within(ctx, queries.recent, "passed in the last", days, limit, as_json, (on, window, profile))
 
 
 @app.command()
