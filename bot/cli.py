@@ -144,10 +144,32 @@ def _emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _complete_model(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of model names: the slugs of the closest matches in the database."""
+    from db.engine import make_engine
+
+    try:
+        settings = load_settings(ctx.find_root().params.get("config"))
+        engine = make_engine(settings.database.resolved_url())
+        try:
+            with Session(engine) as session:
+                choices = queries.load_name_index(session).search(incomplete, 25)
+        finally:
+            engine.dispose()
+    except Exception:  # a completion must never print a traceback into the user's shell
+        return []
+    return [choice.value for choice in choices]
+
+
+ModelArgument = Annotated[
+    str, typer.Argument(help="Model name, slug or alias (e.g. 'GPT-3').", autocompletion=_complete_model)
+]
+
+
 @app.command()
 def status(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Model name, slug or alias (e.g. 'GPT-3').")],
+    name: ModelArgument,
     as_json: JsonOption = False,
     on: OnOption = None,
     window: WindowOption = None,
@@ -868,7 +890,7 @@ def search(
 @app.command()
 def history(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Model name, slug or alias.")],
+    name: ModelArgument,
     as_json: JsonOption = False,
 ) -> None:
     """A model's dated events and sourced observations, oldest first (as /model history)."""

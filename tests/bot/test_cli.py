@@ -443,3 +443,14 @@ def test_cli_parity_upcoming_recent_search_history_level_and_limit(config):
     assert [row["slug"] for row in by_level] == ["restricted"]
     assert len(json.loads(sunset(config, "list", "--json", "--limit", "2").stdout)) == 2
     assert sunset(config, "list", "--level", "L9").exit_code == 2
+
+
+def test_model_names_complete_in_the_shell_from_the_database(config):
+    def complete(words):
+        env = {"_SUNSET_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        return runner.invoke(app, [], prog_name="sunset", env=env).output.split()
+
+    assert sunset(config, "status", "oldnet").exit_code == 0  # the first command loads the catalog
+    assert complete(f"sunset --config {config} status restr") == ["restricted"]
+    assert "opened-later" in complete(f"sunset --config {config} history opene")
+    assert complete(f"sunset --config {config.parent / 'missing.toml'} status restr") == []  # quietly nothing
