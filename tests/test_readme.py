@@ -60,7 +60,7 @@ def test_the_walkthrough_runs_as_written_and_prints_what_the_readme_shows(demo):
     key_columns = {"track": 7, "review": 4, "status": 4}
     for command, shown in steps:
         args = [part.strip('"') for part in re.findall(r'"[^"]*"|\S+', command)][3:]
-        result = runner.invoke(app, ["--config", str(config), *args], env={"COLUMNS": WIDTH})
+        result = runner.invoke(app, ["--config", str(config), *args], env={"COLUMNS": WIDTH, "SUNSET_DATABASE_URL": ""})
         printed = shown_like_printed(result.stdout, port)
         for line in result.stderr.splitlines():
             if line.startswith(("error:", "warning:", "note:")):
@@ -75,3 +75,36 @@ def test_the_walkthrough_runs_as_written_and_prints_what_the_readme_shows(demo):
             assert (sorted(actual), actual) == (sorted(expected), actual if args[0] == "review" else expected), command
         elif "│" not in printed:  # a step shown without its table (the second poll) shows only its stderr
             assert printed.strip() in shown, command
+
+
+def tour() -> list[tuple[str, str]]:
+    """(command, shown output) for each `$ uv run sunset …` of the short tour."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("```console", text.index("## A short tour"))
+    steps: list[tuple[str, list[str]]] = []
+    for line in text[start : text.index("\n```\n", start)].splitlines()[1:]:
+        if line.startswith("$ uv run sunset "):
+            steps.append((line[2:].split("  #")[0].strip(), []))
+        elif steps:
+            steps[-1][1].append(line)
+    return [(command, "\n".join(lines)) for command, lines in steps]
+
+
+def test_the_short_tour_prints_what_the_readme_shows_on_the_bundled_catalog(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "tour.sqlite3"}"\n')  # the default sources
+    runner = CliRunner()
+    steps = tour()
+    assert len(steps) == 4
+    for command, shown in steps:
+        args = [part.strip('"') for part in re.findall(r'"[^"]*"|\S+', command)][3:]
+        result = runner.invoke(app, ["--config", str(config), *args], env={"COLUMNS": WIDTH, "SUNSET_DATABASE_URL": ""})
+        if "--json" in args:  # shown abbreviated: every line without "..." is printed as shown
+            printed = {line.strip().rstrip(",") for line in result.stdout.splitlines()}
+            for line in shown.splitlines():
+                if "..." not in line and line.strip() not in ("{", "}"):
+                    assert line.strip().rstrip(",") in printed, line
+        elif result.exit_code:
+            assert result.stderr.strip() == shown.strip(), command
+        else:
+            assert [line.rstrip() for line in result.stdout.splitlines()] == shown.strip("\n").splitlines(), command
