@@ -44,8 +44,9 @@ from bot.tracking import source_views
 from db.models import utcnow
 from trackers import challenges, review
 from trackers.assess import Assessment, assess, released_by
-from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog
+from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog, read_lab_file
 from trackers.cycle import CycleReport
+from trackers.records import Level
 from trackers.store import Catalogue, load_catalogue, resolve_name
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Policy, Profile, Status
 
@@ -108,7 +109,8 @@ def main_options(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("alembic", "apscheduler", "httpx"):
+    # urllib3 logs request paths at DEBUG and Apprise its URLs: webhook paths carry tokens.
+    for noisy in ("alembic", "apscheduler", "httpx", "urllib3", "apprise"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("discord.client").addFilter(_no_voice_warning)
     ctx.obj = settings
@@ -238,7 +240,7 @@ def list_models(
         fail(f"--sort must be one of: {', '.join(SORTS)} (got {sort!r})")
     if status_filter is not None and status_filter not in {s.value for s in Status}:
         fail(f"--status must be one of: {', '.join(s.value for s in Status)} (got {status_filter!r})")
-    levels = queries.level_names()
+    levels = [item.value for item in Level]
     if level is not None and level.upper() not in levels:
         fail(f"--level must be one of: {', '.join(levels)} (got {level!r})")
     policy, when = _policy(ctx.obj, window, profile), _on(on)
@@ -387,19 +389,28 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 
 @catalog_app.command("check")
-def catalog_check() -> None:
-    """Validate every catalog file and report missing or inconsistent facts."""
+def catalog_check(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Only these lab files (checked against the whole catalog).")
+    ] = None,
+) -> None:
+    """Validate every catalog file (or the ones named) and report missing or inconsistent facts."""
     try:
         files = load_catalog()
+        named = {read_lab_file(path).path.name for path in paths or []}
     except CatalogError as error:
         fail(str(error), code=1)
     problems = check_catalog(files, today_utc())
-    problems += epoch.epoch_problems(files, epoch.read_snapshot(), _exclusions())
+    if named:
+        problems = [problem for problem in problems if problem.file in named]
+    else:
+        problems += epoch.epoch_problems(files, epoch.read_snapshot(), _exclusions())
     for problem in sorted(problems, key=lambda problem: problem.warning):
         typer.echo(str(problem))
-    models = sum(len(f.content.models) for f in files)
+    checked = [f for f in files if not named or f.path.name in named]
+    models = sum(len(f.content.models) for f in checked)
     errors = sum(not problem.warning for problem in problems)
-    typer.echo(f"{len(files)} files, {models} models: {errors} errors, {len(problems) - errors} warnings")
+    typer.echo(f"{len(checked)} files, {models} models: {errors} errors, {len(problems) - errors} warnings")
     if errors:
         raise typer.Exit(1)
 
@@ -422,7 +433,7 @@ def run(ctx: typer.Context) -> None:
     with _app_context(ctx) as application:
         try:
             run_until_stopped(application, out)
-        except DiscordLoginError as error:
+        except (ConfigError, DiscordLoginError) as error:
             fail(str(error))
 
 
@@ -588,6 +599,46 @@ def subscriptions(ctx: typer.Context, as_json: JsonOption = False) -> None:
         reason = escape(info.pause_reason or item.last_error or "")
         table.add_row(str(info.id), info.target, escape(scope), status, str(item.waiting), str(item.failed), reason)
     out.print(table)
+
+
+@app.command()
+def notifications(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the [[notifications]] targets and their health: status, reason or last error, deliveries (URLs redacted)."""
+    from bot.apprise_notifier import describe_targets
+    from bot.notifications import notification_health
+
+    settings: Settings = ctx.obj
+    targets = describe_targets(settings.notifications)
+    with _app_context(ctx) as application, application.session() as session:
+        health = notification_health(session, targets)
+    known = {item.name for item in health}
+    waiting = [name for name in targets if name not in known]  # configured since the last `sunset run`
+    if as_json:
+        rows = [item.as_dict() for item in health]
+        rows += [{"name": name, "url": targets[name].shown, "status": "not started"} for name in waiting]
+        _emit_json(rows)
+        return
+    table = Table(title=f"{len(health) + len(waiting)} notification targets")
+    for column in ("Name", "URL", "Events", "Status", "Waiting", "Failed", "Sent", "Reason or last error"):
+        table.add_column(column, overflow="fold")
+    for item in health:
+        status = "[red]paused[/red]" if item.status == "paused" else "active"
+        reason = escape(item.reason or item.last_error or "")
+        events = escape(_events_label(item.events))
+        cells = (str(item.waiting), str(item.failed), str(item.sent))
+        table.add_row(escape(item.name), escape(item.shown), events, status, *cells, reason)
+    for name in waiting:
+        table.add_row(
+            escape(name), escape(targets[name].shown), "", "not started", "", "", "", "starts with `sunset run`"
+        )
+    out.print(table)
+
+
+def _events_label(events: tuple[str, ...]) -> str:
+    from bot.config import ALERT_EVENTS, DEFAULT_EVENTS
+
+    named = {ALERT_EVENTS: "all", DEFAULT_EVENTS: "default"}
+    return named.get(events) or ", ".join(events)
 
 
 review_app = typer.Typer(help="Models the trackers found that wait for a moderator.", invoke_without_command=True)

@@ -13,12 +13,13 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from bot.config import ALERT_EVENTS, DEFAULT_EVENTS
 from db.models import Delivery, GuildSettings, Model, Pledge, Subscription
-from trackers import challenges, events
+from trackers import challenges
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Profile
 
-DEFAULT_KINDS = (events.SUNSET_PASSED, events.SUNSET_APPROACHING, events.OPENED_AFTER_SUNSET, events.NEW_MODEL)
-SUBSCRIBABLE_KINDS = (*DEFAULT_KINDS, events.OPENNESS_CHANGED)
+DEFAULT_KINDS = DEFAULT_EVENTS
+SUBSCRIBABLE_KINDS = ALERT_EVENTS
 SCOPES = ("all", "lab", "model")
 
 

@@ -3,12 +3,14 @@
 Lookup order: `sunset --config PATH`, then `$SUNSET_CONFIG`, then `./config.toml`, then the user's
 `config.toml` (e.g. ~/.config/sunset-clause/config.toml), then the built-in defaults (which
 `config.example.toml` documents, key for key). `$SUNSET_DATABASE_URL` overrides `[database] url`.
-Secrets (`DISCORD_TOKEN`, `HF_TOKEN`) come only from the environment.
+Secrets (`DISCORD_TOKEN`, `HF_TOKEN`) come only from the environment; a `[[notifications]]` URL may
+name environment variables as `${NAME}`, expanded here and never shown.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from trackers import events
 from trackers.sunset import DEFAULT_LEAD_DAYS, WINDOW_MAX, WINDOW_MIN, Policy, Profile
 
 APP_NAME = "sunset-clause"
@@ -163,6 +166,70 @@ class DiscordSettings(_Section):
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 9
 
 
+class SiteSettings(_Section):
+    output_dir: str = ""
+    base_url: str = ""
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an absolute http(s) URL, e.g. https://sunset.example.org/")
+        return value.rstrip("/") + "/" if value else ""
+
+
+# What a notification target may ask for: the alert kinds of /subscribe, and the two weekly posts.
+WEEKLY_DIGEST, WEEKLY_CAMPAIGN = "weekly_digest", "weekly_campaign"
+DEFAULT_EVENTS = (events.SUNSET_PASSED, events.SUNSET_APPROACHING, events.OPENED_AFTER_SUNSET, events.NEW_MODEL)
+ALERT_EVENTS = (*DEFAULT_EVENTS, events.OPENNESS_CHANGED)
+NOTIFICATION_EVENTS = (*ALERT_EVENTS, WEEKLY_DIGEST, WEEKLY_CAMPAIGN)
+
+
+class NotificationSettings(BaseModel):
+    """One `[[notifications]]` target: an Apprise URL, what it wants, and how its messages are written."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")]
+    url: SecretStr  # secrets inside: never shown, logged or dumped
+    scope: Literal["all", "lab", "model"] = "all"
+    value: str = ""
+    events: tuple[str, ...] = DEFAULT_EVENTS
+    style: Literal["auto", "text", "markdown", "social"] = "auto"
+    max_length: Annotated[int, Field(ge=100, le=100_000)] | None = None
+    weekday: Annotated[int, Field(ge=0, le=6)] = 0  # the weekly posts: Monday…
+    hour: Annotated[int, Field(ge=0, le=23)] = 9  # …09:00 UTC
+
+    @field_validator("url")
+    @classmethod
+    def _looks_like_a_url(cls, value: SecretStr) -> SecretStr:
+        if not re.match(r"^[a-z][a-z0-9+.-]*://\S", value.get_secret_value(), re.IGNORECASE):
+            raise ValueError("must be an Apprise URL such as json://host/path or mastodons://token@host")
+        return value
+
+    @field_validator("events", mode="before")
+    @classmethod
+    def _event_names(cls, value: Any) -> Any:
+        if value == "default":
+            return DEFAULT_EVENTS
+        if value == "all":
+            return ALERT_EVENTS
+        if not isinstance(value, list) or not value:
+            raise ValueError('must be "default", "all" or a list of event names')
+        unknown = [item for item in value if item not in NOTIFICATION_EVENTS]
+        if unknown:
+            raise ValueError(f"unknown event {unknown[0]!r} (known: {', '.join(NOTIFICATION_EVENTS)})")
+        return tuple(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _value_for_scope(self) -> NotificationSettings:
+        if self.scope != "all" and not self.value:
+            raise ValueError(f"a {self.scope} target needs value = the {self.scope}'s slug")
+        if self.scope == "all" and self.value:
+            raise ValueError('value is only for scope = "lab" or "model"')
+        return self
+
+
 class LoggingSettings(_Section):
     # WARNING: `sunset run` prints its own summaries; INFO adds a `source=… status=…` line per source polled.
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
@@ -231,6 +298,8 @@ class Settings(BaseModel):
     trackers: TrackerSettings = Field(default_factory=TrackerSettings)
     sources: list[SourceSettings] = Field(default_factory=_default_sources)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    site: SiteSettings = Field(default_factory=SiteSettings)
+    notifications: list[NotificationSettings] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     discord_token: SecretStr | None = Field(default=None, exclude=True)
     hf_token: SecretStr | None = Field(default=None, exclude=True)
@@ -258,6 +327,10 @@ class Settings(BaseModel):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"source names must be unique: {', '.join(duplicates)}")
+        targets = [target.name for target in self.notifications]
+        duplicates = sorted({name for name in targets if targets.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"notification names must be unique: {', '.join(duplicates)}")
         return self
 
 
@@ -298,6 +371,7 @@ def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = 
     for key in ("discord_token", "hf_token"):
         if key in data:
             raise ConfigError(f"{key} is a secret: set ${key.upper()} in the environment, not in {path}")
+    _expand_notification_urls(data, env, path)
     data["discord_token"] = env.get("DISCORD_TOKEN") or None
     data["hf_token"] = env.get("HF_TOKEN") or None
     data["discord_api_base"] = env.get("DISCORD_API_BASE") or None
@@ -307,6 +381,26 @@ def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = 
         raise ConfigError(describe_validation_error(error, path)) from error
 
 
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_notification_urls(data: dict[str, Any], env: Mapping[str, str], path: Path | None) -> None:
+    """Replace `${NAME}` in each `[[notifications]]` url with the environment's value (a missing one is an error)."""
+    entries = data.get("notifications")
+    if not isinstance(entries, list):
+        return
+    for number, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            continue
+        missing = [name for name in _ENV_REFERENCE.findall(entry["url"]) if not env.get(name)]
+        if missing:
+            where = f" in {path}" if path else ""
+            raise ConfigError(
+                f"invalid config{where}: notifications.{number}.url: ${{{missing[0]}}} is not set in the environment"
+            )
+        entry["url"] = _ENV_REFERENCE.sub(lambda match: env[match.group(1)], entry["url"])
+
+
 def describe_validation_error(error: ValidationError, path: Path | None) -> str:
     """The first problem as one line: which key, what was wrong, what is allowed."""
     first = error.errors()[0]
@@ -314,6 +408,8 @@ def describe_validation_error(error: ValidationError, path: Path | None) -> str:
     where = f" in {path}" if path else ""
     value = first.get("input")
     shown = f" (got {value!r})" if not isinstance(value, dict | list) and value is not None else ""
+    if first["loc"][:1] == ("notifications",) and "url" in first["loc"]:
+        shown = ""  # an Apprise URL carries tokens: never repeat it
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key"

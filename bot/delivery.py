@@ -13,11 +13,12 @@ and its subscription paused with the reason, which the server's admins are told.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -129,6 +130,22 @@ def fan_out(session: Session, events: Iterable[Event]) -> int:
 def retry_delay(attempts: int) -> timedelta:
     """How long a delivery waits after its `attempts`-th failed try: 10 s doubling, at most an hour."""
     return min(FIRST_RETRY * (1 << min(attempts - 1, 20)), LONGEST_RETRY)
+
+
+RECOVERY_WINDOW = timedelta(days=30)
+
+
+def recover_undelivered(session: Session, now: datetime | None = None) -> int:
+    """Fan out announced events of the last 30 days that have no delivery at all — what a crash between
+    storing events and queueing their deliveries (in databases written before both shared one transaction)
+    left behind. Idempotent: deliveries are unique per event and target, and a subscription made after an
+    event never matches it. Returns how many deliveries were created."""
+    since = (now or utcnow()) - RECOVERY_WINDOW
+    has_delivery = select(Delivery.id).where(Delivery.event_id == Event.id).exists()
+    orphans = session.exec(
+        select(Event).where(col(Event.announce).is_(True), col(Event.created_at) > since, ~has_delivery)
+    ).all()
+    return fan_out(session, orphans) if orphans else 0
 
 
 def pending(
@@ -244,3 +261,18 @@ async def deliver_pending(session: Session, notifier: Notifier, *, targets_prefi
     for outgoing in pending(session, targets_prefix=targets_prefix):
         sent += await deliver(session, outgoing, notifier)
     return sent
+
+
+async def deliver_lanes(
+    open_session: Callable[[], Session], lanes: Iterable[list[Outgoing]], notifier: Notifier
+) -> int:
+    """Send each lane's deliveries in order, the lanes side by side (each with its own session); returns how many."""
+
+    async def lane(items: list[Outgoing]) -> int:
+        done = 0
+        with open_session() as session:
+            for outgoing in items:
+                done += await deliver(session, outgoing, notifier)
+        return done
+
+    return sum(await asyncio.gather(*(lane(items) for items in lanes if items)))

@@ -18,17 +18,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.community import channel_target
+from bot.config import WEEKLY_DIGEST as WEEKLY_DIGEST
 from bot.config import SunsetSettings
 from bot.queries import guild_policy, top_pledges
 from db.models import Delivery, Event, GuildSettings, Model, Subscription
 from trackers.assess import assess, released_by
 from trackers.openness import level_as_of
-from trackers.store import Catalogue, load_catalogue
+from trackers.store import Catalogue, load_catalogue, visible
 from trackers.sunset import Policy, Status
 
 log = logging.getLogger(__name__)
 
-WEEKLY_DIGEST = "weekly_digest"
 SUBSCRIPTION_PAUSED = "subscription_paused"
 APPROACHING_DAYS = 90
 
@@ -132,7 +132,7 @@ def queue_due_digests(session: Session, now: datetime, defaults: SunsetSettings)
         catalogue = catalogue or load_catalogue(session)
         since = row.last_digest_at or slot - timedelta(days=7)
         policy = guild_policy(session, row.guild_id, defaults)
-        new = list(session.exec(select(Model.name).where(col(Model.created_at) > since)).all())
+        new = list(session.exec(select(Model.name).where(col(Model.created_at) > since, visible())).all())
         pledges = top_pledges(session, 5)
         digest = build_digest(catalogue, policy, since=since.date(), on=now.date(), new_models=new, pledges=pledges)
         event = Event(

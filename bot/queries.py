@@ -24,8 +24,7 @@ from bot.present import assessment_dict, notable_first
 from db.models import Alias, Event, GuildSettings, Lab, Model, Observation, Pledge, Source, Subscription
 from trackers.assess import Assessment, assess, released_by
 from trackers.names import normalise_name, suggest
-from trackers.records import Level
-from trackers.store import VISIBLE_STATES, Catalogue, load_catalogue, resolve_name
+from trackers.store import Catalogue, load_catalogue, resolve_name, visible
 from trackers.sunset import Policy, Profile, Status
 
 ADD_MODEL_HINT = "Not tracked yet? docs/CATALOG.md says how to add a model (one entry, with its sources)"
@@ -363,6 +362,7 @@ def top_pledges(session: Session, limit: int = 10) -> list[tuple[str, int]]:
     rows = session.exec(
         select(Model.name, count)
         .join(Pledge, col(Pledge.model_id) == col(Model.id))
+        .where(visible())
         .group_by(col(Model.id), col(Model.name))
         .order_by(count.desc(), col(Model.name))
         .limit(limit)
@@ -505,13 +505,6 @@ class NameIndex:
 def load_name_index(session: Session) -> NameIndex:
     """Build the autocomplete index from every visible model's names and aliases."""
     rows = session.exec(
-        select(Model.slug, Model.name, Alias.name)
-        .join(Alias, col(Alias.model_id) == col(Model.id))
-        .where(col(Model.state).in_(VISIBLE_STATES))
+        select(Model.slug, Model.name, Alias.name).join(Alias, col(Alias.model_id) == col(Model.id)).where(visible())
     ).all()
     return NameIndex(rows)
-
-
-def level_names() -> list[str]:
-    """Every level, L0 first."""
-    return [level.value for level in Level]

@@ -15,19 +15,29 @@ from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
 
 from bot.app import App
+from bot.apprise_notifier import AppriseNotifier, build_targets
 from bot.config import USER_AGENT_NOTE
 from bot.console import ConsoleNotifier
-from bot.delivery import CONSOLE_TARGET, Notifier, deliver_pending, ensure_console_subscription, fan_out
+from bot.delivery import (
+    CONSOLE_TARGET,
+    Notifier,
+    deliver_pending,
+    ensure_console_subscription,
+    fan_out,
+    recover_undelivered,
+)
+from bot.notifications import deliver_notifications, queue_weekly_posts, sync_targets
 from bot.tracking import next_poll, start_tracking, when_text
 from db.models import utcnow
 from trackers.assess import assess, released_by
-from trackers.events import evaluate_all
+from trackers.events import evaluate_all, evaluate_changed
 from trackers.store import load_catalogue
 from trackers.sunset import Status
 
 log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL_SECONDS = 30
+CHANGE_INTERVAL_SECONDS = 20  # a change anywhere reaches subscribers within this plus a delivery tick
 
 
 def status_counts(app: App) -> Counter[Status]:
@@ -46,8 +56,20 @@ def evaluate_and_fan_out(app: App) -> int:
     with app.session() as session:
         catalogue = load_catalogue(session)
         announced = evaluate_all(session, catalogue.records.values(), app.settings.sunset.policy(), app.today())
-        fan_out(session, announced)
+        fan_out(session, announced)  # commits the events and their deliveries together
     log.info("evaluation on=%s new_events=%d", app.today(), len(announced))
+    return len(announced)
+
+
+def announce_changes(app: App) -> int:
+    """Load changed catalog files, then evaluate the models anyone changed since the last scan and queue their
+    events' deliveries in the same transaction; returns how many events were announced."""
+    app.load_catalog()
+    with app.session() as session:
+        announced = evaluate_changed(session, app.settings.sunset.policy(), app.today(), utcnow())
+        fan_out(session, announced)  # commits the events and their deliveries together
+    if announced:
+        log.info("changes new_events=%d", len(announced))
     return len(announced)
 
 
@@ -57,21 +79,39 @@ async def deliver_console(app: App, notifier: Notifier) -> int:
         return await deliver_pending(session, notifier, targets_prefix=CONSOLE_TARGET)
 
 
+async def notify_targets(app: App, notifier: AppriseNotifier) -> int:
+    """Queue the weekly posts that are due, then send pending deliveries to the notification targets."""
+
+    def queue() -> int:
+        with app.session() as session:
+            return queue_weekly_posts(session, app.settings.notifications, utcnow(), app.settings.sunset.policy())
+
+    await asyncio.to_thread(queue)
+    return await deliver_notifications(app, notifier)
+
+
 async def run(
     app: App,
     console: Console,
     stop: asyncio.Event,
     *,
     delivery_interval: float = DELIVERY_INTERVAL_SECONDS,
+    change_interval: float = CHANGE_INTERVAL_SECONDS,
     discord_backoff: Sequence[float] | None = None,
 ) -> None:
     """Start-up summary, then the schedule (and Discord when a token is set), until `stop` is set."""
     notifier = ConsoleNotifier(console)
     # Whole lines however narrow the terminal, and literal text: piped into a log, nothing wraps.
     say = functools.partial(console.print, soft_wrap=True, markup=False, highlight=False)
+    targets = build_targets(app.settings.notifications)  # ConfigError for a URL Apprise rejects
     with app.session() as session:
         ensure_console_subscription(session)
+        sync_targets(session, app.settings.notifications)
+        recovered = recover_undelivered(session)
+    if recovered:
+        log.warning("recovered %d deliveries of events a crash had left undelivered", recovered)
     evaluate_and_fan_out(app)
+    announce_changes(app)  # sets the mark from which changes are announced
     counts, sunset = status_counts(app), app.settings.sunset
     say(
         f"Sunset Clause: {sum(counts.values())} models — {counts[Status.OVERDUE]} overdue, "
@@ -85,11 +125,19 @@ async def run(
     if app.settings.discord_token is None:
         say("Console mode: DISCORD_TOKEN is not set, so events are printed here (set it to run the Discord bot).")
     await deliver_console(app, notifier)
+    outside = AppriseNotifier(targets, board_url=app.settings.site.base_url)
+    if targets:
+        shown = ", ".join(f"{name} ({target.shown})" for name, target in targets.items())
+        say(f"Notification targets: {shown}.")
+        await notify_targets(app, outside)
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
     scheduler = AsyncIOScheduler(timezone=UTC)
     evaluation = CronTrigger(hour=hour, minute=minute, timezone=UTC)
     scheduler.add_job(
         evaluate_and_fan_out, evaluation, args=[app], id="evaluate", coalesce=True, misfire_grace_time=3600
+    )
+    scheduler.add_job(
+        announce_changes, "interval", seconds=change_interval, args=[app], id="changes", coalesce=True, max_instances=1
     )
     scheduler.add_job(
         deliver_console,
@@ -100,6 +148,16 @@ async def run(
         coalesce=True,
         max_instances=1,
     )
+    if targets:
+        scheduler.add_job(
+            notify_targets,
+            "interval",
+            seconds=delivery_interval,
+            args=[app, outside],
+            id="notify",
+            coalesce=True,
+            max_instances=1,
+        )
     tracking = start_tracking(app, scheduler, say=say)
     now = utcnow()
     say(

@@ -68,6 +68,11 @@ SMALL_CATALOG = {
         released = { date = "2012-09", source = "https://testlab.example/oldnet" }
         access = { value = "hosted", source = "https://testlab.example/oldnet" }
 
+        [models.verified]
+        on = "2026-11-20"
+        checked = ["weights", "access"]
+        sources = ["https://testlab.example/oldnet"]
+
         [[models]]
         slug = "opened-later"
         name = "Opened Later"
@@ -75,6 +80,11 @@ SMALL_CATALOG = {
         released = { date = "2014-05-01", source = "https://testlab.example/ol" }
         access = { value = "api", source = "https://testlab.example/ol" }
         training_code = { value = "closed", source = "https://testlab.example/ol" }
+
+        [models.verified]
+        on = "2026-11-20"
+        checked = ["weights", "license", "training_code"]
+        sources = ["https://testlab.example/ol", "https://testlab.example/ol-weights"]
 
         [[models.changes]]
         date = "2020-01-15"

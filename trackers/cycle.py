@@ -219,11 +219,18 @@ class Tracker:
         try:
             fetched = await self._fetch(url, now, slots, stop, validators=validators, headers=headers)
         except FetchError as error:
-            return _Polled(spec, Outcome("gone" if error.gone else "error", str(error), error.retry_after))
+            status: Literal["gone", "error"] = "gone" if error.gone else "error"
+            return _Polled(spec, Outcome(status, str(error), error.retry_after, rate_limited=error.rate_limited))
         if fetched.not_modified:
             return _Polled(spec, Outcome("not_modified", None, fetched.retry_after, fetched.max_age), validators)
         context = Context(spec, now.date(), known)
-        document = Document(fetched.url, fetched.body, fetched.content_type, next_url=fetched.next_url)
+        document = Document(
+            fetched.url,
+            fetched.body,
+            fetched.content_type,
+            next_url=fetched.next_url,
+            content_location=fetched.content_location,
+        )
         try:
             parsed = await _read(reader, document, context)
         except ParseError as error:
@@ -270,7 +277,13 @@ class Tracker:
             try:
                 fetched = await self._fetch(follow.url, now, slots, stop, headers=scoped)
                 document = Document(
-                    fetched.url, fetched.body, fetched.content_type, follow.role, follow.subject, fetched.next_url
+                    fetched.url,
+                    fetched.body,
+                    fetched.content_type,
+                    follow.role,
+                    follow.subject,
+                    fetched.next_url,
+                    fetched.content_location,
                 )
                 parsed = await _read(reader, document, context)
             except (FetchError, ParseError) as error:

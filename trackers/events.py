@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from db.models import Event, Meta, Model
 from trackers.assess import assess
 from trackers.openness import level_as_of
 from trackers.records import ModelRecord
+from trackers.store import load_catalogue, visible
 from trackers.sunset import Policy
 
 SUNSET_PASSED = "sunset_passed"
@@ -23,7 +24,6 @@ OPENNESS_CHANGED = "openness_changed"
 OPENED_AFTER_SUNSET = "opened_after_sunset"
 NEW_MODEL = "new_model"
 SOURCE_PAUSED = "source_paused"
-EVENT_KINDS = (NEW_MODEL, OPENNESS_CHANGED, OPENED_AFTER_SUNSET, SUNSET_APPROACHING, SUNSET_PASSED, SOURCE_PAUSED)
 LAST_EVALUATION = "last_evaluation"
 
 
@@ -152,17 +152,53 @@ def last_evaluation(session: Session) -> date | None:
 
 
 def mark_evaluated(session: Session, on: date) -> None:
-    """Remember that the evaluation for `on` ran."""
+    """Remember that the evaluation for `on` ran (the caller commits)."""
     row = session.get(Meta, LAST_EVALUATION) or Meta(key=LAST_EVALUATION, value=on.isoformat())
     row.value = on.isoformat()
     session.add(row)
-    session.commit()
+
+
+CHANGE_SCAN = "last_change_scan"
+SCAN_OVERLAP = timedelta(minutes=5)  # a transaction committed late is still seen; evaluating twice is harmless
+
+
+def evaluate_changed(session: Session, policy: Policy, on: date, now: datetime) -> list[Event]:
+    """The events of the models changed since the previous scan, whoever changed them (a catalog sync, a
+    review, a challenge, another process): a model new to the record is news, and so is what its change
+    implies today. Stores them without committing; returns the ones to announce (the caller fans them out
+    and commits both together). The first scan only sets the mark: the start-up evaluation covers the rest.
+
+    The mark is the scan's time (changes are looked for a little before it, since a transaction may
+    commit late; evaluating a model twice is harmless) and the highest model id then (a higher id is new)."""
+    row = session.get(Meta, CHANGE_SCAN) or Meta(key=CHANGE_SCAN, value="")
+    mark = json.loads(row.value) if row.value else None
+    newest = session.exec(select(func.max(Model.id))).one() or 0
+    row.value = json.dumps({"at": now.isoformat(), "model_id": newest})
+    session.add(row)
+    if mark is None:
+        return []
+    since_time = datetime.fromisoformat(mark["at"]) - SCAN_OVERLAP
+    changed = session.exec(select(Model.slug, Model.id).where(col(Model.updated_at) > since_time, visible())).all()
+    if not changed:
+        return []
+    records = load_catalogue(session, slugs={slug for slug, _ in changed}).records
+    drafts = []
+    for slug, model_id in changed:
+        record = records[slug]
+        if (model_id or 0) > mark["model_id"]:
+            payload = {"model": record.slug, "name": record.name, "lab": record.lab}
+            drafts.append(EventDraft(f"model:{slug}", NEW_MODEL, "", on, payload))
+        drafts += due_events(record, policy, on)
+    since = last_evaluation(session)
+    return store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
 
 
 def evaluate_all(session: Session, records: Iterable[ModelRecord], policy: Policy, on: date) -> list[Event]:
-    """The daily evaluation: store every implied event once; announce only what happened since the last run."""
+    """The daily evaluation: store every implied event once; announce only what happened since the last run.
+
+    Nothing is committed: the caller fans the announced events out and commits them with their deliveries."""
     since = last_evaluation(session)
     drafts = [draft for record in records for draft in due_events(record, policy, on)]
-    announced = store_events(session, drafts, announce_since=since)
+    announced = store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
     mark_evaluated(session, on)
     return announced

@@ -1,20 +1,27 @@
-"""RSS/Atom documents into entries (feedparser), and the model names and cues an announcement carries. Pure.
+"""RSS/Atom documents into entries (feedparser; bozo judged by what parsed), and the model names and cues an
+announcement carries. Pure.
 
 Feedparser's `bozo` flag is not a failure on its own: encoding overrides set it on feeds that parse
 fully. Failure is decided from what was parsed: no feed version and no entries means "not a feed".
+A feed is untrusted input: its texts are cleaned in linear time (`trackers.htmltext`), its links must
+be absolute http(s) URLs once resolved, and parsing one document has a budget of size and time.
 """
 
 from __future__ import annotations
 
 import calendar
+import hashlib
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from trackers.htmltext import html_to_text, plain
 from trackers.sources import Document, ParseError
 
 # Feeds began in 1999; an entry dated before this is a placeholder (1970-01-01, 1900-01-01), not a date,
@@ -23,6 +30,26 @@ EARLIEST_FEED_DATE = date(1995, 1, 1)
 
 # Encoding overrides and a text/plain Content-Type say nothing about whether the feed was read.
 _BENIGN_BOZO = {"CharacterEncodingOverride", "NonXMLContentType"}
+
+# What feedparser calls HTML in a text construct's `type` (RSS titles are guessed, Atom's are declared).
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_FIRST_ELEMENT = re.compile(rb"<\w")
+
+
+@dataclass(frozen=True)
+class ParseBudget:
+    """How much one feed document may cost to read before it is recorded as an error.
+
+    feedparser cannot be interrupted: the size bounds its work (the slowest input measured, broken
+    markup read by its loose parser, costs ≈ 8 s per MiB), and the time is checked between entries.
+    """
+
+    max_bytes: int = 4 * 1024 * 1024
+    seconds: float = 20.0
+    # What comes before the first element (XML declaration, DOCTYPE, comments: a few hundred bytes in the
+    # real feeds we hold). feedparser scans it with `^\s*<!DOCTYPE` line by line, in time quadratic in its
+    # white space: 80,000 newlines there took 34 s, in one call that holds the interpreter lock.
+    max_prolog_bytes: int = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -44,12 +71,26 @@ class Feed:
     problems: tuple[str, ...]
 
 
-def parse_feed(document: Document, today: date) -> Feed:
-    """Entries of an RSS/Atom document; ParseError when it is not a feed at all."""
+def parse_feed(
+    document: Document,
+    today: date,
+    *,
+    budget: ParseBudget = ParseBudget(),
+    clock: Callable[[], float] = time.monotonic,
+) -> Feed:
+    """Entries of an RSS/Atom document; ParseError when it is not a feed at all, or costs more than the budget."""
     if not document.body.strip():
         raise ParseError("empty document")
+    if len(document.body) > budget.max_bytes:
+        raise ParseError(f"feed of {len(document.body)} bytes is larger than the {budget.max_bytes}-byte parse budget")
+    first_element = _FIRST_ELEMENT.search(document.body)
+    if first_element is not None and first_element.start() > budget.max_prolog_bytes:
+        raise ParseError(f"not a feed: {first_element.start()} bytes before the first element")
+    deadline = clock() + budget.seconds
     headers = {"content-type": document.content_type} if document.content_type else {}
-    parsed = feedparser.parse(document.body, response_headers=headers, sanitize_html=False)
+    # No base URL for feedparser: it would resolve a bare guid ("12345") it copies into `link` into a
+    # made-up URL. Links are resolved here instead, after feedparser has applied any xml:base.
+    parsed = feedparser.parse(document.body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     problems: list[str] = []
     if parsed.get("bozo") and type(parsed.get("bozo_exception")).__name__ not in _BENIGN_BOZO:
         if not parsed.get("version") and not parsed.entries:
@@ -57,10 +98,15 @@ def parse_feed(document: Document, today: date) -> Feed:
         problems.append(f"feed is not well-formed ({_reason(parsed)}); read {len(parsed.entries)} entries")
     elif not parsed.get("version") and not parsed.entries:
         raise ParseError("not a feed: no RSS or Atom root element")
+    base = _base_url(document)
     entries: dict[str, Entry] = {}
     duplicates = undated = future = placeholder = 0
-    for raw in parsed.entries:
-        entry = _entry(raw, document.url)
+    for number, raw in enumerate(parsed.entries):
+        if clock() > deadline:
+            raise ParseError(
+                f"parse budget of {budget.seconds:g}s spent after {number} of {len(parsed.entries)} entries"
+            )
+        entry = _entry(raw, base, document.url)
         if entry.published is None:
             undated += 1
         elif entry.published > today or entry.published < EARLIEST_FEED_DATE:
@@ -84,33 +130,79 @@ def parse_feed(document: Document, today: date) -> Feed:
     return Feed(tuple(entries.values()), tuple(problems))
 
 
-def _entry(raw: Any, base_url: str) -> Entry:
-    title = _clean(raw.get("title", ""))
-    link = raw.get("link") or ""
-    text = " ".join(_clean(part.get("value", "")) for part in raw.get("content", []) or [])
-    text = " ".join(part for part in (_clean(raw.get("summary", "")), text) if part)
-    identifier = raw.get("id") or link or title
+def _entry(raw: Any, base: str, feed_url: str) -> Entry:
+    title = _text(raw.get("title"), raw.get("title_detail"))
+    link = _link(raw, base)
+    parts = [
+        (raw.get("summary"), raw.get("summary_detail")),
+        *((part.get("value"), part) for part in raw.get("content") or []),
+    ]
+    text = " ".join(cleaned for cleaned in (_text(value, detail) for value, detail in parts) if cleaned)
     published = None
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         stamp = dict.get(raw, key)  # plain lookup: FeedParserDict would alias updated↔published with a warning
         if stamp:
             published = datetime.fromtimestamp(calendar.timegm(stamp), UTC).date()
             break
-    return Entry(id=str(identifier), title=title, link=str(link) or base_url, published=published, text=text)
+    identifier = raw.get("id") or link or title or _digest(text, published)
+    # An entry without a link of its own is sourced by the feed it came from.
+    return Entry(id=str(identifier), title=title, link=link or feed_url, published=published, text=text)
+
+
+def _text(value: object, detail: Any) -> str:
+    """A text construct as plain text: HTML (as feedparser typed it) cleaned and decoded once; text kept as is."""
+    if not isinstance(value, str) or not value:
+        return ""
+    kind = detail.get("type") if isinstance(detail, dict) else None
+    return html_to_text(value) if kind is None or kind in _HTML_TYPES else plain(value)
+
+
+def _base_url(document: Document) -> str:
+    """What relative links resolve against: the Content-Location the server gave, else the document's URL."""
+    if document.content_location:
+        try:
+            return urljoin(document.url, document.content_location)
+        except ValueError:
+            pass
+    return document.url
+
+
+def _link(raw: Any, base: str) -> str | None:
+    """The entry's web page as an absolute http(s) URL, or None.
+
+    feedparser copies a permalink guid into `link` when the entry has no link element; a guid is often
+    no URL at all ("12345", "tag:…"), so it counts only when it already is an absolute http(s) URL.
+    """
+    link = raw.get("link")
+    if not isinstance(link, str) or not link.strip():
+        return None
+    alternates = any(item.get("rel", "alternate") == "alternate" for item in raw.get("links") or [])
+    if not (raw.get("guidislink") and not alternates):
+        try:
+            link = urljoin(base, link.strip())
+        except ValueError:
+            return None
+    return link if _is_web_url(link) else None
+
+
+def _is_web_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _digest(text: str, published: date | None) -> str:
+    """A stable identity for an entry with no id, link or title: what it says and when."""
+    content = f"{published}\n{text}".encode()
+    return "sha256:" + hashlib.sha256(content).hexdigest()[:32]
 
 
 def _reason(parsed: Any) -> str:
     error = parsed.get("bozo_exception")
     text = str(error).strip() if error else "unknown problem"
     return text.splitlines()[0][:200] if text else type(error).__name__
-
-
-_TAGS = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
-
-
-def _clean(text: str) -> str:
-    return _SPACE.sub(" ", _TAGS.sub(" ", text or "")).strip()
 
 
 # --- what an announcement says ------------------------------------------------------------------

@@ -137,6 +137,20 @@ _CURATED: dict[Tier, tuple[str, ...]] = {
         "kimi-k2-modified-mit-license",
         "modified-mit-kimi-k2",
         "MiniMax-M2 Modified MIT License",  # MIT plus a display duty for the largest products: not OSI MIT
+        # MIT plus a duty to display the model's name in (large or any) commercial products: not OSI MIT.
+        "Kimi K2.5 Modified MIT License",
+        "MiniMax-M2.1 Modified MIT License",
+        "MiniMax-M2.5 Modified MIT License",
+        # Apache 2.0 plus a duty to carry the 'Solar' brand on derivative models.
+        "Upstage Solar License",
+        # Custom model licences with use, territory or commercial-scale restrictions.
+        "The CogVLM License",
+        "The CogVLM License (commercial use after registration)",
+        "MiniMax H3 Community License Agreement",
+        "K-EXAONE AI Model License Agreement",
+        "TeleChat Model Community License Agreement",
+        "Tencent Hunyuan 3D 2.1 Community License Agreement",
+        "Skywork Community License",
     ),
     Tier.C: (
         "cc-by-nc-2.0",
@@ -177,6 +191,10 @@ _CURATED: dict[Tier, tuple[str, ...]] = {
         "Open Aleph License",
         "EXAONE AI Model License Agreement 1.0 - NC",
         "EXAONE AI Model License Agreement 1.1 - NC",
+        "EXAONE AI Model License Agreement 1.2 - NC",
+        # BSD text with a clause limiting use to non-commercial purposes (SPP_net, 2014).
+        "Simplified BSD License for non-commercial use",
+        "Chai Discovery Community License Agreement",
         "Non-commercial license",
         "Chameleon Research License",
         "NVIDIA Source Code License for StyleGAN3",
@@ -230,11 +248,6 @@ def classify_licence(licence: Licence | None) -> TierVerdict:
 def licence_tier(licence: Licence | None) -> Tier:
     """Just the tier of a licence."""
     return classify_licence(licence).tier
-
-
-def is_known_spdx(spdx_id: str) -> bool:
-    """Whether an id is on the SPDX licence list (case-insensitive)."""
-    return normalise_licence(spdx_id) in _SPDX_BY_KEY
 
 
 def _classify_spdx(spdx_id: str) -> TierVerdict | None:

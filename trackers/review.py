@@ -83,7 +83,8 @@ def _same_version(name: str, known: list[tuple[str, str]]) -> list[tuple[str, st
 
 
 def confirm(session: Session, name: str, now: datetime) -> list[Event]:
-    """Make an unconfirmed model visible; its `new_model` event is announced. Returns the events to announce."""
+    """Make an unconfirmed model visible; its `new_model` event is announced. Returns the events to announce
+    (not committed: the caller fans them out and commits both together)."""
     model = _unconfirmed(session, name)
     model.state, model.updated_at = "confirmed", now
     session.add(model)
@@ -91,9 +92,7 @@ def confirm(session: Session, name: str, now: datetime) -> list[Event]:
     lab = session.get(Lab, model.lab_id)
     payload = {"model": model.slug, "name": model.name, "lab": lab.slug if lab else None}
     draft = EventDraft(f"model:{model.slug}", NEW_MODEL, "", now.date(), payload)
-    announced = store_drafts(session, [draft], lambda _: True)
-    session.commit()
-    return announced
+    return store_drafts(session, [draft], lambda _: True)  # the caller commits them with their deliveries
 
 
 def merge(session: Session, name: str, into: str, now: datetime) -> Model:

@@ -22,6 +22,7 @@ class Outcome:
     error: str | None = None
     retry_after: float | None = None
     max_age: float | None = None
+    rate_limited: bool = False  # a 429 or 503 that said when to come back
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,19 @@ class Decision:
 def decide(
     outcome: Outcome, *, failures_before: int, now: datetime, interval: timedelta, max_failures: int, rng: Random
 ) -> Decision:
-    """Success resets failures and waits the interval (longer if the server says so); failure backs off."""
+    """Success resets failures and waits the interval (longer if the server says so); failure backs off.
+
+    A rate limit with a Retry-After waits as long as the server asks, without counting as a failure.
+    """
     server_wait = _capped(max(outcome.retry_after or 0.0, 0.0))
     if outcome.status in ("ok", "not_modified"):
         fresh_for = _capped(outcome.max_age or 0.0)
         return Decision(outcome.status, 0, now + max(interval, fresh_for, server_wait))
     if outcome.status == "gone":
         return Decision("disabled", failures_before + 1, None)
+    if outcome.rate_limited and outcome.retry_after is not None:
+        # The server is up and said when to come back (RFC 9110 §10.2.3): no failure, no pause.
+        return Decision("error", failures_before, now + server_wait)
     failures = failures_before + 1
     if failures >= max_failures:  # the operator is told once, when the source crosses the limit
         return Decision("paused", failures, None, paused_now=failures_before < max_failures)

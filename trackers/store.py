@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from db.models import Alias, Lab, Model, Observation, OpennessChange
@@ -24,6 +25,11 @@ from trackers.records import (
 )
 
 VISIBLE_STATES = ("confirmed",)
+
+
+def visible() -> ColumnElement[bool]:
+    """The one filter every public surface applies: only confirmed models (never unreviewed or rejected ones)."""
+    return col(Model.state).in_(VISIBLE_STATES)
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,7 @@ class Resolution:
 
 def load_catalogue(session: Session, *, slugs: set[str] | None = None) -> Catalogue:
     """Load visible models (all, or those in `slugs` plus their bases) as records."""
-    statement = (
-        select(Model, Lab).join(Lab, col(Model.lab_id) == col(Lab.id)).where(col(Model.state).in_(VISIBLE_STATES))
-    )
+    statement = select(Model, Lab).join(Lab, col(Model.lab_id) == col(Lab.id)).where(visible())
     rows = session.exec(statement).all()
     by_id = {model.id: (model, lab) for model, lab in rows if model.id is not None}
     wanted = set(by_id)
@@ -93,17 +97,17 @@ def load_catalogue(session: Session, *, slugs: set[str] | None = None) -> Catalo
 def resolve_name(session: Session, text: str) -> Resolution:
     """Exact match on name, slug or alias ignoring case and punctuation; else up to five fuzzy suggestions."""
     key = normalise_name(text)
-    visible = col(Model.state).in_(VISIBLE_STATES)
+    shown = visible()
     if key:
         hit = session.exec(
-            select(Model.slug).join(Alias, col(Alias.model_id) == col(Model.id)).where(Alias.key == key, visible)
+            select(Model.slug).join(Alias, col(Alias.model_id) == col(Model.id)).where(Alias.key == key, shown)
         ).first()
         if hit:
             return Resolution(slug=hit)
     rows = session.exec(
         select(Model.slug, Alias.name, Model.first_release)
         .join(Alias, col(Alias.model_id) == col(Model.id))
-        .where(visible)
+        .where(shown)
     ).all()
     # A Hub repository typed without its owner ('Llama-2-7b-chat-hf' for 'meta-llama/Llama-2-7b-chat-hf').
     repos = {slug for slug, name, _ in rows if "/" in name and normalise_name(name.rsplit("/", 1)[1]) == key}
@@ -117,12 +121,6 @@ def resolve_name(session: Session, text: str) -> Resolution:
     family = family_first(text, ((slug, names, released[slug]) for slug, names in names_of.items()))
     fuzzy = suggest(text, [(slug, name) for slug, name, _ in rows])
     return Resolution(slug=None, suggestions=tuple(dict.fromkeys(sorted(repos) + family + fuzzy))[:5])
-
-
-def display_names(session: Session, slugs: list[str]) -> dict[str, str]:
-    """The display name of each slug."""
-    rows = session.exec(select(Model.slug, Model.name).where(col(Model.slug).in_(slugs))).all()
-    return dict(rows)
 
 
 def _bases_of(ids: set[int], by_id: dict[int, tuple[Model, Lab]]) -> set[int]:

@@ -28,7 +28,7 @@ from discord.ext import commands
 from sqlmodel import Session
 
 from bot.app import App, DiscordLoginError
-from bot.delivery import deliver, pending
+from bot.delivery import deliver_lanes, pending
 from bot.digest import queue_due_digests, queue_pause_notices
 from bot.discord import exts
 from bot.discord.errors import on_app_command_error
@@ -228,19 +228,11 @@ async def deliver_discord(app: App, notifier: DiscordNotifier, *, workers: int =
         lanes: list[list[Any]] = [[] for _ in range(workers)]
         for outgoing in batch:
             lanes[hash(outgoing.target) % workers].append(outgoing)
-
-        async def lane(items: list[Any]) -> int:
-            done = 0
-            with app.session() as session:
-                for outgoing in items:
-                    done += await deliver(session, outgoing, notifier)
-            return done
-
-        results = await asyncio.gather(*(lane(items) for items in lanes if items))
-        sent += sum(results)
+        done = await deliver_lanes(app.session, lanes, notifier)
+        sent += done
         with app.session() as session:
             queue_pause_notices(session, app.today())
-        if sum(results) == 0:
+        if done == 0:
             break  # everything left failed this round: wait for the next tick instead of spinning
     return sent
 

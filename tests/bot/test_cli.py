@@ -454,3 +454,14 @@ def test_model_names_complete_in_the_shell_from_the_database(config):
     assert complete(f"sunset --config {config} status restr") == ["restricted"]
     assert "opened-later" in complete(f"sunset --config {config} history opene")
     assert complete(f"sunset --config {config.parent / 'missing.toml'} status restr") == []  # quietly nothing
+
+
+def test_catalog_check_of_named_files_reports_only_them_and_a_missing_file_is_one_line():
+    from trackers.catalog import CATALOG_DIR
+
+    one = runner.invoke(app, ["catalog", "check", str(CATALOG_DIR / "openai.toml")])
+    assert one.exit_code == 0, one.output
+    assert one.stdout.strip().splitlines()[-1].startswith("1 files, ")
+    assert "notable.csv" not in one.stdout  # the Epoch coverage belongs to the whole catalog
+    missing = runner.invoke(app, ["catalog", "check", "nowhere.toml"])
+    assert missing.exit_code == 1 and "nowhere.toml: cannot be read" in missing.output

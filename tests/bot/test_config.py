@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ALERT_EVENTS, ConfigError, Settings, load_settings
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 
@@ -86,6 +86,16 @@ def test_secrets_come_only_from_the_environment(tmp_path):
             "trackers.replace_default_sources: Input should be a valid boolean",
         ),
         (
+            '[[notifications]]\nname = "x"\nurl = "json://h/t0psecret"\nevents = ["sunset_gone"]\n',
+            "notifications.0.events: Value error, unknown event 'sunset_gone'",
+        ),
+        ('[[notifications]]\nname = "x"\nurl = "json://h/t0psecret"\nscope = "lab"\n', "needs value = the lab's slug"),
+        ('[[notifications]]\nname = "a b"\nurl = "json://h/t0psecret"\n', "notifications.0.name: String should match"),
+        (
+            '[[notifications]]\nname = "x"\nurl = "json://h/t0psecret"\n\n[[notifications]]\nname = "x"\nurl = "json://h/t0psecret"\n',
+            "notification names must be unique: x",
+        ),
+        (
             '[[sources]]\nname = "c"\nkind = "catalog"\npath = 5\n',
             "a catalog source's path is a folder name in quotes (got 5)",
         ),
@@ -103,6 +113,28 @@ def test_invalid_values_give_one_line_naming_the_key(tmp_path, text, expected):
     message = str(caught.value)
     assert expected in message
     assert "\n" not in message
+    assert "t0psecret" not in message  # a notification URL is never repeated
+
+
+def test_a_notification_url_takes_secrets_from_the_environment_and_never_shows_them(tmp_path):
+    path = tmp_path / "n.toml"
+    path.write_text('[[notifications]]\nname = "hook"\nurl = "json://hooks.example/${HOOK_TOKEN}"\nevents = "all"\n')
+    settings = load_settings(path, env={"HOOK_TOKEN": "t0psecret-from-env"})
+    (target,) = settings.notifications
+    assert target.url.get_secret_value() == "json://hooks.example/t0psecret-from-env"
+    assert target.events == ALERT_EVENTS
+    assert "t0psecret" not in repr(settings) and "t0psecret" not in str(settings.model_dump())
+    with pytest.raises(ConfigError, match=r"notifications.0.url: \$\{HOOK_TOKEN\} is not set in the environment"):
+        load_settings(path, env={})
+
+
+def test_a_malformed_notification_url_is_reported_without_repeating_it(tmp_path):
+    path = tmp_path / "n.toml"
+    path.write_text('[[notifications]]\nname = "hook"\nurl = "t0psecret-without-a-scheme"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert "notifications.0.url: Value error, must be an Apprise URL" in str(caught.value)
+    assert "t0psecret" not in str(caught.value)
 
 
 def test_sources_in_the_file_are_added_to_the_defaults_and_one_named_like_a_default_replaces_it(tmp_path):

@@ -85,3 +85,30 @@ def test_a_due_digest_is_queued_once_per_server_and_week(session, tmp_path):
     assert [(e.subject, e.key) for e in events] == [("guild:42", "2026-03-16")]
     assert [d.target for d in deliveries] == ["channel:7"]
     assert queue_due_digests(session, datetime(2026, 3, 23, 9, 0, tzinfo=UTC), SunsetSettings()) == [42]
+
+
+def test_unreviewed_and_rejected_names_never_reach_a_digest_or_the_pledge_board(session, tmp_path):
+    import json
+
+    from bot.queries import top_pledges
+    from db.models import Lab, Model, Pledge
+
+    sync_catalog(session, catalog_files(write_catalog(tmp_path / "catalog")))
+    lab = session.exec(select(Lab)).first()
+    monday = datetime(2026, 3, 16, 9, 5, tzinfo=UTC)
+    for slug, state in (("waiting-name", "unconfirmed"), ("rejected-name", "rejected"), ("fresh-model", "confirmed")):
+        model = Model(slug=slug, name=slug.title(), lab_id=lab.id, state=state, origin="news",
+                      created_at=monday.replace(day=14), updated_at=monday.replace(day=14))  # fmt: skip
+        session.add(model)
+        session.flush()
+        assert model.id is not None
+        session.add(Pledge(model_id=model.id, user_id=1, guild_id=42))
+    session.add(GuildSettings(guild_id=42, alerts_channel_id=7, digest_weekday=0, digest_hour=9))
+    session.commit()
+    assert queue_due_digests(session, monday, SunsetSettings()) == [42]
+    (event,) = session.exec(select(Event).where(Event.kind == WEEKLY_DIGEST)).all()
+    payload = json.loads(event.payload)
+    hidden = {"Waiting-Name", "Rejected-Name"}
+    assert "Fresh-Model" in payload["new_models"] and not hidden & set(payload["new_models"])
+    assert [name for name, _ in payload["top_pledges"]] == ["Fresh-Model"]
+    assert [name for name, _ in top_pledges(session)] == ["Fresh-Model"]

@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import UTC, date, datetime
 
+import pytest
 from rich.console import Console
 
 from bot.app import open_app
@@ -122,3 +123,40 @@ def test_the_process_stops_cleanly_on_ctrl_c(tmp_path, database_url):
     assert any("Sunset Clause: 3 models" in line for line in lines)
     assert "Stopped." in stdout
     assert "Traceback" not in stderr
+
+
+async def test_a_crash_between_storing_events_and_queueing_deliveries_loses_nothing(
+    tmp_path, database_url, monkeypatch
+):
+    import bot.runner
+
+    settings = load_settings(write_config(tmp_path, database_url), env={})
+    await run_once(settings, date(2033, 7, 10))
+
+    def crash(session, events):
+        raise SystemExit("killed between evaluate_all and fan_out")
+
+    monkeypatch.setattr(bot.runner, "fan_out", crash)
+    with open_app(settings, today=lambda: date(2033, 7, 20)) as app, pytest.raises(SystemExit):
+        bot.runner.evaluate_and_fan_out(app)  # Restricted LM's sunset passed: stored, then the process dies
+    monkeypatch.undo()
+    after = await run_once(settings, date(2033, 7, 20))
+    assert after.count("Restricted LM passed its 10-year sunset on 2033-07-18") == 1
+
+
+async def test_announced_events_left_without_deliveries_are_recovered_at_start(tmp_path, database_url):
+    import json
+
+    from db.models import Event, utcnow
+
+    settings = load_settings(write_config(tmp_path, database_url), env={})
+    await run_once(settings, date(2033, 7, 10))  # the console's subscription exists from here on
+    with open_app(settings) as app, app.session() as session:  # what a crash left under the old two-step design
+        session.add(Event(subject="model:oldnet", kind="openness_changed", key="lost", occurred_on=date(2033, 7, 10),
+                          payload=json.dumps({"name": "OldNet", "from": "L0", "to": "L2", "change": "opened"}),
+                          announce=True, created_at=utcnow()))  # fmt: skip
+        session.commit()
+    output = await run_once(settings, date(2033, 7, 10))
+    assert output.count("OldNet openness changed: L0 → L2") == 1
+    again = await run_once(settings, date(2033, 7, 10))
+    assert "OldNet openness changed" not in again

@@ -11,7 +11,15 @@ import pytest
 
 from trackers.sources import Context, Document, ParseError, SourceSpec, github, huggingface, rss
 
-CORPUS = Path(os.environ.get("SUNSET_CORPUS", Path(__file__).parents[3] / "shared" / "fixtures" / "real"))
+
+def _shared_corpus() -> Path:
+    """`shared/fixtures/real` beside the checkout (CI, /work/main) or beside a folder of worktrees (/work/wt/NAME)."""
+    here = Path(__file__).resolve()
+    candidates = [folder / "shared" / "fixtures" / "real" for folder in here.parents[3:5]]
+    return next((candidate for candidate in candidates if candidate.is_dir()), candidates[0])
+
+
+CORPUS = Path(os.environ.get("SUNSET_CORPUS", _shared_corpus()))
 pytestmark = pytest.mark.skipif(
     not CORPUS.is_dir(), reason=f"real-world corpus not found at {CORPUS} (set SUNSET_CORPUS to point at it)"
 )

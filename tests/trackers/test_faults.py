@@ -90,7 +90,7 @@ CASES = {
     ),
     "404": (rss_case(Route(b"nope", status=404)), "error", "HTTP 404", False),
     "410 gone": (rss_case(Route(b"gone", status=410)), "disabled", "HTTP 410", False),
-    "429 with Retry-After": (rss_case(Route(b"slow down", 429, {"Retry-After": "7200"})), "error", "HTTP 429", False),
+    "429 without Retry-After": (rss_case(Route(b"slow down", 429)), "error", "HTTP 429", False),
     "500": (rss_case(Route(b"oops", status=500)), "error", "HTTP 500", False),
     "redirect loop": (url_case(lambda s: s.url("/loop-a")), "error", "redirect loop", False),
     "too many redirects": (url_case(lambda s: s.url("/hop/0")), "error", "more than 5 redirects", False),
@@ -218,6 +218,25 @@ async def test_retry_after_and_backoff_push_the_next_poll_out(server, make_track
     with Session(catalog_engine) as session:
         row = session.exec(select(Source).where(Source.name == "victim")).one()
     assert row.next_due_at is not None and row.next_due_at >= NOW + timedelta(seconds=7200)
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after"), [(429, "7200"), (503, "Tue, 10 Nov 2026 14:00:00 GMT")], ids=["429", "503"]
+)
+async def test_a_rate_limit_that_says_when_to_come_back_is_honoured_and_never_pauses(
+    server, make_tracker, catalog_engine, status, retry_after
+):
+    server.routes["/victim"] = Route(b"slow down", status, {"Retry-After": retry_after})
+    tracker = make_tracker(
+        [SourceSpec("victim", "rss", "testlab", options={"url": server.url("/victim")})], max_failures=2
+    )
+    for day in range(3):
+        await tracker.run_cycle(NOW + timedelta(days=day), names=["victim"])
+    with Session(catalog_engine) as session:
+        row = session.exec(select(Source).where(Source.name == "victim")).one()
+    assert (row.status, row.consecutive_failures) == ("error", 0)
+    assert str(status) in (row.last_error or "")
+    assert row.next_due_at is not None and row.next_due_at >= NOW + timedelta(days=2)
 
 
 async def test_a_source_failing_max_failures_times_is_paused_with_one_operator_event(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
+import tracemalloc
+import zlib
 
 import httpx
 import pytest
 
 from tests.trackers.conftest import NOW, tracker_config
-from tests.trackers.server import Route
+from tests.trackers.server import Route, gzip_of_zeros
 from trackers import http
 from trackers.http import FetchError, Validators, fetch, make_client, parse_max_age, parse_retry_after
 
@@ -61,6 +63,52 @@ async def test_a_gzip_bomb_stops_at_the_decoded_limit(server, client):
     server.routes["/bomb"] = Route(gzip.compress(b"\0" * 3_000_000), headers={"Content-Encoding": "gzip"})
     with pytest.raises(FetchError, match="decoded"):
         await get(client, server.url("/bomb"), config={"max_body_bytes": 1024 * 1024})
+
+
+async def test_a_doubly_gzipped_bomb_stops_at_the_limit_with_memory_bounded_by_it(server, client):
+    """2.5 KB that inflate to 1 MB and then 256 MiB: each layer is inflated a step at a time, never whole."""
+    bomb = gzip.compress(gzip_of_zeros(256 * 1024 * 1024))
+    server.routes["/bomb"] = Route(bomb, headers={"Content-Encoding": "gzip, gzip"})
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError, match="decoded"):
+            await get(client, server.url("/bomb"), config={"max_body_bytes": 1024 * 1024})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(bomb) < 4096 and peak < 16 * 1024 * 1024, peak
+
+
+@pytest.mark.parametrize(
+    ("coding", "encode"),
+    [
+        ("gzip, gzip", lambda body: gzip.compress(gzip.compress(body))),
+        ("x-gzip", gzip.compress),
+        ("deflate", zlib.compress),  # zlib-wrapped, as RFC 9110 says
+        ("deflate", lambda body: zlib.compress(body, wbits=-zlib.MAX_WBITS)),  # raw, as some servers send it
+        ("identity, gzip", gzip.compress),
+    ],
+)
+async def test_content_codings_are_undone_layer_by_layer(server, client, coding, encode):
+    body = b"<rss>" + b"news " * 50_000 + b"</rss>"
+    server.routes["/feed"] = Route(encode(body), headers={"Content-Encoding": coding})
+    assert (await get(client, server.url("/feed"))).body == body
+
+
+@pytest.mark.parametrize(
+    ("coding", "message"),
+    [("gzip, gzip, gzip", "3 stacked content codings"), ("br", "unsupported Content-Encoding: br")],
+)
+async def test_stacked_or_unknown_content_codings_are_refused(server, client, coding, message):
+    server.routes["/feed"] = Route(b"anything", headers={"Content-Encoding": coding})
+    with pytest.raises(FetchError, match=message):
+        await get(client, server.url("/feed"))
+
+
+async def test_a_body_that_is_not_what_its_coding_says_is_a_fetch_error(server, client):
+    server.routes["/feed"] = Route(b"plain text, not gzip", headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match="not valid compressed data"):
+        await get(client, server.url("/feed"))
 
 
 async def test_private_addresses_are_refused_unless_allowed(server, client):

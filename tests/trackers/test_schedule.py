@@ -34,3 +34,11 @@ def test_gone_disables_and_too_many_failures_pause_once():
     assert run(Outcome("error", "x"), failures=12).paused_now is False
     assert not is_due(None, "paused", NOW) and not is_due(None, "disabled", NOW)
     assert is_due(None, "never", NOW) and is_due(NOW, "error", NOW) and not is_due(NOW + HOURS_6, "ok", NOW)
+
+
+def test_a_rate_limit_with_a_time_to_come_back_waits_that_long_without_counting_a_failure():
+    limited = Outcome("error", "HTTP 429 Too Many Requests", retry_after=7200, rate_limited=True)
+    decision = run(limited, failures=9)
+    assert (decision.status, decision.consecutive_failures, decision.paused_now) == ("error", 9, False)
+    assert decision.next_due_at == NOW + timedelta(hours=2)
+    assert run(Outcome("error", "HTTP 429 Too Many Requests", rate_limited=True), failures=9).status == "paused"

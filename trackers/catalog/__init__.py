@@ -65,7 +65,10 @@ def file_digest(path: Path) -> str:
 
 def read_lab_file(path: Path) -> LabFile:
     """Read and validate one lab file; raises CatalogError with a readable message."""
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise CatalogError(f"{path}: cannot be read: {error.strerror}") from error
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -151,9 +154,7 @@ def _date_rule_problems(file: str, model: ModelEntry, today: date) -> list[Probl
 def _accusation_problems(file: str, model: ModelEntry) -> list[Problem]:
     """An overdue or due-soon model accuses its lab: it must be verified, and rest on primary sources."""
     if model.verified is None:
-        return [
-            Problem(file, model.slug, "overdue or due soon under some allowed policy, but not verified", warning=True)
-        ]
+        return [Problem(file, model.slug, "overdue or due soon under some allowed policy, but not verified")]
     facts = {
         name: getattr(model, name)
         for name in ("released", "access", "license", "training_code", "training_data", "checkpoints")
@@ -189,28 +190,3 @@ def _model_problems(file: str, model: ModelEntry, slugs: dict[str, str], today: 
     if model.access.value.weights_available and model.license is None and not any(c.license for c in model.changes):
         problems.append(Problem(file, model.slug, "weights are available but no licence is recorded", warning=True))
     return problems
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m trackers.catalog [FILES…]`: validate lab files (all by default); exit 1 on problems."""
-    import sys
-
-    paths = [Path(arg) for arg in (argv if argv is not None else sys.argv[1:])] or catalog_files()
-    try:
-        files = [read_lab_file(path) for path in paths]
-    except CatalogError as error:
-        print(f"error: {error}", file=sys.stderr)  # noqa: T201
-        return 1
-    everything = list(files)
-    for other in set(catalog_files()) - {path.resolve() for path in paths}:
-        try:
-            everything.append(read_lab_file(other))
-        except CatalogError:
-            continue  # another file's own problem; it is reported when that file is checked
-    problems = [p for p in check_catalog(everything, date.today()) if p.file in {f.path.name for f in files}]  # noqa: DTZ011
-    for problem in problems:
-        print(problem)  # noqa: T201
-    models = sum(len(f.content.models) for f in files)
-    errors = sum(not problem.warning for problem in problems)
-    print(f"{len(files)} file(s), {models} model(s), {errors} error(s), {len(problems) - errors} warning(s)")  # noqa: T201
-    return 1 if errors else 0

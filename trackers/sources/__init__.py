@@ -39,7 +39,10 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class Document:
-    """One fetched document: where it came from, its bytes, and what role it plays in its source."""
+    """One fetched document: where it came from, its bytes, and what role it plays in its source.
+
+    `content_location` is the server's Content-Location (RFC 9110 §8.7): what relative links resolve against.
+    """
 
     url: str
     body: bytes
@@ -47,6 +50,7 @@ class Document:
     role: str = "main"
     subject: str | None = None
     next_url: str | None = None
+    content_location: str | None = None
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,8 @@ async def running(tmp_path, database_url, standin, restore_discord_urls):
     output = io.StringIO()
     stop = asyncio.Event()
     with open_app(settings, today=lambda: clock[0]) as app:
-        task = asyncio.create_task(run(app, Console(file=output, width=200), stop, delivery_interval=0.05))
+        console = Console(file=output, width=200)
+        task = asyncio.create_task(run(app, console, stop, delivery_interval=0.05, change_interval=0.2))
         await asyncio.wait_for(standin.identified.wait(), 30)
         await asyncio.wait_for(standin.synced.wait(), 30)
         try:
@@ -535,3 +536,31 @@ async def test_a_channel_that_rejects_posts_is_tried_once_then_paused_not_retrie
     assert (
         sorted(set(statuses)) == ["failed", "pending"] and statuses.count("failed") == 1
     )  # the rest wait for a resume
+
+
+async def test_a_catalog_edit_while_running_reaches_a_subscribed_channel_once_and_a_new_model_is_news(
+    running, tmp_path
+):
+    fake = running.fake
+    await fake.command("subscribe", target="channel", scope="all", events="all")
+    catalog = tmp_path / "catalog" / "testlab.toml"
+    text = catalog.read_text()
+    opened = text.replace(
+        'license = { raw = "Llama 2 Community License Agreement", source = "https://testlab.example/r-licence" }\n',
+        'license = { raw = "Llama 2 Community License Agreement", source = "https://testlab.example/r-licence" }\n\n'
+        '[[models.changes]]\ndate = "2033-07-10"\nkind = "relicensed"\nlicense = { raw = "Apache License 2.0", spdx = "Apache-2.0" }\n'
+        'source = "https://testlab.example/r-apache"\n',
+    )
+    assert opened != text
+    catalog.write_text(opened + '\n[[models]]\nslug = "fresh-net"\nname = "Fresh Net"\n'
+                       'released = { date = "2033-07-09", source = "https://testlab.example/fresh" }\n'
+                       'access = { value = "api", source = "https://testlab.example/fresh" }\n')  # fmt: skip
+    started = asyncio.get_running_loop().time()
+    await fake.wait_until(
+        lambda: any("Restricted LM" in m.text and "L1 → L2" in m.text for m in fake.messages), within=60
+    )
+    await fake.wait_until(lambda: any("New model tracked: Fresh Net" in m.text for m in fake.messages), within=60)
+    assert asyncio.get_running_loop().time() - started < 60
+    await asyncio.sleep(1.0)  # five more scans: nothing is announced twice
+    assert len([m for m in fake.messages if "Restricted LM" in m.text and "L1 → L2" in m.text]) == 1
+    assert len([m for m in fake.messages if "New model tracked: Fresh Net" in m.text]) == 1
