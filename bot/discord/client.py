@@ -305,7 +305,7 @@ async def start_discord(
     if bot is None:
         return None
     gateway = asyncio.create_task(bot.connect(reconnect=True), name="discord-gateway")
-    notifier = DiscordNotifier(bot)
+    notifier = DiscordNotifier(bot, board_url=app.settings.site.base_url)
     wake = asyncio.Event()
 
     async def work() -> None:

@@ -17,6 +17,7 @@ from bot.delivery import Outgoing, PermanentDeliveryError
 from bot.digest import WEEKLY_DIGEST, Digest
 from bot.discord.embeds import CHART_FILENAME, outgoing_embed, plain_command
 from bot.discord.views import model_view
+from bot.plain_text import model_link
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,11 @@ class DiscordNotifier:
     Rate limits: our pacer keeps under the global limit; discord.py honours any 429 it still gets.
     """
 
-    def __init__(self, client: discord.Client, *, rate_per_second: float = GLOBAL_RATE_PER_SECOND) -> None:
+    def __init__(
+        self, client: discord.Client, *, rate_per_second: float = GLOBAL_RATE_PER_SECOND, board_url: str | None = None
+    ) -> None:
         self._client = client
+        self._board_url = board_url or None  # `[site] base_url`: alerts link to the model's page there
         self._pacer = Pacer(rate_per_second)
         self._dm_channels: dict[int, int] = {}
 
@@ -90,8 +94,9 @@ class DiscordNotifier:
             )
             kwargs["file"] = discord.File(io.BytesIO(png), filename=CHART_FILENAME)
         if isinstance(outgoing.payload.get("model"), str) and outgoing.kind != WEEKLY_DIGEST:
-            url = outgoing.payload.get("url")
-            kwargs["view"] = model_view(outgoing.payload["model"], [url] if isinstance(url, str) else [])
+            url, slug = outgoing.payload.get("url"), outgoing.payload["model"]
+            board = model_link(self._board_url, slug)
+            kwargs["view"] = model_view(slug, [url] if isinstance(url, str) else [], board=board)
         embed: discord.Embed = kwargs["embed"]
         footer = f"{embed.footer.text} · " if embed.footer.text else ""
         embed.set_footer(text=f"{footer}{reference(outgoing)}")

@@ -121,9 +121,11 @@ class PledgeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pl
         await pledge_and_reply(bot, interaction, self.slug, revoke=False)
 
 
-def model_view(slug: str, sources: Sequence[str]) -> discord.ui.View:
-    """Link buttons to the model's first sources and the pledge button."""
+def model_view(slug: str, sources: Sequence[str], *, board: str | None = None) -> discord.ui.View:
+    """Link buttons to the model's page on the board (when there is one) and its first sources; the pledge button."""
     view = discord.ui.View(timeout=None)
+    if board:
+        view.add_item(discord.ui.Button(label="On the board", url=board, style=discord.ButtonStyle.link))
     for number, url in enumerate(
         [u for u in sources if u.startswith(("https://", "http://")) and len(u) <= 512][:MAX_LINK_BUTTONS], start=1
     ):

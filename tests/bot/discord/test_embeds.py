@@ -121,3 +121,15 @@ def test_direction_overrides_from_outside_never_reach_a_screen():
     assert clean("\u202eGPT-4 \u2066open\u2069 \u200fweights") == "GPT-4 open weights"
     outgoing = Outgoing(1, "channel:1", "n" * 25, "new_model", "2026-01-01", {"name": "evil\u202egnp.exe", "lab": "l"})
     assert "\u202e" not in (outgoing_embed(outgoing).description or "")
+
+
+async def test_an_alerts_buttons_link_the_board_page_first_then_the_source_then_pledge():
+    from bot.discord.views import model_view
+
+    def labels(view):  # the pledge button is a DynamicItem wrapping its Button
+        return [getattr(item, "label", None) or item.item.label for item in view.children]
+
+    view = model_view("wavenet", ["https://deepmind.google/wavenet"], board="https://board.example/models/wavenet/")
+    assert labels(view) == ["On the board", "Source 1: deepmind.google", "Pledge: open it"]
+    assert getattr(view.children[0], "url", None) == "https://board.example/models/wavenet/"
+    assert labels(model_view("wavenet", [])) == ["Pledge: open it"]

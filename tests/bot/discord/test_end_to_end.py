@@ -390,7 +390,7 @@ async def test_a_subscription_gets_each_new_event_exactly_once_and_never_pings(r
     # The title names the model; the buttons pledge (and open the source when the event has one).
     assert all(m.embeds[0]["title"] == "Sunset passed: Restricted LM" for m in posts)
     buttons = [b for row in posts[0].payload["components"] for b in row["components"]]
-    assert [b.get("custom_id") for b in buttons] == ["pledge:restricted"]
+    assert [b.get("custom_id") for b in buttons] == ["pledge:restricted"]  # no board configured: no board link
 
     await running.evaluate(date(2033, 7, 21))
     await running.all_sent()
