@@ -90,7 +90,8 @@ def _print_version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     config: Annotated[
-        Path | None, typer.Option("--config", help="Config file (default: $SUNSET_CONFIG, ./config.toml).")
+        Path | None,
+        typer.Option("--config", help="Config file (default: $SUNSET_CONFIG, ./config.toml, the user config file)."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
     version: Annotated[
