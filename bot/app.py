@@ -22,6 +22,10 @@ from trackers.catalog.sync import SyncResult, sync_catalog
 log = logging.getLogger(__name__)
 
 
+class DiscordLoginError(Exception):
+    """Discord refused the bot's token at start-up: retrying cannot help, the operator must fix it."""
+
+
 @dataclass
 class App:
     """The running application's shared parts."""

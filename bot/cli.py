@@ -6,10 +6,12 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -18,10 +20,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlmodel import Session
 
-from bot.app import App, open_app, today_utc
+from bot import queries
+from bot.app import App, DiscordLoginError, open_app, today_utc
 from bot.community import subscription_health
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import USER_AGENT_NOTE, ConfigError, Settings, config_path, load_settings
 from bot.delivery import fan_out
 from bot.present import STATUS_WORDS, assessment_dict, coverage, notable_first
 from bot.track_view import (
@@ -41,6 +45,8 @@ from db.models import utcnow
 from trackers import challenges, review
 from trackers.assess import Assessment, assess, released_by
 from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog, read_lab_file
+from trackers.cycle import CycleReport
+from trackers.records import Level
 from trackers.store import Catalogue, load_catalogue, resolve_name
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Policy, Profile, Status
 
@@ -74,19 +80,32 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"sunset-clause {version('sunset-clause')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
     config: Annotated[
-        Path | None, typer.Option("--config", help="Config file (default: $SUNSET_CONFIG, ./config.toml).")
+        Path | None,
+        typer.Option("--config", help="Config file (default: $SUNSET_CONFIG, ./config.toml, the user config file)."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+    ] = False,
 ) -> None:
     """Sunset Clause: a sourced record of AI models, and when each should be opened."""
     try:
         settings = load_settings(config)
     except ConfigError as error:
         fail(str(error))
+    ctx.meta["config_path"] = config_path(config, os.environ)
     logging.basicConfig(
         # One-shot commands stay quiet unless asked; `sunset run` raises this to the configured level.
         level=logging.DEBUG if verbose else logging.WARNING,
@@ -96,7 +115,13 @@ def main_options(
     # urllib3 logs request paths at DEBUG and Apprise its URLs: webhook paths carry tokens.
     for noisy in ("alembic", "apscheduler", "httpx", "urllib3", "apprise"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("discord.client").addFilter(_no_voice_warning)
     ctx.obj = settings
+
+
+def _no_voice_warning(record: logging.LogRecord) -> bool:
+    """The bot never joins voice, so discord.py's 'PyNaCl/davey is not installed' warnings are noise."""
+    return "voice will NOT be supported" not in record.getMessage()
 
 
 def _policy(settings: Settings, window: int | None, profile: str | None) -> Policy:
@@ -124,10 +149,32 @@ def _emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _complete_model(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of model names: the slugs of the closest matches in the database."""
+    from db.engine import make_engine
+
+    try:
+        settings = load_settings(ctx.find_root().params.get("config"))
+        engine = make_engine(settings.database.resolved_url())
+        try:
+            with Session(engine) as session:
+                choices = queries.load_name_index(session).search(incomplete, 25)
+        finally:
+            engine.dispose()
+    except Exception:  # a completion must never print a traceback into the user's shell
+        return []
+    return [choice.value for choice in choices]
+
+
+ModelArgument = Annotated[
+    str, typer.Argument(help="Model name, slug or alias (e.g. 'GPT-3').", autocompletion=_complete_model)
+]
+
+
 @app.command()
 def status(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Model name, slug or alias (e.g. 'GPT-3').")],
+    name: ModelArgument,
     as_json: JsonOption = False,
     on: OnOption = None,
     window: WindowOption = None,
@@ -162,10 +209,11 @@ def status(
 
 def _unknown_model(name: str, suggestions: tuple[str, ...], as_json: bool, catalog_hint: str | None) -> NoReturn:
     if as_json:
-        _emit_json({"error": "unknown model", "query": name, "suggestions": list(suggestions), "hint": catalog_hint})
+        hint = catalog_hint or queries.ADD_MODEL_HINT
+        _emit_json({"error": "unknown model", "query": name, "suggestions": list(suggestions), "hint": hint})
     else:
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        hint += f" (Note: {catalog_hint}.)" if catalog_hint else ""
+        hint += f" (Note: {catalog_hint}.)" if catalog_hint else f" {queries.ADD_MODEL_HINT}."
         typer.echo(f"error: no model called {name!r}.{hint}", err=True)
     raise typer.Exit(1)
 
@@ -176,11 +224,15 @@ def list_models(
     status_filter: Annotated[
         str | None, typer.Option("--status", help="open | in_window | due_soon | overdue | unknown")
     ] = None,
-    lab: Annotated[str | None, typer.Option("--lab", help="Only this lab (slug or name).")] = None,
+    lab: Annotated[
+        list[str] | None, typer.Option("--lab", help="Only this lab: slug, name or Hub organisation (repeatable).")
+    ] = None,
     notable: Annotated[bool, typer.Option("--notable", help="Only models in Epoch AI's notable-models data.")] = False,
     sort: Annotated[
         str, typer.Option("--sort", help="notable (most notable, then longest overdue) | sunset | name")
     ] = "notable",
+    level: Annotated[str | None, typer.Option("--level", help="Only this openness level: L0 … L4.")] = None,
+    limit: LimitOption = None,
     as_json: JsonOption = False,
     on: OnOption = None,
     window: WindowOption = None,
@@ -191,22 +243,29 @@ def list_models(
         fail(f"--sort must be one of: {', '.join(SORTS)} (got {sort!r})")
     if status_filter is not None and status_filter not in {s.value for s in Status}:
         fail(f"--status must be one of: {', '.join(s.value for s in Status)} (got {status_filter!r})")
+    levels = [item.value for item in Level]
+    if level is not None and level.upper() not in levels:
+        fail(f"--level must be one of: {', '.join(levels)} (got {level!r})")
     policy, when = _policy(ctx.obj, window, profile), _on(on)
     with _app_context(ctx) as application, application.session() as session:
+        labs = _resolve_labs(session, lab or [])
         catalogue = load_catalogue(session)
     results = []
     for record in catalogue.records.values():
         if not released_by(record, when):
             continue
-        if lab and lab.casefold() not in {record.lab.casefold(), catalogue.lab_name(record).casefold()}:
+        if labs and record.lab not in labs:
             continue
         assessment = assess(record, policy, when)
         if status_filter and assessment.verdict.status.value != status_filter:
             continue
         if notable and record.notability is None:
             continue
+        if level is not None and assessment.level.value != level.upper():
+            continue
         results.append((assessment, catalogue.lab_name(record), catalogue.sources.get(record.slug, ())))
     results.sort(key=lambda item: SORTS[sort](item[0]))
+    results = results[:limit]
     if as_json:
         _emit_json([assessment_dict(a, lab_name=lab_name, sources=sources) for a, lab_name, sources in results])
         return
@@ -225,6 +284,40 @@ def list_models(
             verdict.sunset_date.isoformat() if verdict.sunset_date else "—",
             verdict.summary,
         )
+    out.print(table)
+
+
+def _resolve_labs(session: Session, texts: list[str]) -> set[str]:
+    """The slugs `--lab` names; one that matches nothing ends the program with suggestions (exit 2)."""
+    slugs = set()
+    for text in texts:
+        try:
+            slug = queries.resolve_lab(session, text)
+        except queries.NotFoundError as error:
+            hint = f"; did you mean: {', '.join(error.suggestions)}?" if error.suggestions else ""
+            fail(f"--lab: no lab called {text!r}{hint} (see `sunset labs`)")
+        slugs.add(slug)
+        for other, name in queries.labs_also_named(session, text, slug):
+            if other not in slugs and other not in texts:
+                typer.echo(f"note: {name} is a separate lab; add --lab {other} to include it", err=True)
+    return slugs
+
+
+@app.command()
+def labs(ctx: typer.Context, as_json: JsonOption = False, on: OnOption = None) -> None:
+    """List the labs: slug (for --lab), name, Hub organisations, models, overdue and open."""
+    policy, when = _policy(ctx.obj, None, None), _on(on)
+    with _app_context(ctx) as application, application.session() as session:
+        summaries = queries.lab_summaries(session, policy, when)
+    if as_json:
+        _emit_json([asdict(summary) | {"hf_orgs": list(summary.hf_orgs)} for summary in summaries])
+        return
+    table = Table(title=f"{len(summaries)} labs — {policy.window_years}-year window, on {when}")
+    for column in ("Slug", "Name", "Hub organisations", "Models", "Overdue", "Open"):
+        table.add_column(column, justify="right" if column in ("Models", "Overdue", "Open") else "left")
+    for item in summaries:
+        cells = (item.slug, escape(item.name), ", ".join(item.hf_orgs) or "—", item.models, item.overdue, item.open)
+        table.add_row(*map(str, cells))
     out.print(table)
 
 
@@ -259,7 +352,10 @@ def _print_status(result: dict[str, Any]) -> None:
             "Sunset",
             f"{result['sunset_date'] or 'unknown'} ({result['window_years']}-year window, {result['profile']} profile)",
         ),
-        ("Status", result["status_text"] if result["status"] != "open" else STATUS_WORDS[Status.OPEN]),
+        (
+            "Status",
+            STATUS_WORDS[Status.OPEN] if result["status"] == "open" and result["released"] else result["status_text"],
+        ),
         ("Verified", f"on {result['verified']['on']}" if result["verified"] else "not yet"),
     ]
     if result["notability"]:
@@ -340,7 +436,7 @@ def run(ctx: typer.Context) -> None:
     with _app_context(ctx) as application:
         try:
             run_until_stopped(application, out)
-        except ConfigError as error:
+        except (ConfigError, DiscordLoginError) as error:
             fail(str(error))
 
 
@@ -419,21 +515,45 @@ def track(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="One cycle over every active source now, then exit.")] = False,
     source: SourceOption = None,
+    allow_failures: Annotated[
+        bool, typer.Option("--allow-failures", help="With --once or --source: exit 0 even when a source failed.")
+    ] = False,
 ) -> None:
-    """Poll the sources: one cycle now with --once (or --source), else whenever each is due until Ctrl-C."""
+    """Poll the sources: one cycle now with --once (or --source), else whenever each is due until Ctrl-C.
+
+    A one-shot cycle exits 1 when any polled source failed (so cron can tell), unless --allow-failures.
+    """
     settings: Settings = ctx.obj
     known = {spec.name for spec in settings.sources}
     unknown = [name for name in source or [] if name not in known]
     if unknown:
         fail(f"no source called {', '.join(map(repr, unknown))} (see `sunset sources`)")
     with _app_context(ctx) as application:
+        if not settings.trackers.operator_contact_set:
+            typer.echo(f"note: {USER_AGENT_NOTE}", err=True)
         if once or source:
             report = asyncio.run(track_with_progress(application, names=source, console=out))
             out.print(cycle_table(report))
+            _exit_on_failed_sources(report, tolerate=allow_failures)
             return
         root = logging.getLogger()
         root.setLevel(min(root.level, getattr(logging, settings.logging.level)))
         asyncio.run(track_until_stopped(application, console=out))
+
+
+def _exit_on_failed_sources(report: CycleReport, *, tolerate: bool) -> None:
+    """One line on stderr naming the sources that failed; exit 1 unless failures are tolerated."""
+    failed = [source for source in report.sources if source.status not in SOURCE_SUCCESS]
+    if not failed:
+        return
+    names = ", ".join(sorted(source.name for source in failed))
+    level = "warning" if tolerate else "error"
+    typer.echo(f"{level}: {len(failed)} of {len(report.sources)} sources failed: {names}", err=True)
+    if not tolerate:
+        raise typer.Exit(1)
+
+
+SOURCE_SUCCESS = frozenset({"ok", "not_modified"})
 
 
 @app.command()
@@ -737,6 +857,178 @@ def site_serve(
         pass
     finally:
         server.server_close()
+
+
+@app.command("config")
+def show_config(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Print the effective settings (file, environment and defaults merged), secrets redacted."""
+    settings: Settings = ctx.obj
+    path: Path | None = ctx.meta.get("config_path")
+    effective = settings.model_dump(mode="json")
+    effective["database"]["url"] = _redacted_url(settings.database.resolved_url())
+    environment = {
+        "DISCORD_TOKEN": "set (redacted)" if settings.discord_token else "not set",
+        "HF_TOKEN": "set (redacted)" if settings.hf_token else "not set",
+        "DISCORD_API_BASE": settings.discord_api_base or "not set",
+        "SUNSET_DATABASE_URL": "set (used above)" if os.environ.get("SUNSET_DATABASE_URL") else "not set",
+    }
+    if as_json:
+        _emit_json({"config_file": str(path) if path else None, "environment": environment, "settings": effective})
+        return
+    import tomlkit
+
+    typer.echo(f"# config file: {path or 'none (built-in defaults)'}")
+    for name, state in environment.items():
+        typer.echo(f"# {name}: {state}")
+    typer.echo(tomlkit.dumps(_without_none(effective)).rstrip())
+
+
+def _redacted_url(url: str) -> str:
+    from db.engine import redacted
+
+    try:
+        return redacted(url)
+    except Exception:  # not a URL SQLAlchemy can parse: show none of it, it may hold a password
+        return "(not a valid database URL)"
+
+
+def _without_none(value: Any) -> Any:
+    """TOML has no null: leave out unset keys."""
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return value
+
+
+@app.command()
+def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Check the installation: database, each source host reachable, Discord token accepted (exit 1 on a failure)."""
+    from bot.doctor import run_checks
+    from bot.tracking import source_specs
+
+    settings: Settings = ctx.obj
+    checks = asyncio.run(run_checks(settings, source_specs(settings)))
+    if as_json:
+        _emit_json([asdict(check) for check in checks])
+    else:
+        style = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+        for check in checks:
+            out.print(f"[{style[check.status]}]{check.status:>4}[/] {escape(check.name)}: {escape(check.detail)}",
+                      soft_wrap=True)  # fmt: skip
+        failed = sum(check.status == "fail" for check in checks)
+        out.print(f"{len(checks)} checks, {failed} failed", soft_wrap=True)
+    if any(check.status == "fail" for check in checks):
+        raise typer.Exit(1)
+
+
+LimitOption = Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.")]
+
+
+def _print_rows(title: str, rows: list[queries.ListRow], as_json: bool) -> None:
+    """A list of models as JSON or a table (the shape `upcoming` and `recent` share)."""
+    if as_json:
+        _emit_json([asdict(row) | {"sunset": row.sunset.isoformat() if row.sunset else None} for row in rows])
+        return
+    table = Table(title=title)
+    for column in ("Model", "Lab", "Released", "Level", "Sunset", "Status"):
+        table.add_column(column)
+    for row in rows:
+        sunset_text = row.sunset.isoformat() if row.sunset else "—"
+        table.add_row(escape(row.name), escape(row.lab), row.released, row.level, sunset_text, row.summary)
+    out.print(table)
+
+
+def _sunsets_within(
+    ctx: typer.Context,
+    service: Callable[..., list[queries.ListRow]],
+    phrase: str,
+    days: int,
+    limit: int | None,
+    as_json: bool,
+    replay: tuple[str | None, int | None, str | None],
+) -> None:
+    """`upcoming` and `recent`: one list service over --days, under the replayed date and policy."""
+    on, window, profile = replay
+    policy, when = _policy(ctx.obj, window, profile), _on(on)
+    with _app_context(ctx) as application, application.session() as session:
+        rows = service(session, policy, when, days=days)[:limit]
+    _print_rows(f"{len(rows)} sunsets {phrase} {days} days — on {when}", rows, as_json)
+
+
+@app.command()
+def upcoming(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How far ahead.")] = 365,
+    limit: LimitOption = None,
+    as_json: JsonOption = False,
+    on: OnOption = None,
+    window: WindowOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Models not yet open whose sunset falls in the next --days days, soonest first (as /sunset upcoming)."""
+    _sunsets_within(ctx, queries.upcoming, "in the next", days, limit, as_json, (on, window, profile))
+
+
+@app.command()
+def recent(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How far back.")] = 90,
+    limit: LimitOption = None,
+    as_json: JsonOption = False,
+    on: OnOption = None,
+    window: WindowOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Models whose sunset passed in the last --days days while still not open (as /sunset recent)."""
+    _sunsets_within(ctx, queries.recent, "passed in the last", days, limit, as_json, (on, window, profile))
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Part of a name, a prefix, or a misspelling.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="At most this many.")] = 25,
+    as_json: JsonOption = False,
+) -> None:
+    """Models whose name or alias matches: prefixes, inner words and typos (as /model search)."""
+    with _app_context(ctx) as application, application.session() as session:
+        found = queries.load_name_index(session).search(query, limit)
+    if as_json:
+        _emit_json([{"name": choice.name, "slug": choice.value} for choice in found])
+        return
+    if not found:
+        fail(f"no model matches {query!r}. {queries.ADD_MODEL_HINT}.", code=1)
+    for choice in found:
+        out.print(f"{escape(choice.name)}  [dim]({escape(choice.value)})[/]", soft_wrap=True)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    name: ModelArgument,
+    as_json: JsonOption = False,
+) -> None:
+    """A model's dated events and sourced observations, oldest first (as /model history)."""
+    with _app_context(ctx) as application, application.session() as session:
+        try:
+            found = queries.model_history(session, name)
+        except queries.NotFoundError as error:
+            _unknown_model(name, error.suggestions, as_json, application.catalog_hint)
+    if as_json:
+        _emit_json(
+            {"slug": found.slug, "name": found.name}
+            | {key: [asdict(entry) | {"on": entry.on.isoformat()} for entry in entries]
+               for key, entries in (("events", found.events), ("observations", found.observations))}
+        )  # fmt: skip
+        return
+    for title, entries in (("Events", found.events), ("Observations", found.observations)):
+        table = Table(title=f"{found.name} — {title.lower()}", title_justify="left")
+        for column in ("On", title[:-1], "URL"):
+            table.add_column(column, overflow="fold")
+        for entry in entries:
+            table.add_row(entry.on.isoformat(), escape(entry.text), escape(entry.url or ""))
+        out.print(table)
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
 """Settings: one TOML file plus the environment, validated once at start-up.
 
-Lookup order: `sunset --config PATH`, then `$SUNSET_CONFIG`, then `./config.toml`, then the built-in
-defaults (which `config.example.toml` documents, key for key). `$SUNSET_DATABASE_URL` overrides
-`[database] url`. Secrets (`DISCORD_TOKEN`, `HF_TOKEN`) come only from the environment; a
-`[[notifications]]` URL may name environment variables as `${NAME}`, expanded here and never shown.
+Lookup order: `sunset --config PATH`, then `$SUNSET_CONFIG`, then `./config.toml`, then the user's
+`config.toml` (e.g. ~/.config/sunset-clause/config.toml), then the built-in defaults (which
+`config.example.toml` documents, key for key). `$SUNSET_DATABASE_URL` overrides `[database] url`.
+Secrets (`DISCORD_TOKEN`, `HF_TOKEN`) come only from the environment; a `[[notifications]]` URL may
+name environment variables as `${NAME}`, expanded here and never shown.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from platformdirs import user_data_path
+from platformdirs import user_config_path, user_data_path
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -74,8 +75,17 @@ class SunsetSettings(_Section):
         return Policy(window_years=self.window_years, profile=self.profile, lead_days=tuple(self.lead_days))
 
 
+# Names the software; the operator's own contact belongs beside it (run and track say so until it is set).
+DEFAULT_USER_AGENT = f"SunsetClauseBot/0.1 (+{PROJECT_URL}; operator contact not set)"
+USER_AGENT_NOTE = (
+    "[trackers] user_agent is the default: set it to name you, e.g. "
+    '"SunsetClauseBot/0.1 (+https://your.site/bot; you@example.org)", so a lab that sees the requests can reach '
+    "you rather than the project"
+)
+
+
 class TrackerSettings(_Section):
-    user_agent: str = f"SunsetClauseBot/0.1 (+{PROJECT_URL})"
+    user_agent: str = DEFAULT_USER_AGENT
     concurrency: Annotated[int, Field(ge=1, le=64)] = 8
     connect_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
     read_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
@@ -85,10 +95,29 @@ class TrackerSettings(_Section):
     default_interval_minutes: Annotated[int, Field(ge=5, le=10080)] = 360
     allow_private_addresses: StrictBool = False  # "yes" is a typo, not consent
     evaluate_at: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "00:05"
+    # false: `[[sources]]` entries are added to the default sources (one with a default's name replaces it);
+    # true: only the entries in the file are polled (the behaviour before this key existed).
+    replace_default_sources: StrictBool = False
+
+    @property
+    def operator_contact_set(self) -> bool:
+        """Whether the operator replaced the default User-Agent (which carries no contact of theirs)."""
+        return self.user_agent != DEFAULT_USER_AGENT
+
+
+# Each kind's own keys in a `[[sources]]` entry: (required — one of, when a tuple; optional). Anything else is
+# a typo, refused at start-up rather than failing at the first poll.
+KIND_KEYS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "catalog": ((), frozenset({"path"})),
+    "rss": (("url",), frozenset()),
+    "github": (("repo", "url"), frozenset({"model"})),
+    "huggingface": (("author",), frozenset({"endpoint", "page_size"})),
+    "epoch": ((), frozenset({"url"})),
+}
 
 
 class SourceSettings(BaseModel):
-    """One `[[sources]]` entry; kind-specific keys (url, repo, author, endpoint) are kept as given."""
+    """One `[[sources]]` entry; the kind's own keys (KIND_KEYS) are checked, then kept as given."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -103,6 +132,24 @@ class SourceSettings(BaseModel):
         return dict(self.model_extra or {})
 
     @model_validator(mode="after")
+    def _kind_keys_are_known(self) -> SourceSettings:
+        required, optional = KIND_KEYS[self.kind]
+        allowed = set(required) | optional
+        unknown = sorted(set(self.options) - allowed)
+        if unknown:
+            expected = ", ".join(sorted(allowed | {"name", "kind", "lab", "interval_minutes"}))
+            raise ValueError(f"source {self.name!r}: unknown key {unknown[0]!r} for {self.kind} (keys: {expected})")
+        if required and not any(self.options.get(key) for key in required):
+            raise ValueError(f"source {self.name!r}: kind {self.kind} needs {' or '.join(required)}")
+        for key, value in self.options.items():
+            if key == "path":
+                continue  # checked below, with its own message
+            wanted = int if key == "page_size" else str
+            if not isinstance(value, wanted) or isinstance(value, bool):
+                raise ValueError(f"source {self.name!r}: {key} must be a {'number' if wanted is int else 'string'}")
+        return self
+
+    @model_validator(mode="after")
     def _catalog_path_is_a_folder(self) -> SourceSettings:
         path = self.options.get("path")
         if self.kind == "catalog" and path is not None:
@@ -115,7 +162,6 @@ class SourceSettings(BaseModel):
 
 class DiscordSettings(_Section):
     guild_ids: list[int] = Field(default_factory=list)
-    alert_role_id: int | None = None
     digest_weekday: Annotated[int, Field(ge=0, le=6)] = 0
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 9
 
@@ -185,7 +231,8 @@ class NotificationSettings(BaseModel):
 
 
 class LoggingSettings(_Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # WARNING: `sunset run` prints its own summaries; INFO adds a `source=… status=…` line per source polled.
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
 
 # The shipped sources (config.example.toml lists the same, with a comment each): official feeds where labs
@@ -259,6 +306,21 @@ class Settings(BaseModel):
     # A testing and self-hosting hook (see README): another Discord API, e.g. http://127.0.0.1:8080/api/v10.
     discord_api_base: str | None = Field(default=None, exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _sources_add_to_the_defaults(cls, data: Any) -> Any:
+        """The file's `[[sources]]` first (so errors keep their index), then the defaults it does not rename."""
+        if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+            return data
+        trackers = data.get("trackers")
+        if isinstance(trackers, dict) and trackers.get("replace_default_sources") is True:
+            return data
+        given = {
+            entry.get("name") if isinstance(entry, dict) else getattr(entry, "name", None) for entry in data["sources"]
+        }
+        kept = [dict(entry) for entry in _DEFAULT_SOURCES if entry["name"] not in given]
+        return {**data, "sources": [*data["sources"], *kept]}
+
     @model_validator(mode="after")
     def _unique_source_names(self) -> Settings:
         names = [source.name for source in self.sources]
@@ -273,13 +335,15 @@ class Settings(BaseModel):
 
 
 def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
-    """Which config file to read: the option, then $SUNSET_CONFIG, then ./config.toml, else none."""
+    """Which config file to read: the option, $SUNSET_CONFIG, ./config.toml, the user's config file, else none."""
     if explicit is not None:
         return explicit
     if env.get("SUNSET_CONFIG"):
         return Path(env["SUNSET_CONFIG"])
-    local = Path("config.toml")
-    return local if local.is_file() else None
+    for candidate in (Path("config.toml"), user_config_path(APP_NAME) / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -298,6 +362,12 @@ def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = 
         data.setdefault("database", {})
         if isinstance(data["database"], dict):
             data["database"]["url"] = env["SUNSET_DATABASE_URL"]
+    discord = data.get("discord")
+    if isinstance(discord, dict) and "alert_role_id" in discord:
+        raise ConfigError(
+            f"discord.alert_role_id in {path} is no longer a setting (it was never used: alerts never mention "
+            "anyone, a role included); delete the line"
+        )
     for key in ("discord_token", "hf_token"):
         if key in data:
             raise ConfigError(f"{key} is a secret: set ${key.upper()} in the environment, not in {path}")

@@ -71,7 +71,12 @@ def build_digest(
     new_models: list[str],
     pledges: list[tuple[str, int]],
 ) -> Digest:
-    """The digest for the days after `since` up to `on` under `policy` (pure)."""
+    """The digest for the half-open week [since, on) under `policy` (pure).
+
+    A sunset passes at the end of its day, so a sunset on `on` itself is still approaching ("today")
+    and counts as passed in the next digest, whose `since` is this `on`: consecutive digests tile the
+    days, and every sunset is reported as passed in exactly one of them.
+    """
     passed, approaching, opened = [], [], []
     by_year: dict[int, Counter[str]] = {}
     required = policy.profile.required_level.rank
@@ -84,9 +89,9 @@ def build_digest(
         if record.first_release is not None:
             by_year.setdefault(record.first_release.year, Counter())[assessment.level.value] += 1
         sunset = verdict.sunset_date
-        if verdict.status is Status.OVERDUE and sunset and since < sunset <= on:
+        if verdict.status is Status.OVERDUE and sunset and since <= sunset < on:
             passed.append((record.name, sunset.isoformat()))
-        elif not verdict.meets_requirement and sunset and on < sunset <= horizon:
+        elif not verdict.meets_requirement and sunset and on <= sunset <= horizon:
             approaching.append((record.name, sunset.isoformat()))
         if assessment.level.rank >= required > level_as_of(record, since).rank:
             opened.append((record.name, assessment.level.value))

@@ -11,6 +11,31 @@ FACT_WORDS = {"released": "release date", "license": "licence", "training_code":
               "training_data": "training data"}  # fmt: skip
 
 
+# What people read instead of the stored identifiers (`sunset_passed`, `weights_released`).
+KIND_WORDS = {
+    events.NEW_MODEL: "New model",
+    events.OPENNESS_CHANGED: "Openness changed",
+    events.SUNSET_APPROACHING: "Sunset approaching",
+    events.SUNSET_PASSED: "Sunset passed",
+    events.OPENED_AFTER_SUNSET: "Opened after its sunset",
+    events.SOURCE_PAUSED: "Source paused",
+    CHALLENGE_DECIDED: "Challenge decided",
+}
+CHANGE_WORDS = {"weights_released": "weights released", "relicensed": "relicensed", "opened": "opened",
+                "access_changed": "access changed", "retired": "retired"}  # fmt: skip
+
+
+def kind_words(kind: str) -> str:
+    """An event kind as words: 'sunset_passed' → 'Sunset passed'."""
+    return KIND_WORDS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def event_title(kind: str, payload: dict[str, Any]) -> str:
+    """An alert's title, naming what it is about: 'Sunset passed: AlphaGo'."""
+    name = payload.get("name") or payload.get("model") or payload.get("source")
+    return f"{kind_words(kind)}: {name}" if name else kind_words(kind)
+
+
 def event_text(kind: str, payload: dict[str, Any]) -> str:
     """One line describing an event, from its stored payload."""
     name = payload.get("name") or payload.get("model") or payload.get("source") or "?"
@@ -24,7 +49,8 @@ def event_text(kind: str, payload: dict[str, Any]) -> str:
     if kind == events.OPENED_AFTER_SUNSET:
         return f"{name} was opened ({payload.get('from')} → {payload.get('to')}) after its sunset of {sunset}."
     if kind == events.OPENNESS_CHANGED:
-        return f"{name} openness changed: {payload.get('from')} → {payload.get('to')} ({payload.get('change')})."
+        change = CHANGE_WORDS.get(str(payload.get("change")), str(payload.get("change")).replace("_", " "))
+        return f"{name} openness changed: {payload.get('from')} → {payload.get('to')} ({change})."
     if kind == events.NEW_MODEL:
         return f"New model tracked: {name} ({payload.get('lab', 'unknown lab')})."
     if kind == CHALLENGE_DECIDED:
@@ -35,4 +61,4 @@ def event_text(kind: str, payload: dict[str, Any]) -> str:
         return f"{about} ({payload.get('proposed')}) was not accepted: {payload.get('reason')}"
     if kind == events.SOURCE_PAUSED:
         return f"Source {name} paused after {payload.get('failures')} consecutive failures: {payload.get('error')}"
-    return f"{kind}: {name}"
+    return f"{kind_words(kind)}: {name}"

@@ -29,6 +29,7 @@ def assessment_dict(assessment: Assessment, *, lab_name: str, sources: tuple[str
     """The JSON object for one model (the contract of `sunset status --json` and `sunset list --json`)."""
     record, state, verdict = assessment.record, assessment.state, assessment.verdict
     weights_on = assessment.weights_released_on
+    released = released_by(record, assessment.on)
     result: dict[str, Any] = {
         "slug": record.slug,
         "name": record.name,
@@ -56,17 +57,17 @@ def assessment_dict(assessment: Assessment, *, lab_name: str, sources: tuple[str
         "on": assessment.on.isoformat(),
         "sunset_date": verdict.sunset_date.isoformat() if verdict.sunset_date else None,
         "status": verdict.status.value,
-        "status_text": verdict.summary,
+        "status_text": verdict.summary if released else "not yet released",
+        "released": released,
         "sources": list(sources),
         "verified": {"on": record.verified.on.isoformat(), "sources": list(record.verified.sources)}
         if record.verified
         else None,
         "notability": list(record.notability.criteria) if record.notability else [],
     }
-    if verdict.overdue_days is not None:
-        result["overdue_days"] = verdict.overdue_days
-    if verdict.days_to_sunset is not None:
-        result["days_to_sunset"] = verdict.days_to_sunset
+    # Always both keys (null when they do not apply), so the shape never depends on the status.
+    result["overdue_days"] = verdict.overdue_days
+    result["days_to_sunset"] = verdict.days_to_sunset
     return result
 
 

@@ -27,6 +27,8 @@ from trackers.names import normalise_name, suggest
 from trackers.store import Catalogue, load_catalogue, resolve_name, visible
 from trackers.sunset import Policy, Profile, Status
 
+ADD_MODEL_HINT = "Not tracked yet? docs/CATALOG.md says how to add a model (one entry, with its sources)"
+
 
 class NotFoundError(Exception):
     """A name typed by a person matched nothing; carries the closest suggestions."""
@@ -34,6 +36,7 @@ class NotFoundError(Exception):
     def __init__(self, what: str, query: str, suggestions: Iterable[str] = ()) -> None:
         self.what, self.query, self.suggestions = what, query, tuple(suggestions)
         hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        hint += f" {ADD_MODEL_HINT}." if what == "model" else ""
         super().__init__(f"No {what} called {query!r}.{hint}")
 
 
@@ -261,13 +264,54 @@ def stats_of(assessments: Iterable[Assessment], policy: Policy, on: date) -> Sta
 
 
 def resolve_lab(session: Session, text: str) -> str:
-    """A lab's slug from its slug or name (ignoring case and punctuation); NotFoundError with suggestions."""
-    labs = session.exec(select(Lab.slug, Lab.name)).all()
+    """A lab's slug from its slug, name or official Hub organisation (ignoring case and punctuation).
+
+    A miss raises NotFoundError suggesting labs whose name holds the text as a word ('fair' → Meta AI
+    (FAIR)) and then labs of a close name.
+    """
+    labs = session.exec(select(Lab.slug, Lab.name, Lab.hf_orgs)).all()
     key = normalise_name(text)
-    for slug, name in labs:
-        if key in {normalise_name(slug), normalise_name(name)}:
+    for slug, name, hf_orgs in labs:
+        if key in {normalise_name(slug), normalise_name(name), *(normalise_name(org) for org in hf_orgs.split(","))}:
             return slug
-    raise NotFoundError("lab", text, suggest(text, [(slug, name) for slug, name in labs]))
+    by_word = [slug for slug, name, _ in labs if key and key in map(normalise_name, name.split())]
+    close = suggest(text, [(slug, name) for slug, name, _ in labs] + [(slug, slug) for slug, _, _ in labs])
+    raise NotFoundError("lab", text, dict.fromkeys(by_word + close).keys())
+
+
+def labs_also_named(session: Session, text: str, slug: str) -> list[tuple[str, str]]:
+    """Other labs whose name contains the text ('google' → Google DeepMind): separate labs a user may also mean."""
+    key = normalise_name(text)
+    rows = session.exec(select(Lab.slug, Lab.name).order_by(col(Lab.name))).all()
+    return [(other, name) for other, name in rows if other != slug and key and key in normalise_name(name)]
+
+
+@dataclass(frozen=True)
+class LabSummary:
+    """One line of `sunset labs`: a lab, its models and how many are overdue."""
+
+    slug: str
+    name: str
+    url: str | None
+    hf_orgs: tuple[str, ...]
+    models: int
+    overdue: int
+    open: int
+
+
+def lab_summaries(session: Session, policy: Policy, on: date) -> list[LabSummary]:
+    """Every lab with its number of models (released by `on`), overdue and open, by name."""
+    _, assessments = _assessments(session, policy, on)
+    models = Counter(a.record.lab for a in assessments)
+    overdue = Counter(a.record.lab for a in assessments if a.verdict.status is Status.OVERDUE)
+    opened = Counter(a.record.lab for a in assessments if a.verdict.status is Status.OPEN)
+    summaries = []
+    for lab in session.exec(select(Lab).order_by(col(Lab.name))).all():
+        orgs = tuple(filter(None, lab.hf_orgs.split(",")))
+        summaries.append(
+            LabSummary(lab.slug, lab.name, lab.url, orgs, models[lab.slug], overdue[lab.slug], opened[lab.slug])
+        )
+    return summaries
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from rich.console import Console
 
 from bot.app import App
 from bot.apprise_notifier import AppriseNotifier, build_targets
+from bot.config import USER_AGENT_NOTE
 from bot.console import ConsoleNotifier
 from bot.delivery import (
     CONSOLE_TARGET,
@@ -26,7 +29,7 @@ from bot.delivery import (
 )
 from bot.notifications import deliver_notifications, queue_weekly_posts, sync_targets
 from bot.site.build import SiteBuilder
-from bot.tracking import start_tracking
+from bot.tracking import next_poll, start_tracking, when_text
 from db.models import utcnow
 from trackers.assess import assess, released_by
 from trackers.cycle import CycleReport
@@ -128,9 +131,12 @@ async def run(
     *,
     delivery_interval: float = DELIVERY_INTERVAL_SECONDS,
     change_interval: float = CHANGE_INTERVAL_SECONDS,
+    discord_backoff: Sequence[float] | None = None,
 ) -> None:
     """Start-up summary, then the schedule (and Discord when a token is set), until `stop` is set."""
     notifier = ConsoleNotifier(console)
+    # Whole lines however narrow the terminal, and literal text: piped into a log, nothing wraps.
+    say = functools.partial(console.print, soft_wrap=True, markup=False, highlight=False)
     targets = build_targets(app.settings.notifications)  # ConfigError for a URL Apprise rejects
     with app.session() as session:
         ensure_console_subscription(session)
@@ -142,30 +148,30 @@ async def run(
     evaluate_and_publish(app, builder)
     announce_changes(app)  # sets the mark from which changes are announced
     counts, sunset = status_counts(app), app.settings.sunset
-    console.print(
+    say(
         f"Sunset Clause: {sum(counts.values())} models — {counts[Status.OVERDUE]} overdue, "
         f"{counts[Status.DUE_SOON]} due soon, {counts[Status.OPEN]} open, {counts[Status.IN_WINDOW]} in window, "
         f"{counts[Status.UNKNOWN]} unknown ({sunset.window_years}-year window, {sunset.profile} profile)."
     )
     if app.catalog_hint:
-        console.print(f"Note: {app.catalog_hint}.", markup=False)
+        say(f"Note: {app.catalog_hint}.")
+    if not app.settings.trackers.operator_contact_set:
+        say(f"Note: {USER_AGENT_NOTE}.")
+    if app.settings.discord_token is None:
+        say("Console mode: DISCORD_TOKEN is not set, so events are printed here (set it to run the Discord bot).")
     if builder is not None:
-        console.print(f"The Sunset Board is in {builder.folder}, rebuilt after each evaluation and tracking cycle.")
+        say(f"The Sunset Board is in {builder.folder}, rebuilt after each evaluation and tracking cycle.")
     await deliver_console(app, notifier)
     outside = AppriseNotifier(targets, board_url=app.settings.site.base_url)
     if targets:
         shown = ", ".join(f"{name} ({target.shown})" for name, target in targets.items())
-        console.print(f"Notification targets: {shown}.", markup=False)
+        say(f"Notification targets: {shown}.")
         await notify_targets(app, outside)
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
     scheduler = AsyncIOScheduler(timezone=UTC)
+    evaluation = CronTrigger(hour=hour, minute=minute, timezone=UTC)
     scheduler.add_job(
-        evaluate_and_publish,
-        CronTrigger(hour=hour, minute=minute, timezone=UTC),
-        args=[app, builder],
-        id="evaluate",
-        coalesce=True,
-        misfire_grace_time=3600,
+        evaluate_and_publish, evaluation, args=[app, builder], id="evaluate", coalesce=True, misfire_grace_time=3600
     )
     scheduler.add_job(
         announce_and_publish,
@@ -200,23 +206,34 @@ async def run(
         if builder is not None:
             await asyncio.to_thread(publish_site, app, builder)
 
-    tracking = start_tracking(app, scheduler, after_cycle=after_cycle)
+    tracking = start_tracking(app, scheduler, say=say, after_cycle=after_cycle)
+    now = utcnow()
+    say(
+        f"Schedule: {len(app.settings.sources)} sources, each polled when due (next poll: "
+        f"{when_text(next_poll(app, now))}); evaluation daily at {app.settings.trackers.evaluate_at} UTC "
+        f"(next: {when_text(evaluation.get_next_fire_time(None, now))}); events delivered every "
+        f"{delivery_interval:g} s; changes anywhere are announced within {change_interval:g} s."
+    )
+    scheduler.start()  # tracking and evaluation run even while Discord cannot be reached
     discord_runtime = None
-    if app.settings.discord_token is not None:
-        from bot.discord.client import start_discord
-
-        discord_runtime = await start_discord(app, scheduler, delivery_interval=delivery_interval)
-        console.print("Connected to Discord: slash commands ready, alerts go to subscribed channels and DMs.")
-    scheduler.start()
-    console.print("Running. Press Ctrl-C to stop.")
     try:
+        if app.settings.discord_token is not None:
+            from bot.discord.client import start_discord
+
+            discord_runtime = await start_discord(
+                app, scheduler, delivery_interval=delivery_interval, stop=stop, say=say, backoff=discord_backoff
+            )
+            if discord_runtime is not None:
+                say("Connected to Discord: slash commands ready, alerts go to subscribed channels and DMs.")
+        if not stop.is_set():
+            say("Running. Press Ctrl-C to stop.")
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
         await tracking.close()
         if discord_runtime is not None:
             await discord_runtime.close()
-        console.print("Stopped.")
+        say("Stopped.")
 
 
 def run_until_stopped(app: App, console: Console) -> None:

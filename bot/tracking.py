@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -80,10 +80,18 @@ async def open_tracker(app: App) -> AsyncIterator[Tracker]:
 
 
 def start_tracking(
-    app: App, scheduler: AsyncIOScheduler, *, after_cycle: Callable[[CycleReport], Awaitable[None]] | None = None
+    app: App,
+    scheduler: AsyncIOScheduler,
+    *,
+    say: Callable[[str], None] | None = None,
+    after_cycle: Callable[[CycleReport], Awaitable[None]] | None = None,
 ) -> TrackingJob:
-    """Schedule the tracking job (a tick a minute, the first at once); `close()` it at shutdown."""
-    job = TrackingJob(app, build_client(app), after_cycle=after_cycle)
+    """Schedule the tracking job (a tick a minute, the first at once); `close()` it at shutdown.
+
+    With `say`, each cycle ends with a summary (counts, the next poll, failures by cause); `after_cycle`
+    runs after each cycle (the board's rebuild).
+    """
+    job = TrackingJob(app, build_client(app), say=say, after_cycle=after_cycle)
     scheduler.add_job(
         job.tick,
         "interval",
@@ -112,6 +120,51 @@ async def track(
             news = session.exec(select(Event).where(col(Event.id).in_(report.announced))).all()
             fan_out(session, news)
     return report
+
+
+FAILED = ("error", "paused", "disabled")
+
+
+def failure_causes(report: CycleReport) -> list[tuple[str, list[str]]]:
+    """The failed sources grouped by their error, the commonest cause first (pure)."""
+    causes: dict[str, list[str]] = {}
+    for source in sorted(report.sources, key=lambda source: source.name):
+        if source.status in FAILED:
+            causes.setdefault((source.error or source.status).splitlines()[0][:160], []).append(source.name)
+    return sorted(causes.items(), key=lambda item: (-len(item[1]), item[0]))
+
+
+def cycle_summary(report: CycleReport, next_poll: datetime | None) -> str:
+    """After a cycle: sources by outcome and the next poll, then one line per cause of failure (pure)."""
+    counts = {status: sum(s.status == status for s in report.sources) for status in ("ok", "not_modified")}
+    failed = sum(source.status in FAILED for source in report.sources)
+    lines = [
+        f"Tracked {len(report.sources)} sources: {counts['ok']} ok, {counts['not_modified']} unchanged, "
+        f"{failed} failed; {len(report.announced)} new events. Next poll: {when_text(next_poll)}."
+    ]
+    for cause, names in failure_causes(report):
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        lines.append(f"  {len(names)} × {cause} ({shown})")
+    return "\n".join(lines)
+
+
+def when_text(moment: datetime | None) -> str:
+    """'2026-12-05 18:10 UTC', or 'none due' for no moment."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "none due (all paused or disabled)"
+
+
+def next_poll(app: App, now: datetime) -> datetime | None:
+    """When the next source is due: now for one never polled, else the earliest next poll of active sources."""
+    with app.session() as session:
+        rows = {row.name: row for row in session.exec(select(Source)).all()}
+    moments = []
+    for spec in app.settings.sources:
+        row = rows.get(spec.name)
+        if row is None or row.next_due_at is None:
+            moments.append(now)
+        elif row.status not in ("paused", "disabled"):
+            moments.append(max(row.next_due_at, now))
+    return min(moments, default=None)
 
 
 @dataclass(frozen=True)
@@ -180,11 +233,13 @@ class TrackingJob:
         app: App,
         client: httpx.AsyncClient,
         *,
+        say: Callable[[str], None] | None = None,
         after_cycle: Callable[[CycleReport], Awaitable[None]] | None = None,
     ) -> None:
         self._app = app
         self._after_cycle = after_cycle
         self._client = client
+        self._say = say
         self._tracker = build_tracker(app, client)
         self._stop = asyncio.Event()
         self._running: asyncio.Task[CycleReport] | None = None
@@ -202,8 +257,10 @@ class TrackingJob:
             report = await asyncio.shield(self._running)
         except asyncio.CancelledError:  # the scheduler is shutting down: close() finishes or abandons the cycle
             return
-        failed = [source.name for source in report.sources if source.status in ("error", "paused", "disabled")]
+        failed = [source.name for source in report.sources if source.status in FAILED]
         log.info("tracking cycle: %d sources, %d failed %s", len(report.sources), len(failed), ", ".join(failed))
+        if self._say is not None:
+            self._say(cycle_summary(report, next_poll(self._app, utcnow())))
         if self._after_cycle is not None:
             await self._after_cycle(report)
 

@@ -104,6 +104,10 @@ SMALL_CATALOG = {
 }
 
 
+# The `[[sources]]` below are the only ones (the default sources would reach the network).
+ONLY_THESE_SOURCES = "[trackers]\nreplace_default_sources = true\n\n"
+
+
 def write_catalog(directory: Path, files: dict[str, str] | None = None) -> Path:
     """Write catalog files into `directory` and return it."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -117,6 +121,7 @@ def write_config(directory: Path, database_url: str) -> Path:
     catalog = write_catalog(directory / "catalog")
     path = directory / "config.toml"
     path.write_text(
-        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
+        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}'
+        f'[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
     )
     return path

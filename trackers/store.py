@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from db.models import Alias, Lab, Model, Observation, OpennessChange
-from trackers.names import normalise_name, suggest
+from trackers.names import family_first, normalise_name, suggest
 from trackers.records import (
     Access,
     Change,
@@ -104,10 +104,23 @@ def resolve_name(session: Session, text: str) -> Resolution:
         ).first()
         if hit:
             return Resolution(slug=hit)
-    names = session.exec(
-        select(Model.slug, Alias.name).join(Alias, col(Alias.model_id) == col(Model.id)).where(shown)
+    rows = session.exec(
+        select(Model.slug, Alias.name, Model.first_release)
+        .join(Alias, col(Alias.model_id) == col(Model.id))
+        .where(shown)
     ).all()
-    return Resolution(slug=None, suggestions=tuple(suggest(text, names)))
+    # A Hub repository typed without its owner ('Llama-2-7b-chat-hf' for 'meta-llama/Llama-2-7b-chat-hf').
+    repos = {slug for slug, name, _ in rows if "/" in name and normalise_name(name.rsplit("/", 1)[1]) == key}
+    if len(repos) == 1:
+        return Resolution(slug=repos.pop())
+    names_of: dict[str, list[str]] = defaultdict(list)
+    released: dict[str, str] = {}
+    for slug, name, first_release in rows:
+        names_of[slug].append(name)
+        released[slug] = first_release or ""
+    family = family_first(text, ((slug, names, released[slug]) for slug, names in names_of.items()))
+    fuzzy = suggest(text, [(slug, name) for slug, name, _ in rows])
+    return Resolution(slug=None, suggestions=tuple(dict.fromkeys(sorted(repos) + family + fuzzy))[:5])
 
 
 def _bases_of(ids: set[int], by_id: dict[int, tuple[Model, Lab]]) -> set[int]:

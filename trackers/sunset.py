@@ -75,7 +75,9 @@ class Verdict:
         if self.status is Status.OVERDUE:
             text = f"overdue by {describe_days(self.overdue_days or 0)}"
             return f"{text} — weights out, licence still restrictive" if self.restricted_weights else text
-        return f"sunset in {describe_days(self.days_to_sunset or 0)}"
+        if not self.days_to_sunset:
+            return "sunset today"
+        return f"sunset in {describe_days(self.days_to_sunset)}"
 
 
 def sunset_date(first_release: PartialDate, window_years: int) -> date:

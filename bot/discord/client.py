@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import pkgutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -26,7 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from discord.ext import commands
 from sqlmodel import Session
 
-from bot.app import App
+from bot.app import App, DiscordLoginError
 from bot.delivery import deliver_lanes, pending
 from bot.digest import queue_due_digests, queue_pause_notices
 from bot.discord import exts
@@ -51,17 +52,20 @@ DELIVERY_BATCH = 500
 COMMAND_RESYNC = timedelta(days=1)  # unchanged commands are synced again after this long
 
 
-def _recently_synced(session: Session, key: str, digest: str) -> bool:
+def _recently_synced(session: Session, key: str, digest: str) -> dict[str, int] | None:
+    """The synced commands' ids when these definitions were synced within a day (else None: sync again)."""
     row = session.get(Meta, key)
     if row is None:
-        return False
+        return None
     stored = json.loads(row.value)
-    return bool(stored["digest"] == digest and utcnow() - datetime.fromisoformat(stored["at"]) < COMMAND_RESYNC)
+    fresh = stored["digest"] == digest and utcnow() - datetime.fromisoformat(stored["at"]) < COMMAND_RESYNC
+    # A row from before the ids were kept syncs once more, so mentions can be clickable.
+    return {name: int(ident) for name, ident in stored["ids"].items()} if fresh and "ids" in stored else None
 
 
-def _remember_sync(session: Session, key: str, digest: str) -> None:
+def _remember_sync(session: Session, key: str, digest: str, ids: dict[str, int]) -> None:
     row = session.get(Meta, key) or Meta(key=key, value="")
-    row.value = json.dumps({"digest": digest, "at": utcnow().isoformat()})
+    row.value = json.dumps({"digest": digest, "at": utcnow().isoformat(), "ids": ids})
     session.add(row)
     session.commit()
 
@@ -102,6 +106,7 @@ class SunsetBot(commands.Bot):
             guild_ready_timeout=0.5,
         )
         self.app = app
+        self.command_ids: dict[str, int] = {}  # top-level command → id, for clickable mentions
         self._names: NameIndex | None = None
         self._names_built = 0.0
         self._names_refresh: asyncio.Task[None] | None = None
@@ -131,12 +136,21 @@ class SunsetBot(commands.Bot):
             definitions = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
             digest = hashlib.sha256(json.dumps(definitions, sort_keys=True).encode()).hexdigest()
             key = f"discord_commands:{self.application_id}:{scope}"
-            if await self.db(_recently_synced, key, digest):
+            known = await self.db(_recently_synced, key, digest)
+            if known is not None:
+                self.command_ids.update(known)
                 log.info("discord commands unchanged scope=%s: not synced", scope)
                 continue
             synced = await self.tree.sync(guild=guild)
-            await self.db(_remember_sync, key, digest)
+            ids = {command.name: command.id for command in synced}
+            self.command_ids.update(ids)
+            await self.db(_remember_sync, key, digest, ids)
             log.info("discord commands synced scope=%s count=%d", scope, len(synced))
+
+    def mention(self, path: str) -> str:
+        """A clickable command mention ('</model status:123>'), or '/model status' while its id is unknown."""
+        ident = self.command_ids.get(path.split()[0])
+        return f"</{path}:{ident}>" if ident else f"/{path}"
 
     async def on_ready(self) -> None:
         """Log who we are once connected."""
@@ -241,15 +255,57 @@ class DiscordRuntime:
         await asyncio.gather(self.gateway, return_exceptions=True)
 
 
-async def start_discord(app: App, scheduler: AsyncIOScheduler, *, delivery_interval: float) -> DiscordRuntime:
-    """Log in (which syncs the commands), connect to the gateway, and start the outbox and digest jobs."""
+LOGIN_BACKOFF_SECONDS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+
+
+async def login_with_retry(
+    app: App, *, stop: asyncio.Event, say: Callable[[str], None], backoff: Sequence[float] = LOGIN_BACKOFF_SECONDS
+) -> SunsetBot | None:
+    """Log in (which syncs the commands), retrying with back-off while Discord cannot be reached.
+
+    A refused token raises DiscordLoginError (retrying cannot help); `stop` during a wait gives None.
+    Each failed attempt closes its client, so no HTTP session is left open.
+    """
     token = app.settings.discord_token
     assert token is not None
+    for attempt in itertools.count():
+        bot = SunsetBot(app)
+        try:
+            await bot.login(token.get_secret_value())
+            return bot
+        except discord.LoginFailure:
+            await bot.close()
+            raise DiscordLoginError(
+                "Discord refused DISCORD_TOKEN (401 Unauthorized): copy the bot's token again from "
+                "https://discord.com/developers/applications (Bot → Reset Token)"
+            ) from None
+        except (OSError, TimeoutError, discord.DiscordServerError) as error:
+            await bot.close()
+            delay = backoff[min(attempt, len(backoff) - 1)]
+            reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+            say(f"Discord is unreachable ({reason}); retrying in {delay:g} s (attempt {attempt + 1}).")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+                return None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def start_discord(
+    app: App,
+    scheduler: AsyncIOScheduler,
+    *,
+    delivery_interval: float,
+    stop: asyncio.Event,
+    say: Callable[[str], None],
+    backoff: Sequence[float] | None = None,
+) -> DiscordRuntime | None:
+    """Log in (retrying while Discord is unreachable), connect to the gateway, start the outbox and digest jobs."""
     apply_api_base(app.settings.discord_api_base)
-    bot = SunsetBot(app)
-    await bot.login(token.get_secret_value())
+    bot = await login_with_retry(app, stop=stop, say=say, backoff=backoff or LOGIN_BACKOFF_SECONDS)
+    if bot is None:
+        return None
     gateway = asyncio.create_task(bot.connect(reconnect=True), name="discord-gateway")
-    notifier = DiscordNotifier(bot, base_url=app.settings.site.base_url)
+    notifier = DiscordNotifier(bot, board_url=app.settings.site.base_url)
     wake = asyncio.Event()
 
     async def work() -> None:

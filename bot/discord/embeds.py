@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -23,7 +23,7 @@ from bot.discord.text import (
     link,
     truncate,
 )
-from bot.messages import event_text
+from bot.messages import event_text, event_title, kind_words
 from bot.queries import ListRow, ModelCard, ModelHistory, Scorecard, Stats, TrackerStatus
 from bot.site.paths import model_url
 from db.models import GuildSettings
@@ -81,13 +81,21 @@ def _yes_no(value: bool | None) -> str:
     return {True: "yes", False: "no", None: "unknown"}[value]
 
 
-def model_embed(card: ModelCard, *, on: date, base_url: str = "") -> discord.Embed:
+Mention = Callable[[str], str]
+
+
+def plain_command(path: str) -> str:
+    """A command as text, for when its id is unknown (a clickable mention needs it)."""
+    return f"/{path}"
+
+
+def model_embed(card: ModelCard, *, on: date, base_url: str = "", mention: Mention = plain_command) -> discord.Embed:
     """A model's status card: lab, release, age, openness grid, level, sunset, status in words and colour.
 
     With the board's `base_url`, the title links to the model's page there.
     """
     r, openness = card.result, card.result["openness"]
-    status_words = r["status_text"] if r["status"] != "open" else "open — meets the sunset clause"
+    status_words = "open — meets the sunset clause" if r["status"] == "open" and r["released"] else r["status_text"]
     embed = _embed(f"{clean(r['name'], 200)} — {clean(r['lab'], 50)}", colour=STATUS_COLOURS[r["status"]])
     embed.url = model_url(base_url, r["slug"])
     embed.description = f"**{clean(status_words, 300)}**"
@@ -120,7 +128,9 @@ def model_embed(card: ModelCard, *, on: date, base_url: str = "") -> discord.Emb
         embed.add_field(name="Sources", value=truncate("\n".join(sources), FIELD_VALUE_MAX), inline=False)
     verified = r["verified"]
     checked = f" · verified on {verified['on']}" if verified else ""
-    embed.set_footer(text=f"as of {r['on']}{checked} · /model history {truncate(r['slug'], 80)} for the record")
+    # A footer shows no mention, so the command to click goes in a field.
+    embed.add_field(name="The record", value=f"{mention('model history')} name:{clean(r['slug'], 80)}", inline=False)
+    embed.set_footer(text=f"as of {r['on']}{checked}")
     return fit(embed)
 
 
@@ -215,13 +225,16 @@ def subscription_line(info: SubscriptionInfo) -> str:
     """`#12` lab meta → #alerts: sunset_passed, … (paused: reason)."""
     scope = info.scope if info.scope == "all" else f"{info.scope} {clean(info.scope_value or '', 80)}"
     paused = f" — **paused**: {clean(info.pause_reason or '', 200)}" if info.paused else ""
-    return f"`#{info.id}` {scope} → {target_text(info.target)}: {', '.join(info.kinds)}{paused}"
+    kinds = ", ".join(kind_words(kind).lower() for kind in info.kinds)
+    return f"`#{info.id}` {scope} → {target_text(info.target)}: {kinds}{paused}"
 
 
-def subscriptions_pages(rows: Sequence[SubscriptionInfo]) -> list[discord.Embed]:
-    """The subscriptions a user can see here, with ids for /unsubscribe."""
-    lines = [subscription_line(row) for row in rows] or ["No subscriptions yet: try `/subscribe`."]
-    return line_pages("Subscriptions", lines, footer="/unsubscribe id: removes one")
+def subscriptions_pages(rows: Sequence[SubscriptionInfo], *, mention: Mention = plain_command) -> list[discord.Embed]:
+    """The subscriptions a user can see here, with ids for /unsubscribe (a clickable mention when known)."""
+    lines = [subscription_line(row) for row in rows] or [f"No subscriptions yet: try {mention('subscribe')}."]
+    if rows:
+        lines.append(f"{mention('unsubscribe')} id:… removes one.")
+    return line_pages("Subscriptions", lines)
 
 
 def settings_embed(settings: GuildSettings, policy: Policy, *, default_digest: tuple[int, int]) -> discord.Embed:
@@ -319,14 +332,22 @@ def about_embed(policy: Policy, settings: GuildSettings | None) -> discord.Embed
     return fit(embed)
 
 
+def help_embed(commands: Sequence[tuple[str, str]], *, mention: Mention = plain_command) -> discord.Embed:
+    """Every slash command with what it does, each a clickable mention when its id is known."""
+    lines = [f"{mention(path)} — {clean(description, 150)}" for path, description in sorted(commands)]
+    embed = _embed("Commands", description=truncate("\n".join(lines), DESCRIPTION_MAX))
+    embed.set_footer(text="Admin commands (settings, channel subscriptions) need Manage Server.")
+    return fit(embed)
+
+
 # ── alerts and digests ───────────────────────────────────────────────────────────────────────────
 
 
-def event_embed(outgoing: Outgoing, *, base_url: str = "") -> discord.Embed:
+def event_embed(outgoing: Outgoing, *, base_url: str = "", mention: Mention = plain_command) -> discord.Embed:
     """One event as an alert; with the board's `base_url`, the title links to the model's page there."""
     payload = outgoing.payload
     embed = _embed(
-        truncate(outgoing.kind.replace("_", " ").capitalize(), TITLE_MAX),
+        clean(event_title(outgoing.kind, payload), TITLE_MAX),
         description=clean(event_text(outgoing.kind, payload), DESCRIPTION_MAX),
         colour=EVENT_COLOURS.get(outgoing.kind, NEUTRAL),
     )
@@ -336,7 +357,8 @@ def event_embed(outgoing: Outgoing, *, base_url: str = "") -> discord.Embed:
     if isinstance(url, str) and url:
         embed.add_field(name="Source", value=link(url), inline=False)
     if payload.get("model"):
-        embed.set_footer(text=f"/model status {truncate(str(payload['model']), 100)} · {outgoing.occurred_on}")
+        embed.add_field(name="More", value=f"{mention('model status')} name:{clean(str(payload['model']), 100)}")
+    embed.set_footer(text=str(outgoing.occurred_on))
     return fit(embed)
 
 
@@ -383,13 +405,13 @@ def digest_embed(digest: Digest) -> discord.Embed:
     return fit(embed)
 
 
-def outgoing_embed(outgoing: Outgoing, *, base_url: str = "") -> discord.Embed:
+def outgoing_embed(outgoing: Outgoing, *, base_url: str = "", mention: Mention = plain_command) -> discord.Embed:
     """The embed for any outbox message, by kind (alerts link to the board when `base_url` is set)."""
     if outgoing.kind == WEEKLY_DIGEST:
         return digest_embed(Digest.from_payload(outgoing.payload))
     if outgoing.kind == SUBSCRIPTION_PAUSED:
         return notice_embed(outgoing)
-    return event_embed(outgoing, base_url=base_url)
+    return event_embed(outgoing, base_url=base_url, mention=mention)
 
 
 def error_embed(message: str) -> discord.Embed:

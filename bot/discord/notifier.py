@@ -15,7 +15,9 @@ import discord
 from bot.chart import release_chart_png
 from bot.delivery import Outgoing, PermanentDeliveryError
 from bot.digest import WEEKLY_DIGEST, Digest
-from bot.discord.embeds import CHART_FILENAME, outgoing_embed
+from bot.discord.embeds import CHART_FILENAME, outgoing_embed, plain_command
+from bot.discord.views import model_view
+from bot.plain_text import model_link
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +60,10 @@ class DiscordNotifier:
     """
 
     def __init__(
-        self, client: discord.Client, *, rate_per_second: float = GLOBAL_RATE_PER_SECOND, base_url: str = ""
+        self, client: discord.Client, *, rate_per_second: float = GLOBAL_RATE_PER_SECOND, board_url: str | None = None
     ) -> None:
         self._client = client
-        self._base_url = base_url  # the Sunset Board's address: alerts link to the model's page there
+        self._board_url = board_url or None  # `[site] base_url`: alerts link to the model's page there
         self._pacer = Pacer(rate_per_second)
         self._dm_channels: dict[int, int] = {}
 
@@ -80,7 +82,9 @@ class DiscordNotifier:
 
     async def send(self, outgoing: Outgoing) -> str:
         """Post one event (or digest) and return the Discord message id."""
-        kwargs: dict[str, Any] = {"embed": outgoing_embed(outgoing, base_url=self._base_url)}
+        mention = getattr(self._client, "mention", plain_command)
+        embed = outgoing_embed(outgoing, base_url=self._board_url or "", mention=mention)
+        kwargs: dict[str, Any] = {"embed": embed}
         if outgoing.kind == WEEKLY_DIGEST:
             digest = Digest.from_payload(outgoing.payload)
             png = await asyncio.to_thread(
@@ -90,7 +94,10 @@ class DiscordNotifier:
                 on=date.fromisoformat(digest.on),
             )
             kwargs["file"] = discord.File(io.BytesIO(png), filename=CHART_FILENAME)
-        embed: discord.Embed = kwargs["embed"]
+        if isinstance(outgoing.payload.get("model"), str) and outgoing.kind != WEEKLY_DIGEST:
+            url, slug = outgoing.payload.get("url"), outgoing.payload["model"]
+            board = model_link(self._board_url, slug)
+            kwargs["view"] = model_view(slug, [url] if isinstance(url, str) else [], board=board)
         footer = f"{embed.footer.text} · " if embed.footer.text else ""
         embed.set_footer(text=f"{footer}{reference(outgoing)}")
         try:

@@ -24,10 +24,23 @@ MAX_LINK_BUTTONS = 4
 class Pages(discord.ui.View):
     """◀ ▶ buttons over a list of embeds; only the person who asked can turn the pages."""
 
-    def __init__(self, pages: Sequence[discord.Embed], owner_id: int, *, timeout: float = PAGE_TIMEOUT_SECONDS) -> None:
-        super().__init__(timeout=timeout)
+    def __init__(self, pages: Sequence[discord.Embed], owner_id: int, *, timeout: float | None = None) -> None:
+        super().__init__(timeout=PAGE_TIMEOUT_SECONDS if timeout is None else timeout)
         self.pages, self.owner_id, self.index = list(pages), owner_id, 0
+        self.interaction: discord.Interaction[Any] | None = None  # the answer to edit when the pages expire
         self._update_buttons()
+
+    async def on_timeout(self) -> None:
+        """Say the pages expired (buttons greyed out) instead of leaving buttons that silently fail."""
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        self.counter.label = f"{self.index + 1}/{len(self.pages)} · expired: run the command again"
+        if self.interaction is not None:
+            try:
+                await self.interaction.edit_original_response(view=self)
+            except discord.HTTPException as error:  # the answer was deleted, or the token expired (15 min)
+                log.debug("could not mark pages expired: %s", error)
 
     def _update_buttons(self) -> None:
         self.previous.disabled = self.index == 0
@@ -80,6 +93,8 @@ async def send_pages(
         await interaction.followup.send(**kwargs)
     else:
         await interaction.response.send_message(**kwargs)
+    if view is not None:
+        view.interaction = interaction
 
 
 class PledgeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pledge:(?P<slug>[\w.+-]{1,80})"):
@@ -106,9 +121,11 @@ class PledgeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pl
         await pledge_and_reply(bot, interaction, self.slug, revoke=False)
 
 
-def model_view(slug: str, sources: Sequence[str]) -> discord.ui.View:
-    """Link buttons to the model's first sources and the pledge button."""
+def model_view(slug: str, sources: Sequence[str], *, board: str | None = None) -> discord.ui.View:
+    """Link buttons to the model's page on the board (when there is one) and its first sources; the pledge button."""
     view = discord.ui.View(timeout=None)
+    if board:
+        view.add_item(discord.ui.Button(label="On the board", url=board, style=discord.ButtonStyle.link))
     for number, url in enumerate(
         [u for u in sources if u.startswith(("https://", "http://")) and len(u) <= 512][:MAX_LINK_BUTTONS], start=1
     ):

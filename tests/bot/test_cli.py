@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from db.migrate import MIGRATIONS
-from tests.helpers import write_config
+from tests.helpers import ONLY_THESE_SOURCES, write_config
 
 runner = CliRunner()
 
@@ -38,6 +38,10 @@ def test_status_json_has_the_documented_shape(config):
     assert data["sunset_date"] == "2024-05-01"
     assert "https://testlab.example/ol-weights" in data["sources"]
     assert "testlab/opened-later" in data["aliases"]
+    # The same keys whatever the status: what does not apply is null.
+    assert (data["overdue_days"], data["days_to_sunset"]) == (None, None)
+    overdue = json.loads(sunset(config, "status", "oldnet", "--json", "--on", "2026-11-28").stdout)
+    assert set(overdue) == set(data) and overdue["days_to_sunset"] is None and overdue["overdue_days"] == 1520
 
 
 def test_status_replays_any_date(config):
@@ -76,12 +80,17 @@ def test_an_unknown_model_exits_1_with_suggestions(config):
     as_json = sunset(config, "status", "Restrictd LM", "--json")
     assert as_json.exit_code == 1
     assert json.loads(as_json.stdout)["suggestions"][0] == "restricted"
-    assert "Note:" not in result.stderr and json.loads(as_json.stdout)["hint"] is None
+    assert "Note:" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    # A model that is simply not tracked yet: say how one gets added.
+    assert "docs/CATALOG.md says how to add a model" in result.stderr
+    assert "docs/CATALOG.md" in json.loads(as_json.stdout)["hint"]
 
 
 def test_with_no_catalog_source_an_unknown_model_says_why_there_are_no_models(tmp_path, database_url):
     path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n')
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n'
+    )
     result = sunset(path, "status", "GPT-3")
     assert result.exit_code == 1
     assert 'no [[sources]] entry has kind = "catalog", so the bundled catalog is not loaded' in result.stderr
@@ -111,7 +120,67 @@ def test_list_is_sorted_by_sunset_and_filterable(config):
     assert [m["slug"] for m in overdue] == ["oldnet"]
     by_lab = json.loads(sunset(config, "list", "--json", "--lab", "Test Lab").stdout)
     assert len(by_lab) == 3
-    assert json.loads(sunset(config, "list", "--json", "--lab", "nobody").stdout) == []
+    assert json.loads(sunset(config, "list", "--json", "--lab", "testlab").stdout) == by_lab
+
+
+def test_a_lab_that_matches_nothing_is_an_error_with_suggestions(config):
+    result = sunset(config, "list", "--lab", "testlabs")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == "error: --lab: no lab called 'testlabs'; did you mean: testlab? (see `sunset labs`)"
+
+
+ROBOTICS_LAB = """
+[lab]
+slug = "robotics"
+name = "Test Lab Robotics"
+url = "https://robotics.testlab.example/"
+hf_orgs = ["testlab-robots"]
+
+[[models]]
+slug = "armnet"
+name = "ArmNet"
+released = { date = "2015-02-01", source = "https://robotics.testlab.example/armnet" }
+access = { value = "api", source = "https://robotics.testlab.example/armnet" }
+"""
+
+
+@pytest.fixture
+def two_labs(config, tmp_path):
+    (tmp_path / "catalog" / "robotics.toml").write_text(ROBOTICS_LAB, encoding="utf-8")
+    return config
+
+
+def test_a_lab_whose_name_another_lab_contains_points_to_it_and_hub_orgs_name_labs_too(two_labs):
+    result = sunset(two_labs, "list", "--json", "--lab", "testlab")
+    assert {m["slug"] for m in json.loads(result.stdout)} == {"oldnet", "opened-later", "restricted"}
+    assert "note: Test Lab Robotics is a separate lab; add --lab robotics to include it" in result.stderr
+    both = sunset(two_labs, "list", "--json", "--lab", "testlab", "--lab", "robotics")
+    assert len(json.loads(both.stdout)) == 4 and "note" not in both.stderr
+    by_org = sunset(two_labs, "list", "--json", "--lab", "testlab-robots")
+    assert [m["slug"] for m in json.loads(by_org.stdout)] == ["armnet"]
+
+
+def test_labs_lists_every_lab_with_its_models(two_labs):
+    data = json.loads(sunset(two_labs, "labs", "--json", "--on", "2026-11-28").stdout)
+    assert [(lab["slug"], lab["models"], lab["overdue"], lab["open"]) for lab in data] == [
+        ("testlab", 3, 1, 1), ("robotics", 1, 1, 0),
+    ]  # fmt: skip
+    assert data[1]["hf_orgs"] == ["testlab-robots"] and data[1]["name"] == "Test Lab Robotics"
+    table = sunset(two_labs, "labs").stdout
+    assert "robotics" in table and "Test Lab Robotics" in table
+
+
+def test_status_before_the_release_says_not_yet_released(config):
+    data = json.loads(sunset(config, "status", "restricted", "--json", "--on", "2020-01-01").stdout)
+    assert (data["released"], data["status_text"]) == (False, "not yet released")
+    table = sunset(config, "status", "Opened Later", "--on", "2010-01-01").stdout
+    assert "not yet released" in table
+    assert json.loads(sunset(config, "status", "restricted", "--json").stdout)["released"] is True
+
+
+def test_status_on_the_sunset_day_says_sunset_today(config):
+    data = json.loads(sunset(config, "status", "restricted", "--json", "--on", "2033-07-18").stdout)
+    assert (data["status"], data["days_to_sunset"], data["status_text"]) == ("due_soon", 0, "sunset today")
 
 
 def test_an_unknown_sort_is_one_line_and_exit_2(config):
@@ -185,7 +254,8 @@ def notable_config(tmp_path, database_url):
     (catalog / "histlab.toml").write_text(NOTABLE_LAB)
     path = tmp_path / "notable.toml"
     path.write_text(
-        f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
+        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}'
+        f'[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
     )
     return path
 
@@ -337,6 +407,53 @@ def test_a_database_that_cannot_be_named_or_reached_is_one_line_and_exit_2(tmp_p
         assert result.returncode == 2, result.stderr
         assert result.stderr.strip().splitlines() == [result.stderr.strip()] and message in result.stderr
         assert "Traceback" not in result.stderr and "pw" not in result.stderr
+
+
+def test_version_prints_the_package_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip().startswith("sunset-clause 0.")
+
+
+def test_config_prints_the_effective_settings_with_secrets_redacted(config):
+    env = {"DISCORD_TOKEN": "s3cret-token", "HF_TOKEN": "hf_s3cret", "SUNSET_DATABASE_URL": ""}
+    text = runner.invoke(app, ["--config", str(config), "config"], env=env).stdout
+    assert text.startswith(f"# config file: {config}\n# DISCORD_TOKEN: set (redacted)\n# HF_TOKEN: set (redacted)")
+    assert "window_years = 10" in text and 'kind = "catalog"' in text
+    assert "s3cret" not in text
+    with_password = {"SUNSET_DATABASE_URL": "postgresql+psycopg://sunset:hunter2@db.example:5432/sunset"}
+    data = json.loads(runner.invoke(app, ["--config", str(config), "config", "--json"], env=with_password).stdout)
+    assert data["settings"]["database"]["url"] == "postgresql+psycopg://sunset:***@db.example:5432/sunset"
+    assert data["settings"]["trackers"]["replace_default_sources"] is True
+    assert "discord_token" not in data["settings"] and data["environment"]["DISCORD_TOKEN"] == "not set"
+
+
+def test_cli_parity_upcoming_recent_search_history_level_and_limit(config):
+    upcoming = json.loads(sunset(config, "upcoming", "--days", "365", "--json", "--on", "2033-01-01").stdout)
+    assert [row["slug"] for row in upcoming] == ["restricted"] and upcoming[0]["sunset"] == "2033-07-18"
+    recent = json.loads(sunset(config, "recent", "--days", "30", "--json", "--on", "2033-08-01").stdout)
+    assert [row["slug"] for row in recent] == ["restricted"]
+    assert json.loads(sunset(config, "recent", "--days", "30", "--json", "--on", "2033-01-01").stdout) == []
+    found = json.loads(sunset(config, "search", "restr", "--json").stdout)
+    assert found[0] == {"name": "Restricted LM", "slug": "restricted"}
+    assert sunset(config, "search", "zzzzqq").exit_code == 1
+    history = json.loads(sunset(config, "history", "Opened Later", "--json").stdout)
+    assert history["slug"] == "opened-later" and any("released" in o["text"] for o in history["observations"])
+    assert sunset(config, "history", "Nope Model").exit_code == 1
+    by_level = json.loads(sunset(config, "list", "--json", "--level", "l1", "--on", "2026-11-28").stdout)
+    assert [row["slug"] for row in by_level] == ["restricted"]
+    assert len(json.loads(sunset(config, "list", "--json", "--limit", "2").stdout)) == 2
+    assert sunset(config, "list", "--level", "L9").exit_code == 2
+
+
+def test_model_names_complete_in_the_shell_from_the_database(config):
+    def complete(words):
+        env = {"_SUNSET_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        return runner.invoke(app, [], prog_name="sunset", env=env).output.split()
+
+    assert sunset(config, "status", "oldnet").exit_code == 0  # the first command loads the catalog
+    assert complete(f"sunset --config {config} status restr") == ["restricted"]
+    assert "opened-later" in complete(f"sunset --config {config} history opene")
+    assert complete(f"sunset --config {config.parent / 'missing.toml'} status restr") == []  # quietly nothing
 
 
 def test_catalog_check_of_named_files_reports_only_them_and_a_missing_file_is_one_line():

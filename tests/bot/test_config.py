@@ -22,11 +22,16 @@ def test_lookup_order_option_then_env_then_local_file(tmp_path, monkeypatch):
     env_file.write_text("[sunset]\nwindow_years = 12\n")
     local.write_text("[sunset]\nwindow_years = 13\n")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert load_settings(option, env={"SUNSET_CONFIG": str(env_file)}).sunset.window_years == 11
     assert load_settings(None, env={"SUNSET_CONFIG": str(env_file)}).sunset.window_years == 12
     assert load_settings(None, env={}).sunset.window_years == 13
     local.unlink()
     assert load_settings(None, env={}).sunset.window_years == 10
+    user = tmp_path / "xdg" / "sunset-clause" / "config.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text("[sunset]\nwindow_years = 14\n")
+    assert load_settings(None, env={}).sunset.window_years == 14  # the user's own config file comes last
 
 
 def test_database_url_from_the_environment_wins(tmp_path):
@@ -61,6 +66,24 @@ def test_secrets_come_only_from_the_environment(tmp_path):
         (
             '[trackers]\nallow_private_addresses = "yes"\n',
             "trackers.allow_private_addresses: Input should be a valid boolean",
+        ),
+        (
+            '[[sources]]\nname = "news"\nkind = "rss"\nurll = "https://x.example/feed"\n',
+            "sources.0: Value error, source 'news': unknown key 'urll' for rss (keys: interval_minutes, kind, lab, name,"
+            " url)",
+        ),
+        (
+            '[[sources]]\nname = "hub"\nkind = "huggingface"\nendpoint = "https://x.example"\n',
+            "kind huggingface needs author",
+        ),
+        ('[[sources]]\nname = "gh"\nkind = "github"\n', "source 'gh': kind github needs repo or url"),
+        (
+            '[[sources]]\nname = "hub"\nkind = "huggingface"\nauthor = "x"\npage_size = "50"\n',
+            "page_size must be a number",
+        ),
+        (
+            '[trackers]\nreplace_default_sources = "yes"\n',
+            "trackers.replace_default_sources: Input should be a valid boolean",
         ),
         (
             '[[notifications]]\nname = "x"\nurl = "json://h/t0psecret"\nevents = ["sunset_gone"]\n',
@@ -112,3 +135,31 @@ def test_a_malformed_notification_url_is_reported_without_repeating_it(tmp_path)
         load_settings(path, env={})
     assert "notifications.0.url: Value error, must be an Apprise URL" in str(caught.value)
     assert "t0psecret" not in str(caught.value)
+
+
+def test_sources_in_the_file_are_added_to_the_defaults_and_one_named_like_a_default_replaces_it(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[[sources]]\nname = "my-feed"\nkind = "rss"\nurl = "https://me.example/feed"\n\n'
+        '[[sources]]\nname = "epoch"\nkind = "epoch"\ninterval_minutes = 1440\n'
+    )
+    defaults = {source.name for source in Settings().sources}
+    sources = {source.name: source for source in load_settings(path, env={}).sources}
+    assert set(sources) == defaults | {"my-feed"} and "catalog" in sources
+    assert sources["epoch"].interval_minutes == 1440
+
+
+def test_replace_default_sources_keeps_only_the_files_sources(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        "[trackers]\nreplace_default_sources = true\n\n"
+        '[[sources]]\nname = "my-feed"\nkind = "rss"\nurl = "https://me.example/feed"\n'
+    )
+    assert [source.name for source in load_settings(path, env={}).sources] == ["my-feed"]
+
+
+def test_the_unused_alert_role_id_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[discord]\nalert_role_id = 123\n")
+    with pytest.raises(ConfigError, match=r"discord.alert_role_id .* is no longer a setting .*; delete the line"):
+        load_settings(path, env={})

@@ -1,6 +1,8 @@
 """The weekly digest: what it reports under a server's policy, when it is due, and that it is queued once."""
 
-from datetime import UTC, date, datetime
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 from sqlmodel import select
 
@@ -32,6 +34,26 @@ def test_the_digest_lists_sunsets_passed_and_approaching_and_models_opened_this_
     assert digest.opened == [("Opened", "L2")]
     assert digest.by_year_level == {2010: {"L2": 1}, 2016: {"L0": 2}}
     assert Digest.from_payload(digest.to_payload()) == digest
+
+
+def test_a_sunset_on_the_digest_day_is_approaching_that_day_and_passed_in_the_next_digest():
+    wavenet = record("2016-09-08", slug="wavenet")  # sunset Tuesday 2026-09-08, a Tuesday digest
+    weeks = [(date(2026, 9, 1), date(2026, 9, 8)), (date(2026, 9, 8), date(2026, 9, 15))]
+    digests = [build_digest(catalogue(wavenet), Policy(), since=since, on=on, new_models=[], pledges=[])
+               for since, on in weeks]  # fmt: skip
+    assert digests[0].sunsets_passed == [] and digests[0].approaching == [("Wavenet", "2026-09-08")]
+    assert digests[1].sunsets_passed == [("Wavenet", "2026-09-08")] and digests[1].approaching == []
+
+
+def test_every_sunset_is_passed_in_exactly_one_of_consecutive_digests():
+    first = date(2026, 9, 1)
+    models = [record(f"2016-09-{day:02d}", slug=f"m{day}") for day in range(1, 23)]
+    tuesdays = [first + timedelta(days=7 * week) for week in range(5)]
+    passed: Counter[str] = Counter()
+    for since, on in pairwise(tuesdays):
+        digest = build_digest(catalogue(*models), Policy(), since=since, on=on, new_models=[], pledges=[])
+        passed.update(name for name, _ in digest.sunsets_passed)
+    assert passed == Counter({model.name: 1 for model in models})
 
 
 def test_the_servers_policy_decides_what_the_digest_reports():

@@ -3,11 +3,12 @@
 import asyncio
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from rich.console import Console
@@ -15,7 +16,9 @@ from rich.console import Console
 from bot.app import open_app
 from bot.config import load_settings
 from bot.runner import run
-from tests.helpers import write_config
+from bot.tracking import cycle_summary
+from tests.helpers import ONLY_THESE_SOURCES, write_config
+from trackers.cycle import CycleReport, SourceReport
 
 
 async def run_once(settings, day):
@@ -32,12 +35,59 @@ async def test_first_run_summarises_without_a_flood_of_history(tmp_path, databas
     output = await run_once(settings, date(2026, 11, 28))
     assert "3 models — 1 overdue, 0 due soon, 1 open, 1 in window" in output
     assert "sunset_passed" not in output  # OldNet passed its sunset in 2022: history, not news
-    assert "Note:" not in output
+    assert "catalog is not loaded" not in output
+
+
+async def test_run_asks_the_operator_to_put_a_contact_in_the_user_agent_until_they_do(tmp_path, database_url):
+    config = write_config(tmp_path, database_url)
+    output = await run_once(load_settings(config, env={}), date(2026, 11, 28))
+    assert "Note: [trackers] user_agent is the default: set it to name you" in output
+    text = config.read_text().replace("[trackers]\n", '[trackers]\nuser_agent = "Bot/1 (+https://me.example)"\n')
+    config.write_text(text)
+    assert "user_agent" not in await run_once(load_settings(config, env={}), date(2026, 11, 28))
+
+
+async def test_console_mode_says_so_and_when_the_next_poll_and_evaluation_are(tmp_path, database_url):
+    settings = load_settings(write_config(tmp_path, database_url), env={})
+    output = await run_once(settings, date(2026, 11, 28))
+    assert "Console mode: DISCORD_TOKEN is not set, so events are printed here" in output
+    schedule = next(line for line in output.splitlines() if line.startswith("Schedule:"))
+    assert re.search(r"1 sources, each polled when due \(next poll: \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", schedule)
+    assert re.search(r"evaluation daily at 00:05 UTC \(next: \d{4}-\d\d-\d\d 00:05 UTC\)", schedule)
+
+
+async def test_the_banner_never_wraps_on_a_narrow_or_piped_console(tmp_path, database_url):
+    buffer, stop = io.StringIO(), asyncio.Event()
+    stop.set()
+    with open_app(load_settings(write_config(tmp_path, database_url), env={})) as app:
+        await run(app, Console(file=buffer, width=80), stop)
+    lines = buffer.getvalue().splitlines()
+    assert lines[0].startswith("Sunset Clause: 3 models") and lines[0].endswith("weights profile).")
+    assert all(not line.startswith("(") for line in lines)
+
+
+def test_a_cycles_summary_groups_failures_by_cause_commonest_first():
+    failing = [
+        SourceReport(f"hf-{n}", "huggingface", "error", error="cannot resolve huggingface.co: no") for n in "abcde"
+    ]
+    report = CycleReport(
+        sources=(*failing, SourceReport("news", "rss", "ok", new=1), SourceReport("gh", "github", "not_modified"),
+                 SourceReport("feed", "rss", "paused", error="HTTP 404 Not Found")),
+        announced=(7,),
+    )  # fmt: skip
+    summary = cycle_summary(report, datetime(2026, 12, 5, 18, 10, tzinfo=UTC)).splitlines()
+    assert summary == [
+        "Tracked 8 sources: 1 ok, 1 unchanged, 6 failed; 1 new events. Next poll: 2026-12-05 18:10 UTC.",
+        "  5 × cannot resolve huggingface.co: no (hf-a, hf-b, hf-c and 2 more)",
+        "  1 × HTTP 404 Not Found (feed)",
+    ]
 
 
 async def test_a_config_without_the_catalog_says_so_at_start(tmp_path, database_url):
     path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "{database_url}"\n\n[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n')
+    path.write_text(
+        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n'
+    )
     output = await run_once(load_settings(path, env={}), date(2026, 11, 28))
     assert "0 models" in output
     assert 'Note: no [[sources]] entry has kind = "catalog", so the bundled catalog is not loaded.' in output

@@ -35,6 +35,7 @@ url = "{database_url}"
 
 [trackers]
 allow_private_addresses = true   # the sources below are on 127.0.0.1
+replace_default_sources = true   # only these
 
 [[sources]]
 name = "catalog"
@@ -74,13 +75,20 @@ def sunset(config, *args):
 
 def test_track_once_polls_every_source_and_ends_with_a_table_even_when_one_fails(config, served):
     result = sunset(config, "track", "--once")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # one source failed: cron must be able to tell
+    assert result.stderr.splitlines()[-1] == "error: 1 of 5 sources failed: broken"
     lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 5}
     assert "ok" in lines["testlab-news"] and "ok" in lines["testlab-hub"]
     assert "error" in lines["broken"] and "not a feed" in lines["broken"]
     again = sunset(config, "track", "--source", "testlab-news")
-    assert again.exit_code == 0 and "not_modified" in again.stdout
+    assert again.exit_code == 0 and "not_modified" in again.stdout and "failed" not in again.stderr
     assert sunset(config, "track", "--source", "nope").exit_code == 2
+
+
+def test_track_once_with_allow_failures_exits_0_and_still_names_the_failed_sources(config):
+    result = sunset(config, "track", "--once", "--allow-failures")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == "warning: 1 of 5 sources failed: broken"
 
 
 def test_sources_json_has_the_documented_fields(config):

@@ -84,6 +84,18 @@ def test_names_resolve_ignoring_case_and_punctuation(session, catalog_dir, typed
     assert resolve_name(session, typed).slug == slug
 
 
+def test_a_hub_repository_typed_without_its_owner_resolves(session, catalog_dir):
+    (catalog_dir / "more.toml").write_text(
+        '[lab]\nslug = "more"\nname = "More"\nurl = "https://more.example/"\n\n[[models]]\nslug = "m-chat"\n'
+        'name = "M Chat"\nhf_repos = ["more-org/M-7b-chat-hf"]\n'
+        'released = { date = "2020-01-01", source = "https://more.example/m" }\n'
+        'access = { value = "api", source = "https://more.example/m" }\n'
+    )
+    sync_catalog(session, catalog_files(catalog_dir))
+    assert resolve_name(session, "M-7b-chat-hf").slug == "m-chat"
+    assert resolve_name(session, "m 7b chat hf").slug == "m-chat"
+
+
 def test_an_unknown_name_gets_fuzzy_suggestions(session, catalog_dir):
     sync_catalog(session, catalog_files(catalog_dir))
     resolution = resolve_name(session, "Restrictd LM")

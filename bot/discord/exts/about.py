@@ -1,4 +1,4 @@
-"""`/about`: what the sunset clause asks and why, how it is judged, the data's sources, this server's settings."""
+"""`/about` (what the sunset clause asks, how it is judged, the data's sources, this server) and `/help`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from discord.ext import commands
 
 from bot.community import get_settings
 from bot.discord.client import SunsetBot
-from bot.discord.embeds import about_embed
+from bot.discord.embeds import about_embed, help_embed
 
 
 class About(commands.Cog):
@@ -23,6 +23,17 @@ class About(commands.Cog):
         guild_id = interaction.guild_id
         settings = await self.bot.db(get_settings, guild_id) if guild_id is not None else None
         await interaction.response.send_message(embed=about_embed(policy, settings), ephemeral=True)
+
+    @app_commands.command(name="help")
+    async def show_help(self, interaction: Interaction[SunsetBot]) -> None:
+        """Every command and what it does."""
+        commands_ = [
+            (command.qualified_name, command.description)
+            for command in self.bot.tree.walk_commands()
+            if isinstance(command, app_commands.Command)
+        ]
+        embed = help_embed(commands_, mention=self.bot.mention)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 async def setup(bot: SunsetBot) -> None:

@@ -29,9 +29,9 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
         card = await self.bot.db(model_card, name, policy, on)
         view = model_view(card.result["slug"], card.result["sources"])
-        await interaction.response.send_message(
-            embed=model_embed(card, on=on, base_url=self.bot.app.settings.site.base_url), view=view
-        )
+        base_url = self.bot.app.settings.site.base_url
+        embed = model_embed(card, on=on, base_url=base_url, mention=self.bot.mention)
+        await interaction.response.send_message(embed=embed, view=view)
 
     @app_commands.command(name="search")
     @app_commands.describe(query="Part of a name or alias")

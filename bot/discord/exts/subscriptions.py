@@ -40,7 +40,7 @@ class Subscriptions(commands.Cog):
 
     @app_commands.command(name="subscribe")
     @app_commands.describe(
-        scope="All models, one lab, or one model",
+        scope="What to follow: all models, one lab, or one model",
         name="The lab or model (for those scopes)",
         events="Comma-separated kinds, 'default' or 'all' (default: sunsets passed and approaching, opened, new)",
         target="Post in a channel (needs Manage Server) or send to your DMs",
@@ -49,7 +49,7 @@ class Subscriptions(commands.Cog):
     async def subscribe(
         self,
         interaction: Interaction[SunsetBot],
-        scope: Literal["all", "lab", "model"] = "all",
+        scope: Literal["all", "lab", "model"],  # required: no accidental "everything, in my DMs"
         name: str | None = None,
         events: str | None = None,
         target: Literal["channel", "dm"] = "dm",
@@ -81,7 +81,8 @@ class Subscriptions(commands.Cog):
             created_by=interaction.user.id,
         )
         verb = "Subscribed" if new else "Updated"
-        await interaction.response.send_message(f"{verb}: {subscription_line(info)}", ephemeral=True)
+        undo = f"{self.bot.mention('unsubscribe')} id:{info.id} stops it."
+        await interaction.response.send_message(f"{verb}: {subscription_line(info)}. {undo}", ephemeral=True)
 
     @subscribe.autocomplete("name")
     async def _scope_names(self, interaction: Interaction[SunsetBot], current: str) -> list[app_commands.Choice[str]]:
@@ -118,7 +119,7 @@ class Subscriptions(commands.Cog):
     async def subscriptions(self, interaction: Interaction[SunsetBot]) -> None:
         """This server's channel subscriptions and your DM subscriptions, with ids."""
         rows = await self.bot.db(subscriptions_for, guild_id=interaction.guild_id, user_id=interaction.user.id)
-        await send_pages(interaction, subscriptions_pages(rows), ephemeral=True)
+        await send_pages(interaction, subscriptions_pages(rows, mention=self.bot.mention), ephemeral=True)
 
 
 async def setup(bot: SunsetBot) -> None:

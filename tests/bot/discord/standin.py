@@ -95,6 +95,7 @@ class StandIn:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.base = ""
+        self.unavailable = 0
 
     # ── lifecycle ────────────────────────────────────────────────────────────────────────────────
 
@@ -133,6 +134,9 @@ class StandIn:
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if request.path != "/":
             self.requests.append((request.method, request.path))
+            if self.unavailable > 0:  # Discord down for the next N requests
+                self.unavailable -= 1
+                return _json({"message": "503: Service Unavailable", "code": 0}, status=503)
             token_routes = request.path.startswith(("/api/v10/interactions/", "/api/v10/webhooks/"))
             if not token_routes and request.headers.get("Authorization") != "Bot test-token":
                 return _json({"message": "401: Unauthorized", "code": 0}, status=401)

@@ -135,3 +135,15 @@ def test_with_the_boards_base_url_the_card_and_the_alert_link_to_the_models_page
     assert outgoing_embed(outgoing, base_url="https://sunset.example.org/").url == (
         "https://sunset.example.org/models/model-x/"
     )
+
+
+async def test_an_alerts_buttons_link_the_board_page_first_then_the_source_then_pledge():
+    from bot.discord.views import model_view
+
+    def labels(view):  # the pledge button is a DynamicItem wrapping its Button
+        return [getattr(item, "label", None) or item.item.label for item in view.children]
+
+    view = model_view("wavenet", ["https://deepmind.google/wavenet"], board="https://board.example/models/wavenet/")
+    assert labels(view) == ["On the board", "Source 1: deepmind.google", "Pledge: open it"]
+    assert getattr(view.children[0], "url", None) == "https://board.example/models/wavenet/"
+    assert labels(model_view("wavenet", [])) == ["Pledge: open it"]

@@ -2,8 +2,10 @@
 
 import asyncio
 import io
+import itertools
 import json
 import os
+import re
 import signal
 import sys
 from asyncio.subprocess import DEVNULL, PIPE
@@ -32,6 +34,7 @@ from tests.helpers import write_config
 from trackers import challenges
 
 EPHEMERAL = 1 << 6
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|WARNING) ")
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
 EXPECTED_COMMANDS = {
     "model": {"status", "search", "history", "report"},
@@ -45,6 +48,7 @@ EXPECTED_COMMANDS = {
     "subscriptions": set(),
     "pledge": set(),
     "about": set(),
+    "help": set(),
 }
 
 
@@ -108,6 +112,56 @@ async def running(tmp_path, database_url, standin, restore_discord_urls):
             await asyncio.wait_for(task, 30)
 
 
+async def test_a_wrong_token_is_one_line_and_exit_2_with_no_unclosed_session(tmp_path, database_url, standin):
+    config = write_config(tmp_path, database_url)
+    env = {**os.environ, "DISCORD_TOKEN": "wrong", "DISCORD_API_BASE": standin.base, "PYTHONUNBUFFERED": "1",
+           "PYTHONWARNINGS": "always::ResourceWarning"}  # fmt: skip
+    command = [sys.executable, "-m", "bot", "--config", str(config), "run"]
+    process = await asyncio.create_subprocess_exec(*command, env=env, stdout=DEVNULL, stderr=PIPE)
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    stderr = err.decode()
+    assert process.returncode == 2, stderr
+    errors = [line for line in stderr.splitlines() if not LOG_LINE.match(line)]  # the log of the start-up itself
+    assert len(errors) == 1 and errors[0].startswith("error: Discord refused DISCORD_TOKEN (401 Unauthorized)")
+    assert "Unclosed" not in stderr and "Traceback" not in stderr and "wrong" not in stderr
+
+
+async def test_discord_unreachable_at_start_is_retried_with_back_off_and_said(
+    tmp_path, database_url, standin, restore_discord_urls
+):
+    standin.unavailable = 2  # the first two logins meet a 503
+    env = {"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": standin.base}
+    settings = load_settings(write_config(tmp_path, database_url), env=env)
+    output, stop = io.StringIO(), asyncio.Event()
+    with open_app(settings) as app:
+        task = asyncio.create_task(
+            run(app, Console(file=output, width=200), stop, delivery_interval=0.05, discord_backoff=(0.05, 0.1))
+        )
+        await asyncio.wait_for(standin.identified.wait(), 30)
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    text = output.getvalue()
+    assert "Discord is unreachable (503 Service Unavailable" in text
+    assert "retrying in 0.05 s (attempt 1)" in text and "retrying in 0.1 s (attempt 2)" in text
+    assert "Connected to Discord" in text and text.index("attempt 2") < text.index("Connected to Discord")
+
+
+async def test_stopping_while_discord_is_unreachable_stops_cleanly(tmp_path, database_url, restore_discord_urls):
+    env = {"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": "http://127.0.0.1:9/api/v10"}  # nothing listens
+    settings = load_settings(write_config(tmp_path, database_url), env=env)
+    output, stop = io.StringIO(), asyncio.Event()
+    with open_app(settings) as app:
+        task = asyncio.create_task(run(app, Console(file=output, width=200), stop, discord_backoff=(30,)))
+        for _ in range(600):
+            if "Discord is unreachable" in output.getvalue():
+                break
+            await asyncio.sleep(0.05)  # waiting for the first failed attempt: bounded
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    text = output.getvalue()
+    assert "retrying in 30 s (attempt 1)" in text and "Connected" not in text and text.endswith("Stopped.\n")
+
+
 async def test_the_bot_logs_in_without_privileged_intents_and_syncs_every_command(running):
     fake = running.fake
     synced = {c["name"]: c for c in fake.commands[None]}
@@ -152,6 +206,29 @@ async def test_a_restart_syncs_commands_only_when_they_changed_or_a_day_passed(
     assert {c["name"] for c in standin.commands[None]} == set(EXPECTED_COMMANDS)
 
 
+def command_id(fake, name):
+    return next(int(c["id"]) for c in fake.commands[None] if c["name"] == name)
+
+
+async def test_help_lists_every_command_as_a_clickable_mention_and_answers_name_them_too(running):
+    fake = running.fake
+    text = embed_text(await fake.command("help"))
+    assert f"</model status:{command_id(fake, 'model')}>" in text and f"</help:{command_id(fake, 'help')}>" in text
+    assert text.count("</") == sum(len(subs) or 1 for subs in EXPECTED_COMMANDS.values())
+    card = (await fake.command("model status", name="OldNet"))["data"]["embeds"][0]
+    assert {"name": "The record", "value": f"</model history:{command_id(fake, 'model')}> name:oldnet",
+            "inline": False} in card["fields"]  # fmt: skip
+    assert "/model" not in card["footer"]["text"]  # a footer cannot show a clickable command
+
+
+async def test_subscribe_needs_a_scope_and_says_how_to_undo_it(running):
+    fake = running.fake
+    answer = await fake.command("subscribe", scope="model", name="OldNet")
+    assert f"</unsubscribe:{command_id(fake, 'unsubscribe')}> id:" in answer["data"]["content"]
+    options = next(c for c in fake.commands[None] if c["name"] == "subscribe")["options"]
+    assert next(o for o in options if o["name"] == "scope")["required"] is True
+
+
 async def test_model_commands_answer_with_cards_suggestions_and_pages(running):
     fake = running.fake
     body = await fake.command("model status", name="old net 2012")  # an alias, typed loosely
@@ -176,7 +253,7 @@ async def test_model_commands_answer_with_cards_suggestions_and_pages(running):
     found = await fake.command("model search", query="l")
     assert "Restricted LM" in embed_text(found) and "Opened Later" in embed_text(found)
     history = await fake.command("model history", name="Opened Later")
-    assert "openness changed: L0 → L2 (weights\\_released)" in embed_text(history)
+    assert "openness changed: L0 → L2 (weights released)" in embed_text(history)  # words, not identifiers
 
 
 async def test_long_answers_turn_pages_for_the_asker_only(running):
@@ -208,6 +285,23 @@ async def test_long_answers_turn_pages_for_the_asker_only(running):
     assert f"page 1/{pages}" in embed_text(back)  # the member's click turned nothing
 
 
+async def test_pages_that_expire_say_so_with_their_buttons_greyed_out(running, monkeypatch):
+    monkeypatch.setattr("bot.discord.views.PAGE_TIMEOUT_SECONDS", 0.2)
+    fake = running.fake
+    with running.session() as session:
+        oldnet = session.exec(select(Model).where(Model.slug == "oldnet")).one()
+        for day in range(1, 26):
+            session.add(Observation(model_id=oldnet.id, origin="epoch", rank=20, fact="released",
+                                    value=f"2012-09-{day:02d}", url=f"https://epoch.example/{day}", seen_at=utcnow()))  # fmt: skip
+        session.commit()
+    first = await fake.command("model history", name="OldNet")
+    await fake.wait_until(lambda: any(fake.followups.values()))
+    edit = next(posted for posted in itertools.chain(*fake.followups.values()))
+    buttons = [c for row in edit.payload["components"] for c in row["components"]]
+    assert all(button.get("disabled") for button in buttons) and "expired" in buttons[1]["label"]
+    assert first["data"]["components"]  # the answer had live buttons until then
+
+
 async def test_sunset_lists_stats_chart_and_lab_scorecard(running):
     fake = running.fake
     overdue = embed_text(await fake.command("sunset overdue"))
@@ -232,7 +326,7 @@ async def test_admin_commands_are_refused_to_members_without_manage_server(runni
         body = await fake.command(text, permissions=0, user_id=MEMBER_ID, **options)
         assert body["data"]["flags"] & EPHEMERAL
         assert "Manage Server" in embed_text(body)
-    refused = await fake.command("subscribe", permissions=0, user_id=MEMBER_ID, target="channel")
+    refused = await fake.command("subscribe", permissions=0, user_id=MEMBER_ID, scope="all", target="channel")
     assert "Manage Server" in embed_text(refused)
     with running.session() as session:
         assert session.exec(select(Subscription).where(Subscription.target != "console")).all() == []
@@ -293,6 +387,10 @@ async def test_a_subscription_gets_each_new_event_exactly_once_and_never_pings(r
     assert sorted(m.channel_id for m in posts) == sorted([CHANNEL_ID, ADMIN_ID + 1])  # the channel and the DM
     assert all(m.payload["allowed_mentions"] == {"parse": []} for m in posts)
     assert all(m.payload["enforce_nonce"] is True and len(m.payload["nonce"]) == 25 for m in posts)
+    # The title names the model; the buttons pledge (and open the source when the event has one).
+    assert all(m.embeds[0]["title"] == "Sunset passed: Restricted LM" for m in posts)
+    buttons = [b for row in posts[0].payload["components"] for b in row["components"]]
+    assert [b.get("custom_id") for b in buttons] == ["pledge:restricted"]  # no board configured: no board link
 
     await running.evaluate(date(2033, 7, 21))
     await running.all_sent()
@@ -321,7 +419,7 @@ async def test_a_forbidden_channel_pauses_its_subscription_and_tells_the_admins(
     fake = running.fake
     fake.forbidden.add(OTHER_CHANNEL_ID)
     await fake.command("settings channel", channel=CHANNEL_ID)
-    await fake.command("subscribe", target="channel", channel=OTHER_CHANNEL_ID)
+    await fake.command("subscribe", scope="all", target="channel", channel=OTHER_CHANNEL_ID)
     await running.evaluate(date(2033, 7, 20))
     await running.all_sent()
     await running.all_sent()  # the notice is queued after the failed round
