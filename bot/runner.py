@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -173,34 +174,15 @@ async def run(
     scheduler.add_job(
         evaluate_and_publish, evaluation, args=[app, builder], id="evaluate", coalesce=True, misfire_grace_time=3600
     )
-    scheduler.add_job(
-        announce_and_publish,
-        "interval",
-        seconds=change_interval,
-        args=[app, builder],
-        id="changes",
-        coalesce=True,
-        max_instances=1,
-    )
-    scheduler.add_job(
-        deliver_console,
-        "interval",
-        seconds=delivery_interval,
-        args=[app, notifier],
-        id="deliver",
-        coalesce=True,
-        max_instances=1,
-    )
+
+    def every(seconds: float, job: Any, *args: Any) -> None:
+        """A repeating job that never overlaps itself and runs once after a missed stretch."""
+        scheduler.add_job(job, "interval", seconds=seconds, args=args, id=job.__name__, coalesce=True, max_instances=1)
+
+    every(change_interval, announce_and_publish, app, builder)
+    every(delivery_interval, deliver_console, app, notifier)
     if targets:
-        scheduler.add_job(
-            notify_targets,
-            "interval",
-            seconds=delivery_interval,
-            args=[app, outside],
-            id="notify",
-            coalesce=True,
-            max_instances=1,
-        )
+        every(delivery_interval, notify_targets, app, outside)
 
     async def after_cycle(report: CycleReport) -> None:
         if builder is not None:
