@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from benchmarks.common import fresh_engine, synthetic_models
-from bot.queries import load_name_index
+from bot.services.queries import load_name_index
 from trackers.names import normalise_name
 
 QUERIES = 400

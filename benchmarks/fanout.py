@@ -19,11 +19,11 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from benchmarks.common import fresh_engine, synthetic_models
-from bot.app import App
-from bot.config import DatabaseSettings, Settings
-from bot.delivery import delivery_nonce, fan_out
 from bot.discord.client import apply_api_base, deliver_discord
 from bot.discord.notifier import DiscordNotifier
+from bot.outbox.delivery import delivery_nonce, fan_out
+from bot.runtime.app import App
+from bot.runtime.config import DatabaseSettings, Settings
 from db.models import Delivery, Event, Subscription, utcnow
 from tests.bot.discord.standin import StandIn
 

@@ -34,5 +34,5 @@ def test_lower_layers_never_import_higher_ones(package):
 
 def test_the_checker_would_notice_a_violation(tmp_path):
     sample = tmp_path / "bad.py"
-    sample.write_text("import discord\nfrom bot.cli import app\n")
+    sample.write_text("import discord\nfrom bot.cli.commands import app\n")
     assert imported_packages(sample) >= {"discord", "bot"}

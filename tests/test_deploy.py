@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bot import cli
+from bot.cli import commands as cli
 
 ROOT = Path(__file__).parents[1]
 DEPLOY = ROOT / "deploy"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.commands import app
 from tests.trackers.demo import serve_and_configure
 from tests.trackers.server import LoopbackServer
 

@@ -1,5 +1,5 @@
 """Discord: the bot client, its slash commands (one extension per feature group), embeds and the notifier.
 
-Only this package imports `discord`; everything it shows comes from `bot.queries`, `bot.community`
-and `bot.digest`, which know nothing about Discord.
+Only this package imports `discord`; everything it shows comes from `bot.services.queries`, `bot.services.community`
+and `bot.services.digest`, which know nothing about Discord.
 """

@@ -27,15 +27,15 @@ from apscheduler.triggers.cron import CronTrigger
 from discord.ext import commands
 from sqlmodel import Session
 
-from bot.app import App, DiscordLoginError
-from bot.delivery import deliver_lanes, pending
-from bot.digest import queue_due_digests, queue_pause_notices
 from bot.discord import exts
 from bot.discord.errors import on_app_command_error
 from bot.discord.notifier import DiscordNotifier
 from bot.discord.text import CHOICE_NAME_MAX, CHOICES_MAX, truncate
 from bot.discord.views import PledgeButton
-from bot.queries import Choice, NameIndex, guild_policy, lab_choices, load_name_index
+from bot.outbox.delivery import deliver_lanes, pending
+from bot.runtime.app import App, DiscordLoginError
+from bot.services.digest import queue_due_digests, queue_pause_notices
+from bot.services.queries import Choice, NameIndex, guild_policy, lab_choices, load_name_index
 from db.models import Meta, utcnow
 from trackers.names import normalise_name, suggest
 from trackers.sunset import Policy

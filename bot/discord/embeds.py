@@ -8,10 +8,6 @@ from typing import Any
 
 import discord
 
-from bot.community import SubscriptionInfo
-from bot.config import PROJECT_URL
-from bot.delivery import Outgoing
-from bot.digest import SUBSCRIPTION_PAUSED, WEEKLY_DIGEST, Digest
 from bot.discord.text import (
     DESCRIPTION_MAX,
     EMBED_TOTAL_MAX,
@@ -23,8 +19,12 @@ from bot.discord.text import (
     link,
     truncate,
 )
-from bot.messages import event_text, event_title, kind_words
-from bot.queries import ListRow, ModelCard, ModelHistory, Scorecard, Stats, TrackerStatus
+from bot.outbox.delivery import Outgoing
+from bot.present.messages import event_text, event_title, kind_words
+from bot.runtime.config import PROJECT_URL
+from bot.services.community import SubscriptionInfo
+from bot.services.digest import SUBSCRIPTION_PAUSED, WEEKLY_DIGEST, Digest
+from bot.services.queries import ListRow, ModelCard, ModelHistory, Scorecard, Stats, TrackerStatus
 from bot.site.paths import model_url
 from db.models import GuildSettings
 from trackers import events

@@ -8,10 +8,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.community import CommunityError
 from bot.discord.embeds import error_embed
 from bot.discord.text import clean
-from bot.queries import NotFoundError
+from bot.services.community import CommunityError
+from bot.services.queries import NotFoundError
 
 log = logging.getLogger(__name__)
 

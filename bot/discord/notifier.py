@@ -12,12 +12,12 @@ from typing import Any
 
 import discord
 
-from bot.chart import release_chart_png
-from bot.delivery import Outgoing, PermanentDeliveryError
-from bot.digest import WEEKLY_DIGEST, Digest
 from bot.discord.embeds import CHART_FILENAME, outgoing_embed, plain_command
 from bot.discord.views import model_view
-from bot.plain_text import model_link
+from bot.outbox.delivery import Outgoing, PermanentDeliveryError
+from bot.present.chart import release_chart_png
+from bot.present.plain_text import model_link
+from bot.services.digest import WEEKLY_DIGEST, Digest
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.present import assessment_dict
-from bot.queries import pledge_counts
-from bot.track_view import evidence_dict
+from bot.cli.track_view import evidence_dict
+from bot.present.assessment import assessment_dict
+from bot.services.queries import pledge_counts
 from trackers.assess import Assessment, assess, released_by
 from trackers.review import Evidence, evidence_by_model
 from trackers.store import Catalogue, load_catalogue

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from bot.messages import event_text
+from bot.present.messages import event_text
 from trackers import events
 from trackers.assess import Assessment
 from trackers.openness import level_as_of

@@ -14,9 +14,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.chart import LEVEL_COLOURS, LEVEL_LABELS, window_cutoff
-from bot.present import STATUS_WORDS, notable_first
-from bot.queries import overdue_of, stats_of, upcoming_of
+from bot.present.assessment import STATUS_WORDS, notable_first
+from bot.present.chart import LEVEL_COLOURS, LEVEL_LABELS, window_cutoff
+from bot.services.queries import overdue_of, stats_of, upcoming_of
 from bot.site.badges import badge_for
 from bot.site.board import Board
 from bot.site.calendar import sunset_calendar

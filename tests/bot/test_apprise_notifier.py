@@ -6,7 +6,7 @@ from itertools import count
 
 import pytest
 
-from bot.apprise_notifier import (
+from bot.outbox.apprise_notifier import (
     NONCE_HEADER,
     AppriseNotifier,
     ScrubSecrets,
@@ -16,8 +16,8 @@ from bot.apprise_notifier import (
     secret_parts,
     shown_url,
 )
-from bot.config import ConfigError, NotificationSettings
-from bot.delivery import Outgoing, PermanentDeliveryError
+from bot.outbox.delivery import Outgoing, PermanentDeliveryError
+from bot.runtime.config import ConfigError, NotificationSettings
 from tests.trackers.server import LoopbackServer, Route
 
 SECRET = "t0ken-Zq8vXk3-never-shown"
@@ -166,7 +166,7 @@ def test_the_scrubber_rewrites_only_records_that_carry_a_secret():
 def test_sunset_run_with_a_url_apprise_rejects_exits_2_with_one_line(tmp_path, database_url):
     from typer.testing import CliRunner
 
-    from bot.cli import app
+    from bot.cli.commands import app
     from tests.helpers import write_config
 
     config = write_config(tmp_path, database_url)

@@ -8,7 +8,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.commands import app
 from db.migrate import MIGRATIONS
 from tests.helpers import ONLY_THESE_SOURCES, write_config
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ALERT_EVENTS, ConfigError, Settings, load_settings
+from bot.runtime.config import ALERT_EVENTS, ConfigError, Settings, load_settings
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 

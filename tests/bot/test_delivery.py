@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.delivery import (
+from bot.outbox.delivery import (
     MAX_ATTEMPTS,
     PermanentDeliveryError,
     deliver,
@@ -82,7 +82,7 @@ async def test_sunset_subscriptions_shows_a_paused_target_with_its_reason_first(
 
     from typer.testing import CliRunner
 
-    from bot.cli import app
+    from bot.cli.commands import app
     from tests.helpers import write_config
 
     healthy = Subscription(target="channel:8", scope="lab", scope_value="testlab", kinds="")

@@ -6,8 +6,8 @@ from itertools import pairwise
 
 from sqlmodel import select
 
-from bot.config import SunsetSettings
-from bot.digest import WEEKLY_DIGEST, Digest, build_digest, digest_slot, queue_due_digests
+from bot.runtime.config import SunsetSettings
+from bot.services.digest import WEEKLY_DIGEST, Digest, build_digest, digest_slot, queue_due_digests
 from db.models import Delivery, Event, GuildSettings
 from tests.helpers import APACHE, change, record, write_catalog
 from trackers.catalog import catalog_files
@@ -90,7 +90,7 @@ def test_a_due_digest_is_queued_once_per_server_and_week(session, tmp_path):
 def test_unreviewed_and_rejected_names_never_reach_a_digest_or_the_pledge_board(session, tmp_path):
     import json
 
-    from bot.queries import top_pledges
+    from bot.services.queries import top_pledges
     from db.models import Lab, Model, Pledge
 
     sync_catalog(session, catalog_files(write_catalog(tmp_path / "catalog")))

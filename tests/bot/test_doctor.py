@@ -6,10 +6,10 @@ import socket
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.config import load_settings
-from bot.doctor import run_checks
-from bot.tracking import source_specs
+from bot.cli.commands import app
+from bot.cli.doctor import run_checks
+from bot.runtime.config import load_settings
+from bot.runtime.tracking import source_specs
 from tests.bot.discord.standin import StandIn
 from tests.helpers import ONLY_THESE_SOURCES, write_catalog
 from tests.trackers.server import LoopbackServer

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.config import NotificationSettings
-from bot.delivery import fan_out, pending
-from bot.notifications import REMOVED, queue_weekly_posts, sync_targets
+from bot.outbox.delivery import fan_out, pending
+from bot.outbox.notifications import REMOVED, queue_weekly_posts, sync_targets
+from bot.runtime.config import NotificationSettings
 from db.models import Delivery, Event, Subscription, utcnow
 from tests.helpers import write_catalog
 from trackers.catalog import catalog_files
@@ -90,8 +90,8 @@ def test_the_weekly_campaign_is_queued_once_a_week_and_never_for_a_week_before_t
 
 
 async def test_a_crash_between_send_and_record_repeats_the_message_once_with_the_same_nonce(session):
-    from bot.apprise_notifier import NONCE_HEADER, AppriseNotifier, build_targets
-    from bot.delivery import deliver
+    from bot.outbox.apprise_notifier import NONCE_HEADER, AppriseNotifier, build_targets
+    from bot.outbox.delivery import deliver
     from tests.trackers.server import LoopbackServer, Route
 
     with LoopbackServer() as server:

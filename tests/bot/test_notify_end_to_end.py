@@ -16,10 +16,10 @@ from rich.console import Console
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.app import open_app
-from bot.cli import app as cli
-from bot.config import load_settings
-from bot.runner import run
+from bot.cli.commands import app as cli
+from bot.runtime.app import open_app
+from bot.runtime.config import load_settings
+from bot.runtime.runner import run
 from db.models import Delivery, Meta, Subscription
 from tests.helpers import write_config
 from tests.trackers.server import LoopbackServer, Route

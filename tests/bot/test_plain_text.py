@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.plain_text import (
+from bot.present.plain_text import (
     BLUESKY_MAX,
     SOCIAL_MAX,
     TEXT_MAX,

@@ -3,7 +3,7 @@
 from sqlmodel import Session, select
 
 from bot.discord.embeds import history_pages
-from bot.queries import model_history
+from bot.services.queries import model_history
 from db.models import Model, Observation, utcnow
 from tests.helpers import write_catalog
 from trackers.catalog import catalog_files

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime
 import pytest
 from rich.console import Console
 
-from bot.app import open_app
-from bot.config import load_settings
-from bot.runner import run
-from bot.tracking import cycle_summary
+from bot.runtime.app import open_app
+from bot.runtime.config import load_settings
+from bot.runtime.runner import run
+from bot.runtime.tracking import cycle_summary
 from tests.helpers import ONLY_THESE_SOURCES, write_config
 from trackers.cycle import CycleReport, SourceReport
 
@@ -128,7 +128,7 @@ def test_the_process_stops_cleanly_on_ctrl_c(tmp_path, database_url):
 async def test_a_crash_between_storing_events_and_queueing_deliveries_loses_nothing(
     tmp_path, database_url, monkeypatch
 ):
-    import bot.runner
+    import bot.runtime.runner
 
     settings = load_settings(write_config(tmp_path, database_url), env={})
     await run_once(settings, date(2033, 7, 10))
@@ -136,9 +136,9 @@ async def test_a_crash_between_storing_events_and_queueing_deliveries_loses_noth
     def crash(session, events):
         raise SystemExit("killed between evaluate_all and fan_out")
 
-    monkeypatch.setattr(bot.runner, "fan_out", crash)
+    monkeypatch.setattr(bot.runtime.runner, "fan_out", crash)
     with open_app(settings, today=lambda: date(2033, 7, 20)) as app, pytest.raises(SystemExit):
-        bot.runner.evaluate_and_fan_out(app)  # Restricted LM's sunset passed: stored, then the process dies
+        bot.runtime.runner.evaluate_and_fan_out(app)  # Restricted LM's sunset passed: stored, then the process dies
     monkeypatch.undo()
     after = await run_once(settings, date(2033, 7, 20))
     assert after.count("Restricted LM passed its 10-year sunset on 2033-07-18") == 1

@@ -6,7 +6,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.commands import app
 from tests.helpers import write_catalog
 from tests.trackers.conftest import fixture, hub_routes
 from tests.trackers.server import LoopbackServer, Route

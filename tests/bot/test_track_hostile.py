@@ -20,7 +20,7 @@ from tests.trackers.server import LoopbackServer, Route, gzip_of_zeros
 MEASURED = (
     "import atexit, resource, sys\n"
     "atexit.register(lambda: print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
-    "from bot.cli import main\n"
+    "from bot.cli.commands import main\n"
     "sys.argv = ['sunset', *sys.argv[1:]]\n"
     "main()\n"
 )

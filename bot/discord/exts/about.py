@@ -5,9 +5,9 @@ from __future__ import annotations
 from discord import Interaction, app_commands
 from discord.ext import commands
 
-from bot.community import get_settings
 from bot.discord.client import SunsetBot
 from bot.discord.embeds import about_embed, help_embed
+from bot.services.community import get_settings
 
 
 class About(commands.Cog):

@@ -7,7 +7,7 @@ from discord.ext import commands
 
 from bot.discord.client import SunsetBot
 from bot.discord.embeds import scorecard_embed
-from bot.queries import lab_scorecard
+from bot.services.queries import lab_scorecard
 
 
 class Labs(commands.GroupCog, group_name="lab", group_description="The labs that release models."):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from discord import Interaction, app_commands
 from discord.ext import commands
 
-from bot.community import report_fact
 from bot.discord.client import SunsetBot
 from bot.discord.embeds import history_pages, model_embed, search_pages
 from bot.discord.views import model_view, send_pages
-from bot.queries import model_card, model_history
+from bot.services.community import report_fact
+from bot.services.queries import model_card, model_history
 from db.models import utcnow
 from trackers.challenges import FACTS
 

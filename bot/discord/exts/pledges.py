@@ -5,12 +5,12 @@ from __future__ import annotations
 from discord import Interaction, app_commands
 from discord.ext import commands
 
-from bot.community import pledge
 from bot.discord.client import SunsetBot
 from bot.discord.embeds import pledges_embed
 from bot.discord.errors import reply_error
 from bot.discord.text import clean
-from bot.queries import resolve_model, top_pledges
+from bot.services.community import pledge
+from bot.services.queries import resolve_model, top_pledges
 
 
 async def pledge_and_reply(bot: SunsetBot, interaction: Interaction[SunsetBot], name: str, *, revoke: bool) -> None:

@@ -8,9 +8,9 @@ import discord
 from discord import Interaction, app_commands
 from discord.ext import commands
 
-from bot.community import get_settings, update_settings
 from bot.discord.client import SunsetBot
 from bot.discord.embeds import WEEKDAYS, settings_embed
+from bot.services.community import get_settings, update_settings
 
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "off"]
 
@@ -83,7 +83,10 @@ class Settings(commands.GroupCog, group_name="settings", group_description="This
         if weekday == "off":
             await self.bot.db(update_settings, interaction.guild_id, digest_off=True)
         else:
-            chosen = (WEEKDAYS.index(weekday), self.bot.app.settings.discord.digest_hour if hour is None else hour)
+            chosen = (
+                WEEKDAYS.index(weekday),
+                self.bot.app.settings.discord.digest_hour if hour is None else hour,
+            )
             await self.bot.db(update_settings, interaction.guild_id, digest=chosen)
         await self._show(interaction, "Digest saved.")
 

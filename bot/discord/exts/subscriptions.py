@@ -8,7 +8,10 @@ import discord
 from discord import Interaction, app_commands
 from discord.ext import commands
 
-from bot.community import (
+from bot.discord.client import SunsetBot
+from bot.discord.embeds import subscription_line, subscriptions_pages
+from bot.discord.views import send_pages
+from bot.services.community import (
     DEFAULT_KINDS,
     SUBSCRIBABLE_KINDS,
     channel_target,
@@ -17,10 +20,7 @@ from bot.community import (
     unsubscribe,
     user_target,
 )
-from bot.discord.client import SunsetBot
-from bot.discord.embeds import subscription_line, subscriptions_pages
-from bot.discord.views import send_pages
-from bot.queries import resolve_lab, resolve_model
+from bot.services.queries import resolve_lab, resolve_model
 
 
 def parse_kinds(text: str | None) -> tuple[str, ...]:

@@ -9,12 +9,12 @@ import discord
 from discord import Interaction, app_commands
 from discord.ext import commands
 
-from bot.chart import release_chart_png
 from bot.discord.client import SunsetBot
 from bot.discord.embeds import CHART_FILENAME, list_pages, stats_embed
 from bot.discord.text import clean
 from bot.discord.views import send_pages
-from bot.queries import overdue, recent, stats, upcoming
+from bot.present.chart import release_chart_png
+from bot.services.queries import overdue, recent, stats, upcoming
 
 
 class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models against their sunset dates."):

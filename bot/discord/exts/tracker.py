@@ -8,7 +8,7 @@ from discord.ext import commands
 from bot.discord.client import SunsetBot
 from bot.discord.embeds import tracker_embed
 from bot.discord.exts.settings import require_manage_guild
-from bot.queries import tracker_status
+from bot.services.queries import tracker_status
 
 
 @app_commands.guild_only()

@@ -5,12 +5,12 @@ from datetime import date
 
 import discord
 
-from bot.delivery import Outgoing
 from bot.discord.embeds import chunk, fit, line_pages, model_embed, outgoing_embed
 from bot.discord.text import EMBED_TOTAL_MAX, FIELD_VALUE_MAX, clean, link, truncate
 from bot.discord.views import Pages
-from bot.present import assessment_dict
-from bot.queries import ModelCard, NameIndex
+from bot.outbox.delivery import Outgoing
+from bot.present.assessment import assessment_dict
+from bot.services.queries import ModelCard, NameIndex
 from tests.helpers import LLAMA2, change, record
 from trackers.assess import assess
 from trackers.events import due_events

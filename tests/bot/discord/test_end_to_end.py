@@ -16,10 +16,10 @@ import pytest
 from rich.console import Console
 from sqlmodel import col, select
 
-from bot.app import open_app
-from bot.config import load_settings
-from bot.delivery import fan_out
-from bot.runner import evaluate_and_fan_out, run
+from bot.outbox.delivery import fan_out
+from bot.runtime.app import open_app
+from bot.runtime.config import load_settings
+from bot.runtime.runner import evaluate_and_fan_out, run
 from db.models import Delivery, Event, Meta, Model, Observation, Source, Subscription, utcnow
 from tests.bot.discord.standin import (
     ADMIN_ID,

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bot.app import open_app
-from bot.cli import app
-from bot.community import pledge
-from bot.config import load_settings
+from bot.cli.commands import app
+from bot.runtime.app import open_app
+from bot.runtime.config import load_settings
+from bot.services.community import pledge
 from tests.conftest import POSTGRES_URL, reset_postgres
 
 ON = "2026-11-28"

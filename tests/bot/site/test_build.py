@@ -18,7 +18,7 @@ from icalendar import Calendar
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from bot.cli import app
+from bot.cli.commands import app
 from tests.bot.site.conftest import ON, runner, status_json, sunset
 
 ISSUE_PATHS = [

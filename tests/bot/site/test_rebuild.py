@@ -4,8 +4,8 @@ from datetime import date
 
 from sqlmodel import select
 
-from bot.app import open_app
-from bot.config import load_settings
+from bot.runtime.app import open_app
+from bot.runtime.config import load_settings
 from bot.site.build import SiteBuilder
 from db.models import Model
 from tests.helpers import write_config

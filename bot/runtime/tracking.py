@@ -14,9 +14,9 @@ import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel import col, select
 
-from bot.app import App
-from bot.config import Settings
-from bot.delivery import fan_out
+from bot.outbox.delivery import fan_out
+from bot.runtime.app import App
+from bot.runtime.config import Settings
 from db.models import Event, Source, utcnow
 from trackers.cycle import CycleReport, ProgressCallback, Tracker, TrackerConfig
 from trackers.http import HttpPolicy, make_client

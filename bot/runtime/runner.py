@@ -16,11 +16,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
 
-from bot.app import App
-from bot.apprise_notifier import AppriseNotifier, build_targets
-from bot.config import USER_AGENT_NOTE
-from bot.console import ConsoleNotifier
-from bot.delivery import (
+from bot.outbox.apprise_notifier import AppriseNotifier, build_targets
+from bot.outbox.console import ConsoleNotifier
+from bot.outbox.delivery import (
     CONSOLE_TARGET,
     Notifier,
     deliver_pending,
@@ -28,9 +26,11 @@ from bot.delivery import (
     fan_out,
     recover_undelivered,
 )
-from bot.notifications import deliver_notifications, queue_weekly_posts, sync_targets
+from bot.outbox.notifications import deliver_notifications, queue_weekly_posts, sync_targets
+from bot.runtime.app import App
+from bot.runtime.config import USER_AGENT_NOTE
+from bot.runtime.tracking import next_poll, start_tracking, when_text
 from bot.site.build import SiteBuilder
-from bot.tracking import next_poll, start_tracking, when_text
 from db.models import utcnow
 from trackers.assess import assess, released_by
 from trackers.cycle import CycleReport

@@ -21,13 +21,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from bot.app import App
-from bot.apprise_notifier import APPRISE_TARGET, AppriseNotifier, Target
-from bot.community import subscription_health
-from bot.config import WEEKLY_CAMPAIGN, WEEKLY_DIGEST, NotificationSettings
-from bot.delivery import Outgoing, deliver_lanes, pending
-from bot.digest import build_digest, digest_slot
-from bot.queries import top_pledges
+from bot.outbox.apprise_notifier import APPRISE_TARGET, AppriseNotifier, Target
+from bot.outbox.delivery import Outgoing, deliver_lanes, pending
+from bot.runtime.app import App
+from bot.runtime.config import WEEKLY_CAMPAIGN, WEEKLY_DIGEST, NotificationSettings
+from bot.services.community import subscription_health
+from bot.services.digest import build_digest, digest_slot
+from bot.services.queries import top_pledges
 from db.models import Delivery, Event, Meta, Model, Subscription
 from trackers.store import Catalogue, load_catalogue
 from trackers.sunset import Policy

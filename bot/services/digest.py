@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.community import channel_target
-from bot.config import WEEKLY_DIGEST as WEEKLY_DIGEST
-from bot.config import SunsetSettings
-from bot.queries import guild_policy, top_pledges
+from bot.runtime.config import WEEKLY_DIGEST as WEEKLY_DIGEST
+from bot.runtime.config import SunsetSettings
+from bot.services.community import channel_target
+from bot.services.queries import guild_policy, top_pledges
 from db.models import Delivery, Event, GuildSettings, Model, Subscription
 from trackers.assess import assess, released_by
 from trackers.openness import level_as_of

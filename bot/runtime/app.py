@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.config import Settings
+from bot.runtime.config import Settings
 from db.engine import make_engine, redacted
 from db.migrate import upgrade
 from db.models import utcnow

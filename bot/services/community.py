@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from bot.config import ALERT_EVENTS, DEFAULT_EVENTS
+from bot.runtime.config import ALERT_EVENTS, DEFAULT_EVENTS
 from db.models import Delivery, GuildSettings, Model, Pledge, Subscription
 from trackers import challenges
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Profile

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.config import WEEKLY_CAMPAIGN, WEEKLY_DIGEST
-from bot.messages import event_text
+from bot.present.messages import event_text
+from bot.runtime.config import WEEKLY_CAMPAIGN, WEEKLY_DIGEST
 from trackers import events
 from trackers.sources import storable
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from bot.delivery import Outgoing
-from bot.messages import event_text
+from bot.outbox.delivery import Outgoing
+from bot.present.messages import event_text
 
 
 class ConsoleNotifier:

@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.app import App
-from bot.tracking import SourceView, open_tracker, track
+from bot.runtime.app import App
+from bot.runtime.tracking import SourceView, open_tracker, track
 from db.models import utcnow
 from trackers import challenges
 from trackers.cycle import CycleReport, SourceReport

@@ -17,7 +17,7 @@ import httpx
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import USER_AGENT_NOTE, Settings
+from bot.runtime.config import USER_AGENT_NOTE, Settings
 from db.engine import make_engine, redacted
 from db.migrate import alembic_config, current_revision
 from trackers.sources import SourceSpec, start_url

@@ -22,13 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
-from bot import queries
-from bot.app import App, DiscordLoginError, open_app, today_utc
-from bot.community import subscription_health
-from bot.config import USER_AGENT_NOTE, ConfigError, Settings, config_path, load_settings
-from bot.delivery import fan_out
-from bot.present import STATUS_WORDS, assessment_dict, coverage, notable_first
-from bot.track_view import (
+from bot.cli.track_view import (
     challenge_dict,
     challenges_table,
     cycle_table,
@@ -40,7 +34,13 @@ from bot.track_view import (
     track_until_stopped,
     track_with_progress,
 )
-from bot.tracking import source_views
+from bot.outbox.delivery import fan_out
+from bot.present.assessment import STATUS_WORDS, assessment_dict, coverage, notable_first
+from bot.runtime.app import App, DiscordLoginError, open_app, today_utc
+from bot.runtime.config import USER_AGENT_NOTE, ConfigError, Settings, config_path, load_settings
+from bot.runtime.tracking import source_views
+from bot.services import queries
+from bot.services.community import subscription_health
 from db.models import utcnow
 from trackers import challenges, review
 from trackers.assess import Assessment, assess, released_by
@@ -428,7 +428,7 @@ def _exclusions() -> list[epoch.Exclusion]:
 @app.command()
 def run(ctx: typer.Context) -> None:
     """Run the bot: load the catalog, evaluate daily, and announce new events (Ctrl-C stops it)."""
-    from bot.runner import run_until_stopped
+    from bot.runtime.runner import run_until_stopped
 
     settings: Settings = ctx.obj
     root = logging.getLogger()
@@ -607,8 +607,8 @@ def subscriptions(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @app.command()
 def notifications(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the [[notifications]] targets and their health: status, reason or last error, deliveries (URLs redacted)."""
-    from bot.apprise_notifier import describe_targets
-    from bot.notifications import notification_health
+    from bot.outbox.apprise_notifier import describe_targets
+    from bot.outbox.notifications import notification_health
 
     settings: Settings = ctx.obj
     targets = describe_targets(settings.notifications)
@@ -638,7 +638,7 @@ def notifications(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def _events_label(events: tuple[str, ...]) -> str:
-    from bot.config import ALERT_EVENTS, DEFAULT_EVENTS
+    from bot.runtime.config import ALERT_EVENTS, DEFAULT_EVENTS
 
     named = {ALERT_EVENTS: "all", DEFAULT_EVENTS: "default"}
     return named.get(events) or ", ".join(events)
@@ -904,8 +904,8 @@ def _without_none(value: Any) -> Any:
 @app.command()
 def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Check the installation: database, each source host reachable, Discord token accepted (exit 1 on a failure)."""
-    from bot.doctor import run_checks
-    from bot.tracking import source_specs
+    from bot.cli.doctor import run_checks
+    from bot.runtime.tracking import source_specs
 
     settings: Settings = ctx.obj
     checks = asyncio.run(run_checks(settings, source_specs(settings)))

@@ -18,9 +18,9 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, func, select
 
-from bot.config import SunsetSettings
-from bot.messages import event_text
-from bot.present import assessment_dict, notable_first
+from bot.present.assessment import assessment_dict, notable_first
+from bot.present.messages import event_text
+from bot.runtime.config import SunsetSettings
 from db.models import Alias, Event, GuildSettings, Lab, Model, Observation, Pledge, Source, Subscription
 from trackers.assess import Assessment, assess, released_by
 from trackers.names import normalise_name, suggest

@@ -25,9 +25,9 @@ from urllib.parse import unquote
 
 import apprise
 
-from bot.config import ConfigError, NotificationSettings
-from bot.delivery import Outgoing, PermanentDeliveryError
-from bot.plain_text import PlainMessage, Style, limit_for, render, style_for
+from bot.outbox.delivery import Outgoing, PermanentDeliveryError
+from bot.present.plain_text import PlainMessage, Style, limit_for, render, style_for
+from bot.runtime.config import ConfigError, NotificationSettings
 
 log = logging.getLogger(__name__)
 
