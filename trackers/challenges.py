@@ -28,7 +28,7 @@ from trackers.catalog.sync import ORIGIN as CATALOG
 from trackers.catalog.sync import sync_catalog
 from trackers.records import Access, PartialDate, TrainingCode, TrainingData
 from trackers.sources import storable
-from trackers.store import resolve_name
+from trackers.store.models import resolve_name
 
 FACTS = ("released", "access", "license", "training_code", "training_data", "checkpoints")
 PER_REPORTER_PER_DAY = 5

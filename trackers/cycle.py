@@ -42,7 +42,7 @@ from trackers.sources import (
     start_url,
     storable,
 )
-from trackers.store import load_catalogue
+from trackers.store.models import load_catalogue
 from trackers.sunset import Policy
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from db.models import Event, Meta, Model
 from trackers.assess import assess
 from trackers.openness import level_as_of
 from trackers.records import ModelRecord
-from trackers.store import load_catalogue, visible
+from trackers.store.models import load_catalogue, visible
 from trackers.sunset import Policy
 
 SUNSET_PASSED = "sunset_passed"

@@ -25,7 +25,7 @@ from trackers.names import normalise_name
 from trackers.openness import level_as_of, level_of, state_as_of
 from trackers.records import Access, Change, Licence, ModelRecord, PartialDate
 from trackers.sources import ARTEFACT, CATALOG, THIRD_PARTY, Sighting, SourceSpec
-from trackers.store import load_catalogue
+from trackers.store.models import load_catalogue
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,7 @@ from trackers.assess import Assessment, assess, released_by
 from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog, read_lab_file
 from trackers.cycle import CycleReport
 from trackers.records import Level
-from trackers.store import Catalogue, load_catalogue, resolve_name
+from trackers.store.models import Catalogue, load_catalogue, resolve_name
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Policy, Profile, Status
 
 app = typer.Typer(

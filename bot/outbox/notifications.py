@@ -29,7 +29,7 @@ from bot.services.community import subscription_health
 from bot.services.digest import build_digest, digest_slot
 from bot.services.queries import top_pledges
 from db.models import Delivery, Event, Meta, Model, Subscription
-from trackers.store import Catalogue, load_catalogue
+from trackers.store.models import Catalogue, load_catalogue
 from trackers.sunset import Policy
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 
 from trackers.assess import Assessment, assess, released_by
 from trackers.records import PartialDate
-from trackers.store import Catalogue
+from trackers.store.models import Catalogue
 from trackers.sunset import Policy, Status
 
 STATUS_WORDS = {

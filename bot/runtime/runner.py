@@ -35,7 +35,7 @@ from db.models import utcnow
 from trackers.assess import assess, released_by
 from trackers.cycle import CycleReport
 from trackers.events import evaluate_all, evaluate_changed
-from trackers.store import load_catalogue
+from trackers.store.models import load_catalogue
 from trackers.sunset import Status
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from bot.services.queries import guild_policy, top_pledges
 from db.models import Delivery, Event, GuildSettings, Model, Subscription
 from trackers.assess import assess, released_by
 from trackers.openness import level_as_of
-from trackers.store import Catalogue, load_catalogue, visible
+from trackers.store.models import Catalogue, load_catalogue, visible
 from trackers.sunset import Policy, Status
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from bot.runtime.config import SunsetSettings
 from db.models import Alias, Event, GuildSettings, Lab, Model, Observation, Pledge, Source, Subscription
 from trackers.assess import Assessment, assess, released_by
 from trackers.names import normalise_name, suggest
-from trackers.store import Catalogue, load_catalogue, resolve_name, visible
+from trackers.store.models import Catalogue, load_catalogue, resolve_name, visible
 from trackers.sunset import Policy, Profile, Status
 
 ADD_MODEL_HINT = "Not tracked yet? docs/CATALOG.md says how to add a model (one entry, with its sources)"

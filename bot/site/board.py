@@ -13,7 +13,7 @@ from bot.present.assessment import assessment_dict
 from bot.services.queries import pledge_counts
 from trackers.assess import Assessment, assess, released_by
 from trackers.review import Evidence, evidence_by_model
-from trackers.store import Catalogue, load_catalogue
+from trackers.store.models import Catalogue, load_catalogue
 from trackers.sunset import Policy
 
 

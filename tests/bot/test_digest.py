@@ -13,7 +13,7 @@ from tests.helpers import APACHE, change, record, write_catalog
 from trackers.catalog import catalog_files
 from trackers.catalog.sync import sync_catalog
 from trackers.records import Access
-from trackers.store import Catalogue
+from trackers.store.models import Catalogue
 from trackers.sunset import Policy, Profile
 
 

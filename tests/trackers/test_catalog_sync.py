@@ -8,7 +8,7 @@ from tests.helpers import SMALL_CATALOG, write_catalog
 from trackers.catalog import CatalogError, catalog_files
 from trackers.catalog.sync import sync_catalog
 from trackers.records import Level
-from trackers.store import load_catalogue, resolve_name
+from trackers.store.models import load_catalogue, resolve_name
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from trackers import events, http
 from trackers import reconcile as reconcile_module
 from trackers.records import Licence
 from trackers.sources import SourceSpec
-from trackers.store import load_catalogue
+from trackers.store.models import load_catalogue
 
 
 def models(engine) -> dict[str, Model]:

@@ -14,7 +14,7 @@ from tests.trackers.server import Route
 from trackers import events, review
 from trackers.reconcile import decide_release
 from trackers.sources import SourceSpec
-from trackers.store import load_catalogue, resolve_name
+from trackers.store.models import load_catalogue, resolve_name
 
 
 def test_the_catalog_outranks_trackers_and_otherwise_the_earliest_credible_date_wins():
