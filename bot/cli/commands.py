@@ -426,18 +426,34 @@ def _exclusions() -> list[epoch.Exclusion]:
 
 
 @app.command()
-def run(ctx: typer.Context) -> None:
+def run(
+    ctx: typer.Context,
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="all: the bot here and the trackers in a child process it supervises (default); "
+            "bot: commands, delivery, evaluation and the board only; tracker: only the trackers.",
+        ),
+    ] = "all",
+) -> None:
     """Run the bot: load the catalog, evaluate daily, and announce new events (Ctrl-C stops it)."""
-    from bot.runtime.runner import run_until_stopped
+    from bot.runtime.runner import ROLES, run_until_stopped, tracker_command
 
+    if role not in ROLES:
+        fail(f"--role must be one of {', '.join(ROLES)} (got {role!r})")
     settings: Settings = ctx.obj
     root = logging.getLogger()
     root.setLevel(min(root.level, getattr(logging, settings.logging.level)))
-    with _app_context(ctx) as application:
-        try:
-            run_until_stopped(application, out)
-        except (ConfigError, DiscordLoginError) as error:
-            fail(str(error))
+    # The bot role loads the catalog; the tracker role leaves that to it (and to its catalog source).
+    try:
+        with open_app(settings, load_catalog=role != "tracker") as application:
+            child = tracker_command(ctx.meta.get("config_path")) if role == "all" else None
+            run_until_stopped(application, out, role=role, tracker=child)
+    except CatalogError as error:
+        fail(f"catalog: {error}")
+    except (ConfigError, DiscordLoginError) as error:
+        fail(str(error))
 
 
 @catalog_app.command("stats")
