@@ -29,6 +29,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
     )
     async def overdue(self, interaction: Interaction[SunsetBot], lab: str | None = None, notable: bool = False) -> None:
         """Models past their sunset and still not open, most notable first."""
+        await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
         rows = await self.bot.db(overdue, policy, on, lab=lab, notable_only=notable)
         title = f"Overdue{' notable models' * notable}{f' — {clean(lab, 80)}' if lab else ''}"
@@ -38,6 +39,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
     @app_commands.describe(days="How far ahead to look (days, default 365)")
     async def upcoming(self, interaction: Interaction[SunsetBot], days: app_commands.Range[int, 1, 3650] = 365) -> None:
         """Sunsets coming up for models that are not open yet, soonest first."""
+        await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
         rows = await self.bot.db(upcoming, policy, on, days=days)
         await send_pages(interaction, list_pages(f"Sunsets in the next {days} days", rows, policy, on))
@@ -46,6 +48,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
     @app_commands.describe(days="How far back to look (days, default 90)")
     async def recent(self, interaction: Interaction[SunsetBot], days: app_commands.Range[int, 1, 3650] = 90) -> None:
         """Sunsets passed in the last N days by models still not open."""
+        await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
         rows = await self.bot.db(recent, policy, on, days=days)
         await send_pages(interaction, list_pages(f"Sunsets passed in the last {days} days", rows, policy, on))

@@ -76,6 +76,7 @@ class StandIn:
         self.responses: dict[int, list[dict[str, Any]]] = {}
         self.response_messages: dict[int, dict[str, Any]] = {}  # interaction id → the message its answer posted
         self.followups: dict[str, list[Posted]] = {}
+        self._deferred: dict[str, int] = {}  # token → id of an interaction deferred and not yet followed up
         self.forbidden: set[int] = set()
         self.missing: set[int] = set()
         self.rejected: set[int] = set()  # channels that answer 400 Bad Request to every post
@@ -243,6 +244,8 @@ class StandIn:
         kind = body["type"]
         result: dict[str, Any] = {"interaction": {"id": str(interaction_id), "type": 2,
                                                   "response_message_loading": kind == 5}}  # fmt: skip
+        if kind == 5:
+            self._deferred[request.match_info["token"]] = interaction_id
         if kind in (4, 5, 7):
             message = self._message(CHANNEL_ID, body.get("data") or {})
             self.response_messages[interaction_id] = message
@@ -252,7 +255,13 @@ class StandIn:
 
     async def _followup(self, request: web.Request) -> web.Response:
         payload, files = await self._read(request)
-        posted = Posted(next(self._ids), CHANNEL_ID, payload, files)
+        deferred = self._deferred.pop(request.match_info["token"], None)
+        if deferred is not None:  # Discord's first followup after a deferral fills the "thinking…" message in
+            message = self._message(CHANNEL_ID, payload, int(self.response_messages[deferred]["id"]))
+            self.response_messages[deferred] = message
+            posted = Posted(int(message["id"]), CHANNEL_ID, payload, files)
+        else:
+            posted = Posted(next(self._ids), CHANNEL_ID, payload, files)
         self.followups.setdefault(request.match_info["token"], []).append(posted)
         await self._notify()
         return _json(self._message(CHANNEL_ID, payload, posted.id))
