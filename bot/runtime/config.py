@@ -162,6 +162,9 @@ class SourceSettings(BaseModel):
 
 class DiscordSettings(_Section):
     guild_ids: list[int] = Field(default_factory=list)
+    # None: one connection unless Discord recommends more (GET /gateway/bot); "auto": always sharded, as many
+    # shards as Discord recommends; N: always sharded, N shards.
+    shards: Annotated[int, Field(ge=1, le=1024)] | Literal["auto"] | None = None
     digest_weekday: Annotated[int, Field(ge=0, le=6)] = 0
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 9
 
