@@ -229,8 +229,10 @@ class TrackerProcess:
                 await self._end(process)
                 exited.cancel()
                 return
-            attempt = 0 if time.monotonic() - began >= self._stable else attempt + 1
+            if time.monotonic() - began >= self._stable:
+                attempt = 0  # it had run well: a new failure starts the back-off afresh
             delay = self._backoff[min(attempt, len(self._backoff) - 1)]
+            attempt += 1
             log.warning("tracker role exited code=%s; restarting in %g s", exited.result(), delay)
             self._close_pipe(process)
             with contextlib.suppress(TimeoutError):
