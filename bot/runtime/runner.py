@@ -184,8 +184,10 @@ class TrackerProcess:
         backoff: Sequence[float] = RESTART_BACKOFF_SECONDS,
         stable: float = STABLE_SECONDS,
         stop_timeout: float = CHILD_STOP_SECONDS,
+        output: int | None = None,
     ) -> None:
         self.command = list(command)
+        self._output = output  # where the child's stdout goes (None: ours)
         self.starts = 0
         self.process: asyncio.subprocess.Process | None = None
         self._backoff, self._stable, self._stop_timeout = backoff, stable, stop_timeout
@@ -215,7 +217,9 @@ class TrackerProcess:
         env = {**os.environ, SUPERVISED: "1"}
         while not self._stopping.is_set():
             began = time.monotonic()
-            process = await asyncio.create_subprocess_exec(*self.command, stdin=asyncio.subprocess.PIPE, env=env)
+            process = await asyncio.create_subprocess_exec(
+                *self.command, stdin=asyncio.subprocess.PIPE, stdout=self._output, env=env
+            )
             self.process = process
             async with self._started:
                 self.starts += 1
@@ -281,7 +285,7 @@ async def run(
     stop: asyncio.Event,
     *,
     role: Role = "all",
-    tracker: Sequence[str] | None = None,
+    tracker: Sequence[str] | TrackerProcess | None = None,
     delivery_interval: float = DELIVERY_INTERVAL_SECONDS,
     change_interval: float = CHANGE_INTERVAL_SECONDS,
     discord_backoff: Sequence[float] | None = None,
@@ -289,7 +293,7 @@ async def run(
     """Run a role until `stop` is set.
 
     `bot` and `all`: the start-up summary, then the schedule (and Discord when a token is set). With
-    `all`, `tracker` is the command line of the tracker role's child process; without one, the
+    `all`, `tracker` is the tracker role's child process (or its command line); without one, the
     trackers run in this process (tests and embedding). `tracker`: only the tracking job.
     """
     # Whole lines however narrow the terminal, and literal text: piped into a log, nothing wraps.
@@ -363,7 +367,7 @@ async def run(
     tracking: TrackingJob | None = None
     child: TrackerProcess | None = None
     if role == "all" and tracker is not None:
-        child = TrackerProcess(tracker)
+        child = tracker if isinstance(tracker, TrackerProcess) else TrackerProcess(tracker)
         child.start()
     elif role == "all":
         tracking = start_tracking(app, scheduler, say=say, after_cycle=after_cycle)

@@ -75,6 +75,7 @@ class StandIn:
         self.deadline = deadline
         self.dispatched_at: dict[int, float] = {}  # interaction id → when INTERACTION_CREATE went out
         self.expired: list[int] = []  # interactions answered after the deadline
+        self.responded_at: dict[int, float] = {}  # interaction id → when its first response arrived
         self.identifies: list[tuple[int, int]] = []  # (shard id, shard count) of each IDENTIFY
         self._sockets: dict[int, web.WebSocketResponse] = {}  # shard id → its gateway connection
         self._ids = itertools.count(1_000_000_000_000_000_000)
@@ -250,6 +251,7 @@ class StandIn:
     async def _callback(self, request: web.Request) -> web.Response:
         interaction_id = int(request.match_info["id"])
         sent = self.dispatched_at.get(interaction_id)
+        self.responded_at.setdefault(interaction_id, time.monotonic())
         if self.deadline is not None and sent is not None and time.monotonic() - sent > self.deadline:
             self.expired.append(interaction_id)
             waiter = self._waiters.pop(interaction_id, None)
