@@ -1,7 +1,8 @@
 """Responsiveness: `/model status AlphaGo` through the real discord.py client and the loopback stand-in for
-Discord, N calls while the tracker role polls M sources that answer after 5 s or never, against the same
-calls with no cycle — both in one run, each phase on a fresh SQLite file with the bundled catalog (or all
-on the database `--database-url` names).
+Discord, N calls while the tracker role polls M sources — half answer after 5 s (loopback), half have
+names whose lookup hangs for 10 s and fails (benchmarks/slow_dns, a resolver that does not answer) —
+against the same calls with no cycle — both in one run, each phase on a fresh SQLite file with the bundled
+catalog (or all on the database `--database-url` names).
 
 Each phase starts `sunset run`'s bot role in this process (the stand-in shares its event loop, as a
 Discord client's server would not — which only makes the figures pessimistic) and the tracker role in its
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import io
 import logging
+import os
 import statistics
 import subprocess
 import tempfile
@@ -38,6 +41,9 @@ from tests.trackers.server import LoopbackServer
 
 MODEL = "AlphaGo"
 DEADLINE = 3.0
+WARMUP_CALLS = 20
+SETTLE_SECONDS = 5.0  # after the warm-up: the tracker process's start-up and first catalog poll are done
+SLOW_DNS = Path(__file__).parent / "slow_dns"
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,11 @@ async def phase(name: str, config: Path, calls: int, server: LoopbackServer, *, 
                 while unresponsive_hits(server) - hits_at_start < settings.trackers.concurrency:
                     assert time.monotonic() < deadline, "the tracker role never polled the sources"
                     await asyncio.sleep(0.05)
+            for _ in range(WARMUP_CALLS):  # the name index, connections, caches
+                await fake.command("model status", name=MODEL)
+            if not busy:
+                await asyncio.sleep(SETTLE_SECONDS)
             hits_before = unresponsive_hits(server) - hits_at_start
-            await fake.command("model status", name=MODEL)  # warm-up (name index, connections)
             for _ in range(calls):
                 payload = fake.interaction(2, fake.command_data(["model", "status"], {"name": MODEL}))
                 started = time.monotonic()
@@ -136,8 +145,11 @@ def report(phases: list[Phase], sources: int) -> None:
 
 async def main(calls: int, sources: int, database_url: str | None, in_process: bool) -> None:
     logging.basicConfig(level=logging.ERROR)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SLOW_DNS), os.environ.get("PYTHONPATH")]))
+    importlib.import_module("benchmarks.slow_dns.sitecustomize")  # this process too (the in-process phase)
     with tempfile.TemporaryDirectory() as folder, LoopbackServer() as server:
-        urls = serve_unresponsive(server, sources)
+        slow = serve_unresponsive(server, sources)[::2]  # the ones that answer after 5 s
+        urls = slow + [f"http://feed-{n}.unresolvable.invalid/news.rss" for n in range(sources - len(slow))]
         plan = [
             ("no cycle", "", True, False),
             (f"cycle over {sources} unresponsive sources", sources_toml(urls), True, True),

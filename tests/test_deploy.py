@@ -36,3 +36,21 @@ def test_the_systemd_unit_does_not_restart_on_the_exit_code_of_a_bad_config():
     assert unit["Service"]["ExecStart"].endswith("/.venv/bin/sunset run")
     assert unit["Service"]["RestartPreventExitStatus"] == str(inspect.signature(cli.fail).parameters["code"].default)
     assert unit["Service"]["KillSignal"] == "SIGTERM" and unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_the_role_units_and_compose_file_run_one_role_each():
+    for role in ("bot", "tracker"):
+        unit = configparser.ConfigParser(strict=False, interpolation=None)
+        unit.read_string((DEPLOY / f"sunset-clause-{role}.service").read_text())
+        assert unit["Service"]["ExecStart"].endswith(f"/.venv/bin/sunset run --role {role}")
+        assert unit["Service"]["RestartPreventExitStatus"] == "2" and unit["Service"]["KillSignal"] == "SIGTERM"
+    compose = yaml.safe_load((DEPLOY / "compose.roles.yaml").read_text())
+    services = compose["services"]
+    assert services["bot"]["command"] == ["run", "--role", "bot"]
+    assert services["tracker"]["command"] == ["run", "--role", "tracker"]
+    for name in ("bot", "tracker"):
+        build = services[name]["build"]
+        assert (DEPLOY / build["context"] / build["dockerfile"]).is_file()
+        assert services[name]["env_file"] == ".env" and "DISCORD_TOKEN" not in str(services[name]["environment"])
+    run_options = {param.name for param in inspect.signature(cli.run).parameters.values()}
+    assert "role" in run_options
