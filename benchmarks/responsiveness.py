@@ -149,7 +149,9 @@ async def main(calls: int, sources: int, database_url: str | None, in_process: b
     importlib.import_module("benchmarks.slow_dns.sitecustomize")  # this process too (the in-process phase)
     with tempfile.TemporaryDirectory() as folder, LoopbackServer() as server:
         slow = serve_unresponsive(server, sources)[::2]  # the ones that answer after 5 s
-        urls = slow + [f"http://feed-{n}.unresolvable.invalid/news.rss" for n in range(sources - len(slow))]
+        unresolvable = [f"http://feed-{n}.unresolvable.invalid/news.rss" for n in range(sources - len(slow))]
+        urls = [url for pair in zip(slow, unresolvable, strict=False) for url in pair]  # polled in this order
+        urls += slow[len(unresolvable) :] + unresolvable[len(slow) :]
         plan = [
             ("no cycle", "", True, False),
             (f"cycle over {sources} unresponsive sources", sources_toml(urls), True, True),

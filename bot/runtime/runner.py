@@ -217,9 +217,17 @@ class TrackerProcess:
         env = {**os.environ, SUPERVISED: "1"}
         while not self._stopping.is_set():
             began = time.monotonic()
-            process = await asyncio.create_subprocess_exec(
-                *self.command, stdin=asyncio.subprocess.PIPE, stdout=self._output, env=env
-            )
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *self.command, stdin=asyncio.subprocess.PIPE, stdout=self._output, env=env
+                )
+            except OSError as error:  # no such interpreter, out of processes: expected, retried
+                delay = self._backoff[min(attempt, len(self._backoff) - 1)]
+                attempt += 1
+                log.error("tracker role could not start (%s); retrying in %g s", error, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                continue
             self.process = process
             async with self._started:
                 self.starts += 1
