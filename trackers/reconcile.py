@@ -156,7 +156,7 @@ def _reconcile_group(
         return  # every claim was stored before, and acted on then: nothing to do (the common case)
     model = session.get(Model, found) if found is not None else None
     before: ModelRecord | None = None
-    created = False
+    created = promoted = False
     if model is None:
         model = _create(session, spec, first, official, index)
         if model is None:
@@ -171,7 +171,7 @@ def _reconcile_group(
     if first.hf_repo and official is not None and official.id == model.lab_id:
         index.add(model, [(first.hf_repo, "hf_repo")], session, spec.name)
         if model.state == "unconfirmed":  # the lab's own artefact confirms what an announcement claimed
-            model.state, created, before = "confirmed", True, None
+            model.state, created, promoted, before = "confirmed", True, True, None
             index.add(model, [], session, spec.name)
     if created:
         existing.start_empty(model.id)  # a model made just now has no stored observations to read
@@ -204,7 +204,7 @@ def _reconcile_group(
     # Only a new release claim can move the release date: skip the query otherwise (most sightings repeat).
     if not release_claimed:
         redated = False
-    elif created:  # everything this new model's release date rests on is in this group
+    elif created and not promoted:  # everything this new model's release date rests on is in this group
         claims = [(*_row(model.id, s)[2:], s.rank) for s in group if s.fact in RELEASE_FACTS]  # as stored
         redated = _apply_release(model, claims)
     else:

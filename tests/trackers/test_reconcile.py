@@ -12,8 +12,8 @@ from db.models import Event, Model
 from tests.trackers.conftest import NOW, lab_specs
 from tests.trackers.server import Route
 from trackers import events, review
-from trackers.reconcile import decide_release
-from trackers.sources import SourceSpec
+from trackers.reconcile import Index, decide_release, reconcile
+from trackers.sources import ANNOUNCEMENT, ARTEFACT, Sighting, SourceSpec
 from trackers.store.models import load_catalogue, resolve_name
 
 
@@ -94,3 +94,23 @@ async def test_review_offers_the_labs_models_with_a_close_name_and_the_same_numb
         "OldNet 2": (),  # a new version is not the old model
         "Zebra": (),
     }
+
+
+def test_a_lab_artefact_confirming_an_announced_name_keeps_the_earlier_announced_release_date(catalog_engine):
+    """The bug fixed in the load → decide → apply rewrite: confirming a name used only the artefact's claims."""
+    news = SourceSpec("testlab-news", "rss", "testlab")
+    hub = SourceSpec("testlab-hub", "huggingface", "testlab")
+    announced = Sighting("Zephyr 3", "announced", "2026-10-01", "https://testlab.example/zephyr-3", ANNOUNCEMENT)
+    repo = "testlab/zephyr-3"
+    artefact = [
+        Sighting("Zephyr 3", "released", "2026-10-20", f"https://hub.example/{repo}", ARTEFACT, hf_repo=repo),
+        Sighting("Zephyr 3", "access", "download", f"https://hub.example/{repo}", ARTEFACT, hf_repo=repo),
+    ]
+    with Session(catalog_engine) as session:
+        index = Index.load(session)
+        assert reconcile(session, news, [announced], index=index, now=NOW).unconfirmed == 1
+        result = reconcile(session, hub, artefact, index=index, now=NOW)
+        session.commit()
+        model = session.exec(select(Model).where(Model.slug == "zephyr-3")).one()
+    assert (result.created, result.changed, model.state) == (0, 1, "confirmed")
+    assert (model.first_release, model.first_release_url) == ("2026-10-01", "https://testlab.example/zephyr-3")
