@@ -70,7 +70,6 @@ NOT_YET_MOVED = {
     "trackers/challenges.py",
     "trackers/cycle.py",
     "trackers/events.py",
-    "trackers/reconcile.py",
     "trackers/review.py",
 }
 
