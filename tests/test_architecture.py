@@ -67,10 +67,8 @@ NOT_YET_MOVED = {
     "bot/services/digest.py",
     "bot/services/queries.py",
     "trackers/catalog/sync.py",
-    "trackers/challenges.py",
     "trackers/cycle.py",
     "trackers/events.py",
-    "trackers/review.py",
 }
 
 

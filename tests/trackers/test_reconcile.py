@@ -51,6 +51,7 @@ async def test_merging_makes_the_name_an_alias_and_rejecting_keeps_it_from_comin
     await tracker.run_cycle(NOW)
     with Session(catalog_engine) as session:
         review.merge(session, "nimbus-2", "Restricted LM", NOW)
+        session.commit()
         assert resolve_name(session, "Nimbus 2").slug == "restricted"
         assert any(e.origin == "testlab-news" and e.fact == "announced" for e in review.evidence(session, "restricted"))
     lab_server.routes["/news.rss"].etag = None  # serve it again in full
@@ -60,6 +61,7 @@ async def test_merging_makes_the_name_an_alias_and_rejecting_keeps_it_from_comin
         unconfirmed = [item.slug for item in review.pending(session)]
         for slug in unconfirmed:
             review.reject(session, slug, NOW)
+        session.commit()
     await tracker.run_cycle(NOW + timedelta(hours=14), names=["testlab-news"])
     with Session(catalog_engine) as session:
         assert review.pending(session) == []
@@ -74,6 +76,36 @@ async def test_evidence_lists_every_claim_including_disagreeing_ones(lab_server,
     assert ("released", "2012-09-14", "epoch", 20) in claims
     assert ("access", "hosted", "catalog", 80) in claims and ("access", "unreleased", "epoch", 20) in claims
     assert ("access", "gated", "testlab-hub", 60) in claims
+
+
+async def test_evidence_is_shown_only_for_visible_models_though_review_lists_the_unconfirmed(
+    lab_server, make_tracker, catalog_engine
+):
+    await make_tracker(lab_specs(lab_server)).run_cycle(NOW)
+    with Session(catalog_engine) as session:
+        waiting = {item.slug: item for item in review.pending(session)}
+        shown = review.evidence_by_model(session)
+        assert waiting["nimbus-2"].evidence  # the moderator sees what was claimed
+        assert "nimbus-2" not in shown and review.evidence(session, "nimbus-2") == []  # no public surface does
+        assert "oldnet" in shown
+
+
+async def test_review_actions_leave_the_commit_to_the_caller(lab_server, make_tracker, catalog_engine):
+    await make_tracker(lab_specs(lab_server)).run_cycle(NOW)
+    for act in (
+        lambda s: review.reject(s, "nimbus-2", NOW),
+        lambda s: review.merge(s, "nimbus-2", "Restricted LM", NOW),
+    ):
+        with Session(catalog_engine) as session:
+            act(session)
+            session.rollback()
+        with Session(catalog_engine) as session:
+            assert [item.slug for item in review.pending(session)] == ["nimbus-2"]
+    with Session(catalog_engine) as session:
+        review.reject(session, "nimbus-2", NOW)
+        session.commit()
+    with Session(catalog_engine) as session:
+        assert review.pending(session) == []
 
 
 async def test_review_offers_the_labs_models_with_a_close_name_and_the_same_numbers(
