@@ -368,7 +368,7 @@ class _Loaded:
 def _load(session: Session, group: Group, model_id: int | None, index: Index, loaded: _Loaded) -> Known:
     """The stored state `decide` needs for one group; the expensive parts only when the group brings news."""
     first = group.sightings[0]
-    if model_id is not None and model_id not in loaded.models:  # matched thanks to this cycle's earlier batches
+    if model_id is not None and model_id not in loaded.models:  # matched by a name an earlier group added
         model = store.known_model(session, model_id=model_id)
         if model is not None:
             loaded.models[model_id] = model

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from db.models import Event, Model
@@ -146,3 +147,24 @@ def test_a_lab_artefact_confirming_an_announced_name_keeps_the_earlier_announced
         model = session.exec(select(Model).where(Model.slug == "zephyr-3")).one()
     assert (result.created, result.changed, model.state) == (0, 1, "confirmed")
     assert (model.first_release, model.first_release_url) == ("2026-10-01", "https://testlab.example/zephyr-3")
+
+
+@pytest.mark.parametrize("repos", [10, 200])
+def test_sightings_stored_before_cost_a_fixed_number_of_statements_however_many(catalog_engine, repos):
+    hub = SourceSpec("testlab-hub", "huggingface", "testlab")
+    sightings = [
+        Sighting(f"Model {n}", fact, value, f"https://hub.example/testlab/model-{n}", ARTEFACT, f"testlab/model-{n}")
+        for n in range(repos)
+        for fact, value in (("released", "2026-10-01"), ("access", "download"), ("license", "apache-2.0"))
+    ]
+    with Session(catalog_engine) as session:
+        assert reconcile(session, hub, sightings, index=Index.load(session), now=NOW).created == repos
+        session.commit()
+    statements: list[str] = []
+    event.listen(catalog_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with Session(catalog_engine) as session:
+        index = Index.load(session)
+        statements.clear()
+        again = reconcile(session, hub, sightings, index=index, now=NOW)
+    assert (again.new_observations, again.changed) == (0, 0)
+    assert len(statements) == 2, statements  # the batch's models and their stored claims: not one query per repo
