@@ -48,6 +48,16 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def gateway(engine: Engine) -> Iterator[Any]:
+    """The bot's async gateway over the test database (its threads stopped at the end)."""
+    from bot.runtime.gateway import Gateway
+
+    gateway = Gateway(lambda: Session(engine, expire_on_commit=False))
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session on the migrated test database."""
     with Session(engine, expire_on_commit=False) as session:
