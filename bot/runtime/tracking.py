@@ -259,7 +259,10 @@ class TrackingJob:
         if self._stop.is_set() or (self._running is not None and not self._running.done()):
             return
         now = utcnow()
-        if not await self._app.gateway.job(self._tracker.due, now):
+        try:
+            if not await self._app.gateway.job(self._tracker.due, now):
+                return
+        except asyncio.CancelledError:  # the scheduler is shutting down before a cycle started
             return
         self._running = asyncio.create_task(track(self._app, self._tracker, now=now, stop=self._stop))
         # Shielded: the scheduler cancels its job at shutdown, and the cycle must get its chance to finish.
@@ -269,11 +272,14 @@ class TrackingJob:
             return
         failed = [source.name for source in report.sources if source.status in FAILED]
         log.info("tracking cycle: %d sources, %d failed %s", len(report.sources), len(failed), ", ".join(failed))
-        if self._say is not None:
-            rows = await self._app.gateway.read(source_rows)
-            self._say(cycle_summary(report, earliest_poll(self._app.settings.sources, rows, utcnow())))
-        if self._after_cycle is not None:
-            await self._after_cycle(report)
+        try:
+            if self._say is not None:
+                rows = await self._app.gateway.read(source_rows)
+                self._say(cycle_summary(report, earliest_poll(self._app.settings.sources, rows, utcnow())))
+            if self._after_cycle is not None:
+                await self._after_cycle(report)
+        except asyncio.CancelledError:  # shutting down: the summary and the board's rebuild are not needed
+            return
 
     async def close(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Let a cycle in flight finish (no new fetch starts) for `grace` seconds, abandon it after; close HTTP."""
