@@ -58,3 +58,34 @@ async def test_a_session_opened_on_the_loop_by_loop_code_is_refused_and_remember
     del gateway_module.violations[before:]  # this test's deliberate violation, not a bug to report
     with Session(engine) as session:  # test code outside loop_code() may still set up data directly
         assert get(session, key="nothing") is None
+
+
+async def test_sunset_run_refuses_a_session_opened_on_the_loop(tmp_path, database_url, monkeypatch):
+    """A regression that queries on the loop inside `sunset run` fails at once instead of freezing the bot."""
+    import io
+
+    from rich.console import Console
+
+    from bot.runtime import runner
+    from bot.runtime.app import open_app
+    from bot.runtime.config import load_settings
+    from tests.helpers import write_config
+
+    refused: list[BaseException] = []
+
+    async def deliver_on_the_loop(app, notifier):
+        try:
+            with app.session() as session:
+                get(session, key="anything")
+        except SessionOnLoopError as error:
+            refused.append(error)
+        return 0
+
+    monkeypatch.setattr(runner, "deliver_console", deliver_on_the_loop)
+    before = len(gateway_module.violations)
+    stop = asyncio.Event()
+    stop.set()
+    with open_app(load_settings(write_config(tmp_path, database_url), env={})) as app:
+        await runner.run(app, Console(file=io.StringIO()), stop)
+    assert len(refused) == 1 and len(gateway_module.violations) == before + 1
+    del gateway_module.violations[before:]  # the deliberate one
