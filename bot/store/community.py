@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from db.models import GuildSettings, Model, Pledge
+from trackers.store.models import visible
 
 
 def guild_settings(session: Session, *, guild_id: int) -> GuildSettings | None:
@@ -21,8 +22,8 @@ def save_guild_settings(session: Session, *, row: GuildSettings) -> GuildSetting
 
 
 def model_by_slug(session: Session, *, slug: str) -> Model:
-    """The model with this slug (NoResultFound when there is none)."""
-    return session.exec(select(Model).where(Model.slug == slug)).one()
+    """The visible model with this slug (NoResultFound when there is none, or it is not public)."""
+    return session.exec(select(Model).where(Model.slug == slug, visible())).one()
 
 
 def find_pledge(session: Session, *, model_id: int | None, user_id: int) -> Pledge | None:
