@@ -29,6 +29,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor as JobThreadPool
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
+from sqlmodel import Session
 
 from bot.outbox.apprise_notifier import AppriseNotifier, build_targets
 from bot.outbox.console import ConsoleNotifier
@@ -43,9 +44,10 @@ from bot.outbox.delivery import (
 from bot.outbox.notifications import deliver_notifications, queue_weekly_posts, sync_targets
 from bot.runtime.app import App
 from bot.runtime.config import USER_AGENT_NOTE
+from bot.runtime.gateway import forbid_sessions_on_loop, loop_code
 from bot.runtime.tracking import SHUTDOWN_GRACE_SECONDS, TrackingJob, next_poll, start_tracking, when_text
 from bot.site.build import SiteBuilder
-from bot.store.tracking import last_poll
+from bot.store.sources import last_poll
 from db.models import utcnow
 from trackers.assess import assess, released_by
 from trackers.cycle import CycleReport
@@ -60,7 +62,7 @@ CHANGE_INTERVAL_SECONDS = 20  # a change anywhere reaches subscribers within thi
 
 Role = Literal["all", "bot", "tracker"]
 ROLES: tuple[Role, ...] = ("all", "bot", "tracker")
-BOT_THREADS = 4  # the bot loop's own threads (its queries, until the database gateway brings its own pool)
+BOT_THREADS = 4  # the bot loop's default executor: name lookups, Apprise; queries use the gateway's pools
 JOB_THREADS = 2  # the bot role's scheduled bulk work: evaluation, change scan, board builds
 TRACKER_EXTRA_THREADS = 2  # beyond [trackers] concurrency: parsing and the short writes of a cycle
 RESTART_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0)
@@ -120,9 +122,9 @@ def publish_site(app: App, builder: SiteBuilder) -> None:
 class PollMark:
     """Whether the tracker role (perhaps another process) has polled since the board was last built."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, seen: datetime | None) -> None:
         self._app = app
-        self._seen = self._latest()
+        self._seen = seen
 
     def _latest(self) -> datetime | None:
         with self._app.session() as session:
@@ -155,18 +157,13 @@ def evaluate_and_publish(app: App, builder: SiteBuilder | None) -> int:
 
 async def deliver_console(app: App, notifier: Notifier) -> int:
     """Send pending console deliveries."""
-    with app.session() as session:
-        return await deliver_pending(session, notifier, targets_prefix=CONSOLE_TARGET)
+    return await deliver_pending(app.gateway, notifier, targets_prefix=CONSOLE_TARGET)
 
 
 async def notify_targets(app: App, notifier: AppriseNotifier) -> int:
     """Queue the weekly posts that are due, then send pending deliveries to the notification targets."""
 
-    def queue() -> int:
-        with app.session() as session:
-            return queue_weekly_posts(session, app.settings.notifications, utcnow(), app.settings.sunset.policy())
-
-    await asyncio.to_thread(queue)
+    await app.gateway.write(queue_weekly_posts, app.settings.notifications, utcnow(), app.settings.sunset.policy())
     return await deliver_notifications(app, notifier)
 
 
@@ -303,24 +300,58 @@ async def run(
     `bot` and `all`: the start-up summary, then the schedule (and Discord when a token is set). With
     `all`, `tracker` is the tracker role's child process (or its command line); without one, the
     trackers run in this process (tests and embedding). `tracker`: only the tracking job.
+
+    Everything it starts is event-loop code: its database work goes through `app.gateway`, and a session
+    opened on the loop's thread fails (`SessionOnLoopError`).
     """
+    forbid_sessions_on_loop()
     # Whole lines however narrow the terminal, and literal text: piped into a log, nothing wraps.
     say = functools.partial(console.print, soft_wrap=True, markup=False, highlight=False)
-    if role == "tracker":
-        await run_tracker(app, stop, say=say)
-        return
+    with loop_code():
+        if role == "tracker":
+            await run_tracker(app, stop, say=say)
+            return
+        await _run(
+            app,
+            console,
+            stop,
+            say=say,
+            role=role,
+            tracker=tracker,
+            delivery_interval=delivery_interval,
+            change_interval=change_interval,
+            discord_backoff=discord_backoff,
+        )
+
+
+def _start_up(session: Session, app: App) -> int:
+    """The console's subscription, the notification targets as configured, and the recovery of lost deliveries."""
+    ensure_console_subscription(session)
+    sync_targets(session, app.settings.notifications)
+    return recover_undelivered(session)
+
+
+async def _run(
+    app: App,
+    console: Console,
+    stop: asyncio.Event,
+    *,
+    say: Callable[[str], None],
+    role: Role,
+    tracker: Sequence[str] | TrackerProcess | None,
+    delivery_interval: float,
+    change_interval: float,
+    discord_backoff: Sequence[float] | None,
+) -> None:
     notifier = ConsoleNotifier(console)
     targets = build_targets(app.settings.notifications)  # ConfigError for a URL Apprise rejects
-    with app.session() as session:
-        ensure_console_subscription(session)
-        sync_targets(session, app.settings.notifications)
-        recovered = recover_undelivered(session)
+    recovered = await app.gateway.write(_start_up, app)
     if recovered:
         log.warning("recovered %d deliveries of events a crash had left undelivered", recovered)
     builder = site_builder(app)
-    evaluate_and_publish(app, builder)
-    announce_changes(app)  # sets the mark from which changes are announced
-    counts, sunset = status_counts(app), app.settings.sunset
+    await app.gateway.job(evaluate_and_publish, app, builder)
+    await app.gateway.job(announce_changes, app)  # sets the mark from which changes are announced
+    counts, sunset = await app.gateway.job(status_counts, app), app.settings.sunset
     say(
         f"Sunset Clause: {sum(counts.values())} models — {counts[Status.OVERDUE]} overdue, "
         f"{counts[Status.DUE_SOON]} due soon, {counts[Status.OPEN]} open, {counts[Status.IN_WINDOW]} in window, "
@@ -362,7 +393,8 @@ async def run(
 
     # The board follows the trackers' cycles: right after one in this process, or at the next change scan
     # after the tracker role (another process) has polled.
-    polled = PollMark(app) if builder is not None and not (role == "all" and tracker is None) else None
+    in_process = role == "all" and tracker is None
+    polled = PollMark(app, await app.gateway.read(last_poll)) if builder is not None and not in_process else None
     every(change_interval, announce_and_publish, app, builder, polled, executor="bulk")
     every(delivery_interval, deliver_console, app, notifier)
     if targets:
@@ -370,7 +402,7 @@ async def run(
 
     async def after_cycle(report: CycleReport) -> None:
         if builder is not None:
-            await asyncio.to_thread(publish_site, app, builder)
+            await app.gateway.job(publish_site, app, builder)
 
     tracking: TrackingJob | None = None
     child: TrackerProcess | None = None
@@ -380,8 +412,9 @@ async def run(
     elif role == "all":
         tracking = start_tracking(app, scheduler, say=say, after_cycle=after_cycle)
     now = utcnow()
+    first_poll = await app.gateway.job(next_poll, app, now)
     polling = (
-        f"{len(app.settings.sources)} sources, each polled when due (next poll: {when_text(next_poll(app, now))})"
+        f"{len(app.settings.sources)} sources, each polled when due (next poll: {when_text(first_poll)})"
         + (" by the tracker process" if child is not None else "")
         if role == "all"
         else "sources polled by the tracker role (sunset run --role tracker)"
@@ -428,7 +461,7 @@ async def run_tracker(app: App, stop: asyncio.Event, *, say: Callable[[str], Non
         say(f"Note: {USER_AGENT_NOTE}.")
     say(
         f"Tracker role (pid {os.getpid()}): {len(app.settings.sources)} sources, each polled when due "
-        f"(next poll: {when_text(next_poll(app, utcnow()))})."
+        f"(next poll: {when_text(await app.gateway.job(next_poll, app, utcnow()))})."
     )
     scheduler.start()
     try:

@@ -22,7 +22,7 @@ class Labs(commands.GroupCog, group_name="lab", group_description="The labs that
         """A lab's models by level, overdue count, longest overdue and recently opened models."""
         await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        card = await self.bot.db(lab_scorecard, name, policy, on)
+        card = await self.bot.gateway.read(lab_scorecard, name, policy, on)
         await interaction.followup.send(embed=scorecard_embed(card, on=on))
 
     @scorecard.autocomplete("name")

@@ -28,7 +28,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
         """A model's openness, sunset date and status under this server's window and profile."""
         await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        card = await self.bot.db(model_card, name, policy, on)
+        card = await self.bot.gateway.read(model_card, name, policy, on)
         view = model_view(card.result["slug"], card.result["sources"])
         base_url = self.bot.app.settings.site.base_url
         embed = model_embed(card, on=on, base_url=base_url, mention=self.bot.mention)
@@ -46,7 +46,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
     async def history(self, interaction: Interaction[SunsetBot], name: str) -> None:
         """A model's dated events and sourced observations."""
         await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
-        await send_pages(interaction, history_pages(await self.bot.db(model_history, name)))
+        await send_pages(interaction, history_pages(await self.bot.gateway.read(model_history, name)))
 
     @app_commands.command(name="report")
     @app_commands.describe(
@@ -68,7 +68,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
         note: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
         """Challenge a fact of a model: moderators review it against its sources and you are told the outcome."""
-        number = await self.bot.db(
+        number = await self.bot.gateway.write(
             report_fact,
             name=name,
             fact=fact,

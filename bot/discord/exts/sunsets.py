@@ -31,7 +31,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
         """Models past their sunset and still not open, most notable first."""
         await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.db(overdue, policy, on, lab=lab, notable_only=notable)
+        rows = await self.bot.gateway.read(overdue, policy, on, lab=lab, notable_only=notable)
         title = f"Overdue{' notable models' * notable}{f' — {clean(lab, 80)}' if lab else ''}"
         await send_pages(interaction, list_pages(title, rows, policy, on))
 
@@ -41,7 +41,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
         """Sunsets coming up for models that are not open yet, soonest first."""
         await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.db(upcoming, policy, on, days=days)
+        rows = await self.bot.gateway.read(upcoming, policy, on, days=days)
         await send_pages(interaction, list_pages(f"Sunsets in the next {days} days", rows, policy, on))
 
     @app_commands.command(name="recent")
@@ -50,7 +50,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
         """Sunsets passed in the last N days by models still not open."""
         await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.db(recent, policy, on, days=days)
+        rows = await self.bot.gateway.read(recent, policy, on, days=days)
         await send_pages(interaction, list_pages(f"Sunsets passed in the last {days} days", rows, policy, on))
 
     @app_commands.command(name="stats")
@@ -58,7 +58,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
         """Counts by status and level, with a chart of models by release year."""
         await interaction.response.defer(thinking=True)
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        result = await self.bot.db(stats, policy, on)
+        result = await self.bot.gateway.read(stats, policy, on)
         png = await asyncio.to_thread(release_chart_png, result.by_year_level, window_years=result.window_years, on=on)
         chart = discord.File(io.BytesIO(png), filename=CHART_FILENAME)
         await interaction.followup.send(embed=stats_embed(result), file=chart)

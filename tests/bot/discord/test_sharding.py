@@ -78,7 +78,8 @@ async def test_configured_shards_connect_one_gateway_per_shard_and_answer_from_t
         assert isinstance(bot, ShardedSunsetBot) and bot.shard_count == 2
         assert sorted(fake.identifies) == [(0, 2), (1, 2)]
         await fake.wait_until(lambda: bot.get_guild(GUILD_ID) is not None)
-        assert bot.get_guild(GUILD_ID).shard_id == (GUILD_ID >> 22) % 2
+        guild = bot.get_guild(GUILD_ID)
+        assert guild is not None and guild.shard_id == (GUILD_ID >> 22) % 2
         assert "OldNet" in embed_text(await fake.command("model status", name="OldNet"))
 
 

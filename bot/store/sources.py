@@ -1,4 +1,4 @@
-"""What the bot role reads of the tracker role's work (the two may run in separate processes)."""
+"""The sources' stored health, as the bot shows it (the trackers own the writes)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from db.models import Source
+
+
+def source_rows(session: Session) -> dict[str, Source]:
+    """Every stored source row, by name."""
+    return {row.name: row for row in session.exec(select(Source)).all()}
 
 
 def last_poll(session: Session) -> datetime | None:
