@@ -178,3 +178,13 @@ async def test_role_bot_polls_nothing_and_role_tracker_only_polls(tmp_path, data
         and "Tracker role stopped." in text
     )
     assert "Sunset Clause:" not in text  # no evaluation, no delivery, no summary of the record
+
+
+def test_an_unknown_role_is_one_line_and_exit_2(tmp_path, database_url):
+    from typer.testing import CliRunner
+
+    from bot.cli.commands import app
+
+    result = CliRunner().invoke(app, ["--config", str(write_config(tmp_path, database_url)), "run", "--role", "both"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --role must be one of all, bot, tracker (got 'both')\n"
