@@ -215,8 +215,9 @@ class TrackerProcess:
         while not self._stopping.is_set():
             began = time.monotonic()
             try:
+                # Its own session: a Ctrl-C in the terminal reaches only us, and we stop the child in order.
                 process = await asyncio.create_subprocess_exec(
-                    *self.command, stdin=asyncio.subprocess.PIPE, stdout=self._output, env=env
+                    *self.command, stdin=asyncio.subprocess.PIPE, stdout=self._output, env=env, start_new_session=True
                 )
             except OSError as error:  # no such interpreter, out of processes: expected, retried
                 delay = self._backoff[min(attempt, len(self._backoff) - 1)]

@@ -77,9 +77,12 @@ def polled_sources(database_url: str) -> dict[str, str]:
 
 
 def start_sunset_run(config: Path, *extra: str) -> subprocess.Popen[str]:
+    """`sunset run` in a process group of its own, as a shell starts it in a terminal."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     command = [sys.executable, "-m", "bot", "--config", str(config), "run", *extra]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
 
 
 def read_until(process: subprocess.Popen[str], marker: str, within: float = 60.0) -> list[str]:
@@ -188,3 +191,19 @@ def test_an_unknown_role_is_one_line_and_exit_2(tmp_path, database_url):
     result = CliRunner().invoke(app, ["--config", str(write_config(tmp_path, database_url)), "run", "--role", "both"])
     assert result.exit_code == 2
     assert result.stderr == "error: --role must be one of all, bot, tracker (got 'both')\n"
+
+
+def test_ctrl_c_in_the_terminal_stops_the_tracker_through_the_bot_without_a_restart(tmp_path, database_url, served):
+    process = start_sunset_run(config_with_feeds(tmp_path, database_url, served))
+    try:
+        read_until(process, "Running.")
+        wait_for(lambda: len(children(process.pid)) == 1)
+        (tracker,) = children(process.pid)
+        wait_for(lambda: all(served.hits(f"/news-{n}.rss") for n in range(FEEDS)))
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C: the whole foreground group
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert not alive(tracker)
+    assert "Tracker role stopped." in stdout and stdout.rstrip().endswith("Stopped.")
+    assert "restarting" not in stderr and "Traceback" not in stderr
