@@ -182,7 +182,8 @@ def accept(
     os.replace(temporary, path)  # the file is whole before and after: never half-written
     how = f"applied as a change dated {since}" if since else "the fact at release corrected"
     _decide(session, challenge, model, "accepted", how, moderator, now)
-    sync_catalog(session, [path])  # commits the decision with the file's new facts
+    sync_catalog(session, [path])
+    session.commit()  # the decision with the file's new facts
     return challenge
 
 

@@ -79,7 +79,19 @@ def test_secrets_come_only_from_the_environment(tmp_path):
         ('[[sources]]\nname = "gh"\nkind = "github"\n', "source 'gh': kind github needs repo or url"),
         (
             '[[sources]]\nname = "hub"\nkind = "huggingface"\nauthor = "x"\npage_size = "50"\n',
-            "page_size must be a number",
+            "source 'hub': page_size: Input should be a valid integer (got '50')",
+        ),
+        (
+            '[[sources]]\nname = "hub"\nkind = "huggingface"\nauthor = "x"\npage_size = 0\n',
+            "source 'hub': page_size: Input should be greater than or equal to 1 (got 0)",
+        ),
+        (
+            '[[sources]]\nname = "gh"\nkind = "github"\nrepo = "not a repo"\n',
+            "source 'gh': repo: must be OWNER/NAME (got 'not a repo')",
+        ),
+        (
+            '[[sources]]\nname = "news"\nkind = "rss"\nurl = "feed.xml"\n',
+            "source 'news': url: must be an http(s) URL (got 'feed.xml')",
         ),
         (
             '[trackers]\nreplace_default_sources = "yes"\n',

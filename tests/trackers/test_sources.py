@@ -103,11 +103,11 @@ def test_github_releases_give_code_releases_of_the_configured_model():
     }
     assert all(s.rank == ARTEFACT for s in parsed.sightings)
     assert (
-        github.start_url({"repo": "meta-llama/llama-models"})
+        start_url(SourceSpec("g", "github", options={"repo": "meta-llama/llama-models"}))
         == "https://github.com/meta-llama/llama-models/releases.atom"
     )
     with pytest.raises(ValueError, match="OWNER/NAME"):
-        github.start_url({"repo": "not a repo"})
+        start_url(SourceSpec("g", "github", options={"repo": "not a repo"}))
 
 
 def test_a_hub_listing_gives_repos_cards_to_read_and_the_next_page():
@@ -223,3 +223,25 @@ def test_a_placeholder_date_is_read_as_undated_not_as_a_release_date():
     parsed = rss.read(Document("https://t.example/rss", body), context("rss"))
     assert ("Orbit 2", "announced", "undated") in facts(parsed)
     assert any("before 1995" in problem for problem in parsed.problems)
+
+
+def test_every_source_module_registers_its_kind_and_the_settings_accept_exactly_those():
+    from bot.runtime.config import SourceSettings
+    from trackers.sources import FeedKind, LocalKind, kinds
+
+    assert set(kinds()) == {"catalog", "epoch", "github", "huggingface", "rss"}
+    assert isinstance(kinds()["catalog"], LocalKind)
+    assert all(isinstance(kind, FeedKind) for name, kind in kinds().items() if name != "catalog")
+    for name in kinds():
+        assert SourceSettings.model_validate({"name": "s", "kind": name, **EXAMPLE_OPTIONS[name]}).kind == name
+    with pytest.raises(ValueError, match="'catalog', 'epoch', 'github', 'huggingface' or 'rss'"):
+        SourceSettings.model_validate({"name": "s", "kind": "ftp"})
+
+
+EXAMPLE_OPTIONS: dict[str, dict[str, object]] = {
+    "catalog": {},
+    "epoch": {},
+    "github": {"repo": "owner/name"},
+    "huggingface": {"author": "testlab", "page_size": 50},
+    "rss": {"url": "https://testlab.example/news.rss"},
+}
