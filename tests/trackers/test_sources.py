@@ -22,7 +22,7 @@ from trackers.sources import (
     github,
     huggingface,
     rss,
-    start_url,
+    source_kind,
 )
 
 TODAY = date(2026, 11, 10)
@@ -103,11 +103,11 @@ def test_github_releases_give_code_releases_of_the_configured_model():
     }
     assert all(s.rank == ARTEFACT for s in parsed.sightings)
     assert (
-        start_url(SourceSpec("g", "github", options={"repo": "meta-llama/llama-models"}))
+        source_kind("github").location(SourceSpec("g", "github", options={"repo": "meta-llama/llama-models"}))
         == "https://github.com/meta-llama/llama-models/releases.atom"
     )
     with pytest.raises(ValueError, match="OWNER/NAME"):
-        start_url(SourceSpec("g", "github", options={"repo": "not a repo"}))
+        source_kind("github").location(SourceSpec("g", "github", options={"repo": "not a repo"}))
 
 
 def test_a_hub_listing_gives_repos_cards_to_read_and_the_next_page():
@@ -138,7 +138,7 @@ def test_the_hub_creation_floor_is_before_then_and_private_repos_are_skipped():
 
 
 def test_the_listing_url_asks_for_newest_first_with_the_fields_we_read():
-    url = start_url(SourceSpec("m", "huggingface", options={"author": "meta-llama"}))
+    url = source_kind("huggingface").location(SourceSpec("m", "huggingface", options={"author": "meta-llama"}))
     assert url.startswith("https://huggingface.co/api/models?author=meta-llama&sort=createdAt&direction=-1")
     assert "expand%5B%5D=cardData" in url and "expand%5B%5D=gated" in url
 

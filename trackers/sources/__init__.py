@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -194,7 +195,7 @@ SourceKind = FeedKind[Any] | LocalKind[Any]
 
 
 @cache
-def kinds() -> dict[str, SourceKind]:
+def kinds() -> Mapping[str, SourceKind]:
     """Every source kind by name, discovered: each module of this package that declares a `KIND`."""
     found: dict[str, SourceKind] = {}
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda item: item.name):
@@ -202,25 +203,9 @@ def kinds() -> dict[str, SourceKind]:
         kind = getattr(module, "KIND", None)
         if isinstance(kind, FeedKind | LocalKind):
             found[kind.name] = kind
-    return found
+    return MappingProxyType(found)
 
 
 def source_kind(name: str) -> SourceKind:
     """The kind called `name` (KeyError when there is none)."""
     return kinds()[name]
-
-
-def reader_for(kind: str) -> Reader:
-    """The reader of a fetched source kind (KeyError for an unknown or a local kind)."""
-    found = source_kind(kind)
-    if not isinstance(found, FeedKind):
-        raise KeyError(kind)
-    return found.read
-
-
-def start_url(spec: SourceSpec) -> str:
-    """The first document of a fetched source, from its kind-specific options (ValueError when they are invalid)."""
-    found = source_kind(spec.kind)
-    if not isinstance(found, FeedKind):
-        raise KeyError(spec.kind)
-    return found.location(spec)

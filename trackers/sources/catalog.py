@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import field_validator
 from sqlmodel import Session
 
-from trackers.catalog import CATALOG_DIR, CatalogError, catalog_files
 from trackers.sources import Applied, LocalKind, Options, ParseError, SourceSpec
+
+# The catalog package (schema, checker, licences) and its sync are imported where used: the settings import every
+# kind to check its options, and a command's start-up must not pay for them.
 
 
 class CatalogOptions(Options):
@@ -37,12 +39,15 @@ class CatalogOptions(Options):
 
 def folder(options: CatalogOptions) -> str:
     """The folder of lab files this source reads."""
+    from trackers.catalog import CATALOG_DIR
+
     return str(Path(options.path).expanduser() if options.path else CATALOG_DIR)
 
 
 def apply(session: Session, spec: SourceSpec) -> Applied:
     """Load the changed lab files (ParseError on a malformed one, before anything of it is written)."""
-    from trackers.catalog.sync import sync_catalog  # the catalog's writes, needed only when a cycle runs
+    from trackers.catalog import CatalogError, catalog_files
+    from trackers.catalog.sync import sync_catalog
 
     directory = Path(KIND.location(spec))
     try:
