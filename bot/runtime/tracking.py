@@ -17,10 +17,11 @@ from sqlmodel import col, select
 from bot.outbox.delivery import fan_out
 from bot.runtime.app import App
 from bot.runtime.config import Settings
-from db.models import Event, Source, utcnow
+from db.models import Event, utcnow
 from trackers.cycle import CycleReport, ProgressCallback, Tracker, TrackerConfig
 from trackers.http import HttpPolicy, make_client
 from trackers.sources import SourceSpec, source_kind
+from trackers.store.sources import source_rows
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def when_text(moment: datetime | None) -> str:
 def next_poll(app: App, now: datetime) -> datetime | None:
     """When the next source is due: now for one never polled, else the earliest next poll of active sources."""
     with app.session() as session:
-        rows = {row.name: row for row in session.exec(select(Source)).all()}
+        rows = source_rows(session)
     moments = []
     for spec in app.settings.sources:
         row = rows.get(spec.name)
@@ -187,7 +188,7 @@ class SourceView:
 def source_views(app: App) -> list[SourceView]:
     """Every configured source with its stored health ('never' until first polled)."""
     with app.session() as session:
-        rows = {row.name: row for row in session.exec(select(Source)).all()}
+        rows = source_rows(session)
     views = []
     for spec in source_specs(app.settings):
         row = rows.get(spec.name)
