@@ -9,12 +9,14 @@ a moderator).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import field_validator
-from sqlmodel import Session
 
 from trackers.sources import Applied, LocalKind, Options, ParseError, SourceSpec
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 # The catalog package (schema, checker, licences) and its sync are imported where used: the settings import every
 # kind to check its options, and a command's start-up must not pay for them.
@@ -45,7 +47,7 @@ def folder(options: CatalogOptions) -> str:
 
 
 def apply(session: Session, spec: SourceSpec) -> Applied:
-    """Load the changed lab files (ParseError on a malformed one, before anything of it is written)."""
+    """Load the changed lab files, without committing (ParseError on a malformed one: the caller rolls back)."""
     from trackers.catalog import CatalogError, catalog_files
     from trackers.catalog.sync import sync_catalog
 
