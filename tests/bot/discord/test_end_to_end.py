@@ -422,7 +422,11 @@ async def test_a_forbidden_channel_pauses_its_subscription_and_tells_the_admins(
     await fake.command("subscribe", scope="all", target="channel", channel=OTHER_CHANNEL_ID)
     await running.evaluate(date(2033, 7, 20))
     await running.all_sent()
-    await running.all_sent()  # the notice is queued after the failed round
+    # The notice is queued after the failed round (in the writer thread): wait for it rather than race it.
+    await fake.wait_until(
+        lambda: any(m.channel_id == CHANNEL_ID and "subscription was paused" in m.text for m in fake.messages)
+    )
+    await running.all_sent()
     with running.session() as session:
         subscription = session.exec(
             select(Subscription).where(Subscription.target == f"channel:{OTHER_CHANNEL_ID}")
