@@ -26,6 +26,7 @@ from bot.outbox.delivery import (
     fan_out,
     recover_undelivered,
 )
+from bot.outbox.lease import DeliveryLease
 from bot.outbox.notifications import deliver_notifications, queue_weekly_posts, sync_targets
 from bot.runtime.app import App
 from bot.runtime.config import USER_AGENT_NOTE
@@ -136,6 +137,8 @@ async def run(
 ) -> None:
     """Start-up summary, then the schedule (and Discord when a token is set), until `stop` is set."""
     notifier = ConsoleNotifier(console)
+    lease = DeliveryLease(app.engine)  # on PostgreSQL one process at a time delivers; the others wait their turn
+    deliver_console_round, notify_targets_round = lease.gated(deliver_console), lease.gated(notify_targets)
     # Whole lines however narrow the terminal, and literal text: piped into a log, nothing wraps.
     say = functools.partial(console.print, soft_wrap=True, markup=False, highlight=False)
     targets = build_targets(app.settings.notifications)  # ConfigError for a URL Apprise rejects
@@ -162,12 +165,12 @@ async def run(
         say("Console mode: DISCORD_TOKEN is not set, so events are printed here (set it to run the Discord bot).")
     if builder is not None:
         say(f"The Sunset Board is in {builder.folder}, rebuilt after each evaluation and tracking cycle.")
-    await deliver_console(app, notifier)
+    await deliver_console_round(app, notifier)
     outside = AppriseNotifier(targets, board_url=app.settings.site.base_url)
     if targets:
         shown = ", ".join(f"{name} ({target.shown})" for name, target in targets.items())
         say(f"Notification targets: {shown}.")
-        await notify_targets(app, outside)
+        await notify_targets_round(app, outside)
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
     scheduler = AsyncIOScheduler(timezone=UTC)
     evaluation = CronTrigger(hour=hour, minute=minute, timezone=UTC)
@@ -180,9 +183,9 @@ async def run(
         scheduler.add_job(job, "interval", seconds=seconds, args=args, id=job.__name__, coalesce=True, max_instances=1)
 
     every(change_interval, announce_and_publish, app, builder)
-    every(delivery_interval, deliver_console, app, notifier)
+    every(delivery_interval, deliver_console_round, app, notifier)
     if targets:
-        every(delivery_interval, notify_targets, app, outside)
+        every(delivery_interval, notify_targets_round, app, outside)
 
     async def after_cycle(report: CycleReport) -> None:
         if builder is not None:
@@ -203,7 +206,13 @@ async def run(
             from bot.discord.client import start_discord
 
             discord_runtime = await start_discord(
-                app, scheduler, delivery_interval=delivery_interval, stop=stop, say=say, backoff=discord_backoff
+                app,
+                scheduler,
+                delivery_interval=delivery_interval,
+                stop=stop,
+                say=say,
+                backoff=discord_backoff,
+                may_deliver=lease.held,
             )
             if discord_runtime is not None:
                 say("Connected to Discord: slash commands ready, alerts go to subscribed channels and DMs.")
@@ -215,6 +224,7 @@ async def run(
         await tracking.close()
         if discord_runtime is not None:
             await discord_runtime.close()
+        await lease.close()
         say("Stopped.")
 
 
