@@ -23,6 +23,7 @@ from typing import Literal, TypeVar
 
 import httpx
 from sqlalchemy import Engine, bindparam, case, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from db.models import ETAG_MAX, LAST_MODIFIED_MAX, Alias, Source
@@ -171,8 +172,9 @@ class Tracker:
         cycle runs and released as each source's outcome is stored (or at the end, when abandoned).
         """
         self._index = None  # models may have changed since the last cycle (the catalog, a moderator)
+        known = self._known_repos()
         if names is not None:
-            return await self._run(now, list(names), self._rows(), on_done, stop)
+            return await self._run(now, list(names), self._rows(), known, on_done, stop)
         reports: list[SourceReport] = []
         announced: list[int] = []
         started = time.monotonic()
@@ -183,14 +185,17 @@ class Tracker:
                 if not claimed:
                     break
                 part = await self._run(
-                    now, [row.name for row in claimed], {row.name: row for row in claimed}, on_done, stop
+                    now, [row.name for row in claimed], {row.name: row for row in claimed}, known, on_done, stop
                 )
                 reports += part.sources
                 announced += part.announced
         finally:
             renewing.cancel()
             await asyncio.gather(renewing, return_exceptions=True)
-            await asyncio.to_thread(self._release)  # what was claimed but not stored (a stop) is due again at once
+            try:
+                await asyncio.to_thread(self._release)  # what was claimed but not stored (a stop) is due at once
+            except SQLAlchemyError as error:  # the database is away: the claims expire on their own
+                log.warning("could not release this worker's claims (%s); they expire", type(error).__name__)
         return CycleReport(tuple(reports), tuple(announced))
 
     async def _run(
@@ -198,11 +203,11 @@ class Tracker:
         now: datetime,
         selected: list[str],
         rows: dict[str, Source],
+        known: frozenset[str],
         on_done: ProgressCallback | None,
         stop: asyncio.Event | None,
     ) -> CycleReport:
         """Poll `selected` concurrently and store their outcomes in short transactions, as they finish."""
-        known = self._known_repos()
         slots = asyncio.Semaphore(self._config.concurrency)
         queue: asyncio.Queue[_Polled | None] = asyncio.Queue()
 
@@ -383,7 +388,10 @@ class Tracker:
         while True:
             await asyncio.sleep(self._config.claim_seconds / 3)
             until = now + timedelta(seconds=time.monotonic() - started + self._config.claim_seconds)
-            await asyncio.to_thread(self._extend, until)
+            try:
+                await asyncio.to_thread(self._extend, until)
+            except SQLAlchemyError as error:  # a blip: the next beat renews them, well before they expire
+                log.warning("could not renew this worker's claims (%s); retrying", type(error).__name__)
 
     def _extend(self, until: datetime) -> None:
         with Session(self._engine) as session:

@@ -20,18 +20,21 @@ from sqlmodel import Session, col, select
 from db.models import Source
 
 INACTIVE = ("paused", "disabled")
+ROWS_PER_INSERT = 500  # 4 parameters a row: well under SQLite's 32,766 and PostgreSQL's 65,535
 
 
 def ensure_rows(session: Session, *, sources: Sequence[tuple[str, str, str | None]]) -> None:
     """Create a row (status `never`, due at once) for each (name, kind, lab) that has none, so it can be claimed."""
     if not sources:
         return
-    rows = [{"name": name, "kind": kind, "lab": lab, "status": "never"} for name, kind, lab in sources]
     table = Source.metadata.tables["source"]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(postgresql.insert(table).values(rows).on_conflict_do_nothing(index_elements=["name"]))
-    else:
-        session.execute(sqlite.insert(table).values(rows).on_conflict_do_nothing(index_elements=["name"]))
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(sources), ROWS_PER_INSERT):
+        rows = [
+            {"name": name, "kind": kind, "lab": lab, "status": "never"}
+            for name, kind, lab in sources[start : start + ROWS_PER_INSERT]
+        ]
+        session.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=["name"]))
 
 
 def claim_due(
