@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -110,19 +109,17 @@ async def test_a_killed_workers_claims_expire_and_another_worker_polls_them(
 ):
     hanging = Route(hang=True)
     specs = feeds(server, 6, route=hanging)
-    child = subprocess.Popen(
-        [sys.executable, "-c", worker_script(database_url, specs)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", worker_script(database_url, specs), cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
     )
     try:
         deadline = time.monotonic() + 60
         while sum(server.hits(f"/feed/{index}.xml") for index in range(6)) < 4:  # its fetches are in flight
-            assert child.poll() is None and time.monotonic() < deadline, "the worker did not start polling"
+            assert child.returncode is None and time.monotonic() < deadline, "the worker did not start polling"
             await asyncio.sleep(0.05)
     finally:
         child.send_signal(signal.SIGKILL)
-        child.wait()
+        await child.wait()
     held = rows(catalog_engine)
     assert {row.claimed_by for row in held.values()} == {"doomed"}  # it died holding its claims
     for index in range(6):
