@@ -23,7 +23,7 @@ from typing import Literal, TypeVar
 
 import httpx
 from sqlalchemy import Engine, bindparam, case, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from db.models import ETAG_MAX, LAST_MODIFIED_MAX, Alias, Source
@@ -195,7 +195,7 @@ class Tracker:
             try:
                 await asyncio.to_thread(self._release)  # what was claimed but not stored (a stop) is due at once
             except SQLAlchemyError as error:  # the database is away: the claims expire on their own
-                log.warning("could not release this worker's claims (%s); they expire", type(error).__name__)
+                log.warning("could not release this worker's claims (%s); they expire", _first_line(error))
         return CycleReport(tuple(reports), tuple(announced))
 
     async def _run(
@@ -233,12 +233,7 @@ class Tracker:
                     batch.append(queue.get_nowait())
                 remaining -= len(batch)
                 for done in _transactions([polled for polled in batch if polled is not None]):
-                    async with self._write_lock:
-                        try:
-                            batch_reports, batch_events = await _to_the_end(self._persist, done, now)
-                        except BaseException:
-                            self._index = None  # the batch was rolled back: the index may name models that are gone
-                            raise
+                    batch_reports, batch_events = await self._store(done, now)
                     reports += batch_reports
                     announced += batch_events
                     for report in batch_reports:
@@ -371,6 +366,25 @@ class Tracker:
 
     # --- storing (database, no network) -------------------------------------------------------
 
+    async def _store(self, done: list[_Polled], now: datetime) -> tuple[list[SourceReport], list[int]]:
+        """Store one transaction's results; one that collided with another worker's (a deadlock, or both
+        creating the same model) is tried again, with a fresh index that sees what the other stored."""
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            async with self._write_lock:
+                try:
+                    return await _to_the_end(self._persist, done, now)
+                except DBAPIError as error:
+                    self._index = None  # the batch was rolled back: the index may name models that are gone
+                    if attempt == STORE_ATTEMPTS or _sqlstate(error) not in WORKER_COLLISIONS:
+                        raise
+                    log.warning(
+                        "storing %d sources collided with another worker (%s); again", len(done), _first_line(error)
+                    )
+                except BaseException:
+                    self._index = None
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _claim(self, now: datetime, elapsed: float) -> list[Source]:
         """Claim the next batch of sources due at `now` for this worker (creating the rows of sources never seen)."""
         with Session(self._engine, expire_on_commit=False) as session:
@@ -391,7 +405,7 @@ class Tracker:
             try:
                 await asyncio.to_thread(self._extend, until)
             except SQLAlchemyError as error:  # a blip: the next beat renews them, well before they expire
-                log.warning("could not renew this worker's claims (%s); retrying", type(error).__name__)
+                log.warning("could not renew this worker's claims (%s); retrying", _first_line(error))
 
     def _extend(self, until: datetime) -> None:
         with Session(self._engine) as session:
@@ -560,6 +574,8 @@ class Tracker:
 # feeds, 100 changed, 2 cores) cycle 2 took 1.09-1.12 s this way, against 1.11-1.15 s with the writes
 # inline on the loop, and 1.13-1.14 s with no bound on the batch.
 STORE_BATCH = 8
+STORE_ATTEMPTS = 3
+WORKER_COLLISIONS = {"40P01", "40001", "23505"}  # PostgreSQL: deadlock, serialization failure, unique violation
 CLAIM_BATCH_PER_SLOT = 4  # a worker claims 4 × its concurrency at a time: enough to keep busy, small to share
 
 
@@ -587,6 +603,17 @@ def _transactions(results: list[_Polled]) -> Iterator[list[_Polled]]:
         yield light + heavy[:STORE_BATCH]
     for start in range(STORE_BATCH, len(heavy), STORE_BATCH):
         yield heavy[start : start + STORE_BATCH]
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    """The SQLSTATE of a driver error (psycopg's `sqlstate`), None when the driver gives none (SQLite)."""
+    return getattr(error.orig, "sqlstate", None)
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of a database error's message (the driver's, without SQLAlchemy's statement dump)."""
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
 
 
 def _announce(draft: EventDraft, quiet_slugs: set[str]) -> bool:

@@ -12,12 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
-from db.models import Source
+from db.models import Alias, Lab, Model, Observation, Source
 from tests.conftest import POSTGRES_URL
 from tests.trackers.conftest import NOW
 from tests.trackers.server import Route
+from trackers.names import normalise_name
 from trackers.sources import SourceSpec
 from trackers.store import claims
 
@@ -88,7 +90,8 @@ def worker_script(database_url: str, specs: list[SourceSpec]) -> str:
         from db.engine import make_engine
         from trackers.cycle import Tracker, TrackerConfig
         from trackers.http import HttpPolicy, make_client
-        from trackers.sources import SourceSpec
+        from trackers.names import normalise_name
+from trackers.sources import SourceSpec
         from trackers.sunset import Policy
 
         async def main():
@@ -139,3 +142,63 @@ async def test_explicitly_named_sources_are_polled_without_claiming(server, make
     report = await tracker.run_cycle(NOW, names=["feed-1"])
     assert [source.name for source in report.sources] == ["feed-1"]
     assert rows(catalog_engine)["feed-1"].claimed_by is None
+
+
+async def test_a_slow_sources_claim_is_renewed_while_it_is_polled(server, make_tracker, catalog_engine):
+    def slow(handler) -> Route:
+        time.sleep(3)
+        return Route(FEED, headers={"Content-Type": "application/rss+xml"})
+
+    [spec] = feeds(server, 1, route=Route(handler=slow))
+    polling, other = make_tracker([spec], claim_seconds=1.5, read_timeout=10), make_tracker([spec])
+    started = time.monotonic()
+    first = asyncio.create_task(polling.run_cycle(NOW))
+    await asyncio.sleep(2)  # past the claim's first 1.5 s: only the heartbeat keeps it
+    elapsed = timedelta(seconds=time.monotonic() - started)
+    assert (await other.run_cycle(NOW + elapsed)).sources == ()
+    assert [source.status for source in (await first).sources] == ["ok"]
+    assert server.hits("/feed/0.xml") == 1
+
+
+ANNOUNCEMENT = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Lab</title><link>https://lab.example/</link>'
+    b"<item><title>Introducing Zephyr Nine</title><link>https://lab.example/zephyr-nine</link><guid>z9</guid>"
+    b"<pubDate>Mon, 09 Nov 2026 10:00:00 +0000</pubDate></item></channel></rss>"
+)
+
+
+@postgres_only
+async def test_storing_the_same_new_model_as_another_worker_is_tried_again_and_joins_it(
+    server, make_tracker, catalog_engine
+):
+    server.routes["/news.xml"] = Route(ANNOUNCEMENT, headers={"Content-Type": "application/rss+xml"})
+    spec = SourceSpec("testlab-news", "rss", "testlab", options={"url": server.url("/news.xml")})
+    with Session(catalog_engine) as other:  # another worker, mid-transaction, creating the same model
+        lab_id = other.exec(select(Lab.id).where(Lab.slug == "testlab")).one()
+        model = Model(slug="zephyr-nine", name="Zephyr Nine", lab_id=lab_id, state="unconfirmed", origin="elsewhere")
+        other.add(model)
+        other.flush()
+        other.add(Alias(model_id=model.id, name="Zephyr Nine", key=normalise_name("Zephyr Nine"), kind="name"))
+        other.flush()
+        cycle = asyncio.create_task(make_tracker([spec]).run_cycle(NOW))
+        deadline = time.monotonic() + 30
+        while not waiting_on_a_lock(catalog_engine):  # our insert of the same slug waits for the other's commit
+            assert not cycle.done() and time.monotonic() < deadline, "the cycle never met the other transaction"
+            await asyncio.sleep(0.05)
+        other.commit()
+    report = await cycle
+    assert [source.status for source in report.sources] == ["ok"]
+    with Session(catalog_engine) as session:
+        zephyrs = session.exec(select(Model).where(Model.name == "Zephyr Nine")).all()
+        assert [(found.slug, found.origin) for found in zephyrs] == [("zephyr-nine", "elsewhere")]
+        claims_on_it = session.exec(select(Observation).where(Observation.model_id == zephyrs[0].id)).all()
+        assert {observation.origin for observation in claims_on_it} == {"testlab-news"}
+
+
+def waiting_on_a_lock(engine) -> bool:
+    """Whether some session of the test database is waiting for a lock."""
+    with engine.connect() as connection:
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return bool(connection.execute(query).scalar_one())

@@ -69,10 +69,15 @@ def claim_due(
 
 
 def extend(session: Session, *, worker: str, until: datetime) -> int:
-    """Move the expiry of every claim `worker` holds to `until` (its heartbeat during a cycle); returns how many."""
+    """Move the expiry of every claim `worker` holds to `until` (its heartbeat during a cycle); returns how many.
+
+    Rows locked meanwhile — the worker's own transaction storing them, which releases them — are skipped:
+    waiting for them, in an order of its own, would deadlock with that transaction.
+    """
+    held = select(Source.id).where(col(Source.claimed_by) == worker).with_for_update(skip_locked=True)
     statement = (
         update(Source)
-        .where(col(Source.claimed_by) == worker)
+        .where(col(Source.id).in_(held))
         .values(claimed_until=until)
         .execution_options(synchronize_session=False)
     )
