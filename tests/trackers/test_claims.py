@@ -90,8 +90,7 @@ def worker_script(database_url: str, specs: list[SourceSpec]) -> str:
         from db.engine import make_engine
         from trackers.cycle import Tracker, TrackerConfig
         from trackers.http import HttpPolicy, make_client
-        from trackers.names import normalise_name
-from trackers.sources import SourceSpec
+        from trackers.sources import SourceSpec
         from trackers.sunset import Policy
 
         async def main():
@@ -175,9 +174,11 @@ async def test_storing_the_same_new_model_as_another_worker_is_tried_again_and_j
     spec = SourceSpec("testlab-news", "rss", "testlab", options={"url": server.url("/news.xml")})
     with Session(catalog_engine) as other:  # another worker, mid-transaction, creating the same model
         lab_id = other.exec(select(Lab.id).where(Lab.slug == "testlab")).one()
+        assert lab_id is not None
         model = Model(slug="zephyr-nine", name="Zephyr Nine", lab_id=lab_id, state="unconfirmed", origin="elsewhere")
         other.add(model)
         other.flush()
+        assert model.id is not None
         other.add(Alias(model_id=model.id, name="Zephyr Nine", key=normalise_name("Zephyr Nine"), kind="name"))
         other.flush()
         cycle = asyncio.create_task(make_tracker([spec]).run_cycle(NOW))
