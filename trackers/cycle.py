@@ -140,7 +140,8 @@ class Tracker:
         return list(self._specs)
 
     def due(self, now: datetime) -> list[str]:
-        """Sources whose time has come (never polled, or next_due_at passed), skipping paused and disabled ones."""
+        """Sources whose time has come (never polled, or next_due_at passed), skipping paused and disabled ones
+        and those another worker has claimed (until its claim expires)."""
         rows = self._rows()
         return [
             name
