@@ -173,9 +173,10 @@ class Tracker:
         cycle runs and released as each source's outcome is stored (or at the end, when abandoned).
         """
         self._index = None  # models may have changed since the last cycle (the catalog, a moderator)
-        known = self._known_repos()
+        # Reads in a worker thread, like the writes: the event loop never waits on the database.
+        known = await asyncio.to_thread(self._known_repos)
         if names is not None:
-            return await self._run(now, list(names), self._rows(), known, on_done, stop)
+            return await self._run(now, list(names), await asyncio.to_thread(self._rows), known, on_done, stop)
         reports: list[SourceReport] = []
         announced: list[int] = []
         started = time.monotonic()

@@ -18,6 +18,7 @@ from typing import ParamSpec
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from bot.runtime.gateway import Gateway
 from bot.store import locks
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ _P = ParamSpec("_P")
 class DeliveryLease:
     """The right to deliver events, held by at most one process per PostgreSQL database."""
 
-    def __init__(self, engine: Engine, *, key: int = locks.DELIVERY_LOCK) -> None:
+    def __init__(self, engine: Engine, gateway: Gateway, *, key: int = locks.DELIVERY_LOCK) -> None:
         self._engine = engine
+        self._gateway = gateway  # its writer thread runs the lock's queries: never the loop, never to_thread
         self._key = key
         self._connection: Connection | None = None
         self._waiting = False
@@ -39,7 +41,7 @@ class DeliveryLease:
         if self._engine.dialect.name != "postgresql":
             return True
         async with self._guard:
-            return await asyncio.to_thread(self._hold)
+            return await self._gateway.job(self._hold)
 
     def gated(self, job: Callable[_P, Awaitable[int]]) -> Callable[_P, Awaitable[int]]:
         """`job` (a delivery round returning how many it sent) run only while the lease is held; else 0."""
@@ -53,7 +55,7 @@ class DeliveryLease:
     async def close(self) -> None:
         """Give the lock back (a process that simply dies gives it back too, with its connection)."""
         async with self._guard:
-            await asyncio.to_thread(self._let_go)
+            await self._gateway.job(self._let_go)
 
     def _hold(self) -> bool:
         if self._connection is not None:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import Session
 
 from bot.outbox.lease import DeliveryLease
+from bot.runtime.gateway import Gateway
 from bot.store import locks
 from db.engine import make_engine
 from tests.conftest import POSTGRES_URL
 
 postgres_only = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL advisory locks: runs in the PostgreSQL pass")
+
+
+def lease_on(engine) -> DeliveryLease:
+    """A process's lease: its engine, and a gateway of its own whose writer thread runs the lock's queries."""
+    return DeliveryLease(engine, Gateway(lambda: Session(engine)))
 
 
 def holder_pids(engine, key: int) -> list[int]:
@@ -27,7 +34,7 @@ def holder_pids(engine, key: int) -> list[int]:
 async def test_only_one_process_delivers_and_another_takes_over_when_it_dies(engine, database_url):
     # Two engines stand for two processes: a session-level advisory lock belongs to one connection.
     first_engine, second_engine = make_engine(database_url), make_engine(database_url)
-    first, second = DeliveryLease(first_engine), DeliveryLease(second_engine)
+    first, second = lease_on(first_engine), lease_on(second_engine)
     try:
         assert await first.held()
         assert not await second.held()
@@ -49,7 +56,7 @@ async def test_only_one_process_delivers_and_another_takes_over_when_it_dies(eng
 @postgres_only
 async def test_a_stopping_process_hands_delivery_over_and_gated_rounds_run_only_where_held(engine, database_url):
     first_engine, second_engine = make_engine(database_url), make_engine(database_url)
-    first, second = DeliveryLease(first_engine), DeliveryLease(second_engine)
+    first, second = lease_on(first_engine), lease_on(second_engine)
     rounds: list[str] = []
 
     async def deliver(name: str) -> int:
@@ -71,6 +78,6 @@ async def test_a_stopping_process_hands_delivery_over_and_gated_rounds_run_only_
 
 @pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's own behaviour: runs in the SQLite pass")
 async def test_on_sqlite_the_one_process_always_delivers(engine):
-    first, second = DeliveryLease(engine), DeliveryLease(engine)
+    first, second = lease_on(engine), lease_on(engine)
     assert await first.held() and await second.held()
     await first.close()
