@@ -19,15 +19,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
-from sqlalchemy import Engine, bindparam, case, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from db.models import ETAG_MAX, LAST_MODIFIED_MAX, Alias, Source
-from trackers.catalog import CatalogError
+from db.models import ETAG_MAX, LAST_MODIFIED_MAX, Source
 from trackers.events import NEWS_FROM_TRACKERS, EventDraft, source_paused_draft, store_drafts, tracker_drafts
 from trackers.http import Fetched, FetchError, HttpPolicy, Validators, fetch, same_host
 from trackers.reconcile import Index, Touched, reconcile
@@ -36,18 +35,19 @@ from trackers.schedule import Decision, Outcome, decide, is_due
 from trackers.sources import (
     Context,
     Document,
+    FeedKind,
     FollowUp,
+    LocalKind,
     Parsed,
     ParseError,
     Reader,
     Sighting,
     SourceSpec,
-    catalog,
-    reader_for,
-    start_url,
+    kinds,
+    source_kind,
     storable,
 )
-from trackers.store import claims
+from trackers.store import claims, sources
 from trackers.store.models import load_catalogue
 from trackers.sunset import Policy
 
@@ -100,6 +100,7 @@ class _Polled:
     sightings: tuple[Sighting, ...] = ()
     problems: tuple[str, ...] = ()
     items: int = 0
+    local: LocalKind[Any] | None = None  # a local kind: nothing fetched, applied whole when stored
 
 
 class Abandoned(Exception):
@@ -259,13 +260,16 @@ class Tracker:
         slots: asyncio.Semaphore,
         stop: asyncio.Event | None,
     ) -> _Polled:
-        if spec.kind == "catalog":
-            return _Polled(spec, Outcome("ok"))
         try:
-            url, reader = start_url(spec), reader_for(spec.kind)
+            kind = source_kind(spec.kind)
+            url = kind.location(spec)
         except (KeyError, ValueError) as error:
             return _Polled(spec, Outcome("error", f"bad source options: {error}"))
-        headers = {"Authorization": f"Bearer {self._config.hf_token}"} if self._token_for(spec) else {}
+        if isinstance(kind, LocalKind):
+            return _Polled(spec, Outcome("ok"), local=kind)
+        reader = kind.read
+        token = self._config.hf_token if kind.hub_token else None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         validators = Validators(row.etag, row.last_modified) if row else None
         try:
             fetched = await self._fetch(url, now, slots, stop, validators=validators, headers=headers)
@@ -363,9 +367,6 @@ class Tracker:
                 self._client, url, policy=self._config.http, now=now, validators=validators, headers=headers
             )
 
-    def _token_for(self, spec: SourceSpec) -> bool:
-        return spec.kind == "huggingface" and bool(self._config.hf_token)
-
     # --- storing (database, no network) -------------------------------------------------------
 
     async def _store(self, done: list[_Polled], now: datetime) -> tuple[list[SourceReport], list[int]]:
@@ -421,29 +422,28 @@ class Tracker:
 
     def _rows(self) -> dict[str, Source]:
         with Session(self._engine, expire_on_commit=False) as session:
-            return {row.name: row for row in session.exec(select(Source)).all()}
+            return sources.source_rows(session)
 
     def _known_repos(self) -> frozenset[str]:
-        if not any(spec.kind == "huggingface" for spec in self._specs.values()):
+        if not any(kind.known_repos for kind in map(_feed_kind, self._specs.values()) if kind is not None):
             return frozenset()
         with Session(self._engine) as session:
-            return frozenset(session.exec(select(Alias.name).where(Alias.kind == "hf_repo")).all())
+            return sources.known_hub_repos(session)
 
     def _persist(self, results: list[_Polled], now: datetime) -> tuple[list[SourceReport], list[int]]:
         """One transaction: each result's sightings reconciled, its row updated, the implied events stored."""
         polled = [result.spec.name for result in results]
-        reports = [self._persist_catalog(result.spec, now) for result in results if result.spec.kind == "catalog"]
+        reports = [self._persist_local(result, now) for result in results if result.local is not None]
         if reports:
-            self._index = None  # the catalog may have added or renamed models
+            self._index = None  # a local source (the catalog) may have added or renamed models
         fresh = [result for result in results if result.outcome.status == "not_modified"]
-        results = [r for r in results if r.spec.kind != "catalog" and r.outcome.status != "not_modified"]
+        results = [r for r in results if r.local is None and r.outcome.status != "not_modified"]
         befores: dict[str, ModelRecord | None] = {}
         quiet_slugs: set[str] = set()
         drafts: list[EventDraft] = []
         with Session(self._engine, expire_on_commit=False) as session:
             reports += self._record_not_modified(session, fresh, now)
-            names = [result.spec.name for result in results]
-            rows = {row.name: row for row in session.exec(select(Source).where(col(Source.name).in_(names))).all()}
+            rows = sources.source_rows(session, names=[result.spec.name for result in results])
             if self._index is None and any(result.sightings for result in results):
                 self._index = Index.load(session)
             index = self._index
@@ -456,7 +456,6 @@ class Tracker:
                 if row.last_ok_at is None:  # a source's first successful run finds history, not news
                     quiet_slugs |= {item.slug for item in touched}
                 reports.append(self._record_outcome(session, row, result, report, now, drafts))
-            session.flush()
             after = load_catalogue(session, slugs=set(befores)).records if befores else {}
             for slug, before in befores.items():
                 if slug in after:
@@ -471,9 +470,7 @@ class Tracker:
 
         An error is cleared; a warning about the document's content stays, since the document is the same.
         """
-        if not results:
-            return []
-        params = []
+        next_due: dict[str, datetime | None] = {}
         for result in results:
             decision = decide(
                 result.outcome,
@@ -483,22 +480,9 @@ class Tracker:
                 max_failures=self._config.max_failures,
                 rng=self._rng,
             )
-            params.append({"b_name": result.spec.name, "b_next": decision.next_due_at})
+            next_due[result.spec.name] = decision.next_due_at
             log.info("source=%s status=not_modified new=0 changed=0 items=0", result.spec.name)
-        table = Source.metadata.tables["source"]
-        statement = (
-            update(table)
-            .where(table.c.name == bindparam("b_name"))
-            .values(
-                status="not_modified",
-                consecutive_failures=0,
-                next_due_at=bindparam("b_next"),
-                last_attempt_at=now,
-                last_ok_at=now,
-                last_error=case((table.c.last_error.startswith(WARNING), table.c.last_error), else_=None),
-            )
-        )
-        session.execute(statement, params)
+        sources.record_not_modified(session, next_due=next_due, now=now, keep_errors_starting=WARNING)
         return [SourceReport(result.spec.name, result.spec.kind, "not_modified") for result in results]
 
     def _record_outcome(
@@ -521,7 +505,7 @@ class Tracker:
             rng=self._rng,
         )
         _update_row(row, spec, decision, outcome, result, now)
-        session.add(row)
+        sources.save_source(session, row=row)
         if decision.paused_now:
             key = now.isoformat(timespec="seconds")
             drafts.append(source_paused_draft(spec.name, decision.consecutive_failures, outcome.error, now.date(), key))
@@ -532,23 +516,28 @@ class Tracker:
         )  # fmt: skip
         return replace(report, status=decision.status, error=row.last_error)
 
-    def _persist_catalog(self, spec: SourceSpec, now: datetime) -> SourceReport:
-        """The bundled catalog is local and already a full record: load changed files, then record the outcome."""
+    def _persist_local(self, result: _Polled, now: datetime) -> SourceReport:
+        """A local source (the catalog) in a transaction of its own: applied whole, then its outcome recorded.
+
+        A malformed document rolls back everything the source applied; the error is recorded on its row.
+        """
+        spec, kind = result.spec, result.local
+        assert kind is not None
         with Session(self._engine, expire_on_commit=False) as session:
             try:
-                synced = catalog.load(session, spec)
-            except CatalogError as error:
+                applied = kind.apply(session, spec)
+            except ParseError as error:
                 session.rollback()
-                outcome, report = Outcome("error", str(error)), SourceReport(spec.name, spec.kind, "error")
+                result = replace(result, outcome=Outcome("error", str(error)))
+                report = SourceReport(spec.name, spec.kind, "error")
             else:
-                status: Literal["ok", "not_modified"] = "ok" if synced.files_loaded else "not_modified"
-                outcome = Outcome(status)
-                report = SourceReport(spec.name, spec.kind, status, changed=synced.files_loaded, items=synced.models)
-            row = session.exec(select(Source).where(Source.name == spec.name)).first()
+                status: Literal["ok", "not_modified"] = "ok" if applied.changed else "not_modified"
+                result = replace(result, outcome=Outcome(status), items=applied.items)
+                report = SourceReport(spec.name, spec.kind, status, changed=applied.changed, items=applied.items)
+            row = sources.source_rows(session, names=[spec.name]).get(spec.name)
             row = row or Source(name=spec.name, kind=spec.kind)
             drafts: list[EventDraft] = []
-            report = self._record_outcome(session, row, _Polled(spec, outcome), report, now, drafts)
-            row.url, row.items_seen = str(catalog.folder(spec)), report.items or row.items_seen
+            report = self._record_outcome(session, row, result, report, now, drafts)
             store_drafts(session, drafts, lambda draft: True)
             session.commit()
             return report
@@ -629,8 +618,9 @@ def _update_row(
     row: Source, spec: SourceSpec, decision: Decision, outcome: Outcome, result: _Polled, now: datetime
 ) -> None:
     row.kind, row.lab = spec.kind, spec.lab
-    if spec.kind != "catalog" and _has_url(spec):
-        row.url = start_url(spec)[:1000]
+    location = _location(spec)
+    if location is not None:
+        row.url = location[:1000]
     row.status, row.consecutive_failures = decision.status, decision.consecutive_failures
     row.next_due_at, row.last_attempt_at = decision.next_due_at, now
     if outcome.status in ("ok", "not_modified"):
@@ -639,7 +629,7 @@ def _update_row(
         if result.validators is not None:  # a validator too long for its column is dropped, never cut
             row.etag = _kept(result.validators.etag, ETAG_MAX)
             row.last_modified = _kept(result.validators.last_modified, LAST_MODIFIED_MAX)
-        if outcome.status == "ok" and spec.kind != "catalog":
+        if outcome.status == "ok":
             row.items_seen = result.items
     else:
         row.last_error = storable(outcome.error)[:2000] if outcome.error else None
@@ -649,12 +639,18 @@ def _kept(value: str | None, limit: int) -> str | None:
     return value if value is not None and len(value) <= limit else None
 
 
-def _has_url(spec: SourceSpec) -> bool:
+def _location(spec: SourceSpec) -> str | None:
+    """Where the source is read from (a URL or a folder); None when its kind or options are invalid."""
     try:
-        start_url(spec)
+        return source_kind(spec.kind).location(spec)
     except (KeyError, ValueError):
-        return False
-    return True
+        return None
+
+
+def _feed_kind(spec: SourceSpec) -> FeedKind[Any] | None:
+    """The source's kind when it is fetched (None for a local or unknown kind)."""
+    kind = source_kind(spec.kind) if spec.kind in kinds() else None
+    return kind if isinstance(kind, FeedKind) else None
 
 
 async def _read(reader: Reader, document: Document, context: Context) -> Parsed:
