@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import secrets
+import socket
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -19,6 +23,7 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 from db.models import ETAG_MAX, LAST_MODIFIED_MAX, Source
@@ -42,7 +47,7 @@ from trackers.sources import (
     source_kind,
     storable,
 )
-from trackers.store import sources
+from trackers.store import claims, sources
 from trackers.store.models import load_catalogue
 from trackers.sunset import Policy
 
@@ -63,6 +68,7 @@ class TrackerConfig:
     default_interval: timedelta = timedelta(hours=6)
     max_pages: int = 10
     hf_token: str | None = field(default=None, repr=False)
+    claim_seconds: float = 300.0  # a claim not renewed for this long (its worker died) is taken by another worker
 
 
 @dataclass(frozen=True)
@@ -116,8 +122,11 @@ class Tracker:
         config: TrackerConfig,
         policy: Policy,
         rng: random.Random | None = None,
+        worker: str | None = None,
     ) -> None:
         self._engine = engine
+        self._worker = worker or f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._rows_ensured = False
         self._client = client
         self._specs = {spec.name: spec for spec in specs}
         self._config = config
@@ -132,11 +141,18 @@ class Tracker:
         return list(self._specs)
 
     def due(self, now: datetime) -> list[str]:
-        """Sources whose time has come (never polled, or next_due_at passed), skipping paused and disabled ones."""
+        """Sources whose time has come (never polled, or next_due_at passed), skipping paused and disabled ones
+        and those another worker has claimed (until its claim expires)."""
         rows = self._rows()
         return [
-            name for name in self._specs if name not in rows or is_due(rows[name].next_due_at, rows[name].status, now)
+            name
+            for name in self._specs
+            if name not in rows
+            or (is_due(rows[name].next_due_at, rows[name].status, now) and not self._claimed_by_other(rows[name], now))
         ]
+
+    def _claimed_by_other(self, row: Source, now: datetime) -> bool:
+        return row.claimed_by not in (None, self._worker) and row.claimed_until is not None and row.claimed_until > now
 
     def active(self) -> list[str]:
         """Sources that are neither paused nor disabled (what `sunset track --once` polls)."""
@@ -151,12 +167,50 @@ class Tracker:
         on_done: ProgressCallback | None = None,
         stop: asyncio.Event | None = None,
     ) -> CycleReport:
-        """Poll `names` (default: every due source) once; returns each source's report and the news to announce."""
-        # Reads in a worker thread, like the writes below: the event loop never waits on the database.
-        rows = await asyncio.to_thread(self._rows)
+        """Poll `names` (default: every due source) once; returns each source's report and the news to announce.
+
+        Without `names`, due sources are claimed a batch at a time (`trackers.store.claims`), so several
+        workers share them and none is polled twice for one due time; the claims are renewed while the
+        cycle runs and released as each source's outcome is stored (or at the end, when abandoned).
+        """
         self._index = None  # models may have changed since the last cycle (the catalog, a moderator)
-        selected = list(names) if names is not None else await asyncio.to_thread(self.due, now)
+        # Reads in a worker thread, like the writes: the event loop never waits on the database.
         known = await asyncio.to_thread(self._known_repos)
+        if names is not None:
+            return await self._run(now, list(names), await asyncio.to_thread(self._rows), known, on_done, stop)
+        reports: list[SourceReport] = []
+        announced: list[int] = []
+        started = time.monotonic()
+        renewing = asyncio.create_task(self._renew_claims(now, started))
+        try:
+            while stop is None or not stop.is_set():
+                claimed = await asyncio.to_thread(self._claim, now, time.monotonic() - started)
+                if not claimed:
+                    break
+                part = await self._run(
+                    now, [row.name for row in claimed], {row.name: row for row in claimed}, known, on_done, stop
+                )
+                reports += part.sources
+                announced += part.announced
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+            try:
+                await asyncio.to_thread(self._release)  # what was claimed but not stored (a stop) is due at once
+            except SQLAlchemyError as error:  # the database is away: the claims expire on their own
+                log.warning("could not release this worker's claims (%s); they expire", _first_line(error))
+        return CycleReport(tuple(reports), tuple(announced))
+
+    async def _run(
+        self,
+        now: datetime,
+        selected: list[str],
+        rows: dict[str, Source],
+        known: frozenset[str],
+        on_done: ProgressCallback | None,
+        stop: asyncio.Event | None,
+    ) -> CycleReport:
+        """Poll `selected` concurrently and store their outcomes in short transactions, as they finish."""
         slots = asyncio.Semaphore(self._config.concurrency)
         queue: asyncio.Queue[_Polled | None] = asyncio.Queue()
 
@@ -182,12 +236,7 @@ class Tracker:
                     batch.append(queue.get_nowait())
                 remaining -= len(batch)
                 for done in _transactions([polled for polled in batch if polled is not None]):
-                    async with self._write_lock:
-                        try:
-                            batch_reports, batch_events = await _to_the_end(self._persist, done, now)
-                        except BaseException:
-                            self._index = None  # the batch was rolled back: the index may name models that are gone
-                            raise
+                    batch_reports, batch_events = await self._store(done, now)
                     reports += batch_reports
                     announced += batch_events
                     for report in batch_reports:
@@ -320,6 +369,57 @@ class Tracker:
 
     # --- storing (database, no network) -------------------------------------------------------
 
+    async def _store(self, done: list[_Polled], now: datetime) -> tuple[list[SourceReport], list[int]]:
+        """Store one transaction's results; one that collided with another worker's (a deadlock, or both
+        creating the same model) is tried again, with a fresh index that sees what the other stored."""
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            async with self._write_lock:
+                try:
+                    return await _to_the_end(self._persist, done, now)
+                except DBAPIError as error:
+                    self._index = None  # the batch was rolled back: the index may name models that are gone
+                    if attempt == STORE_ATTEMPTS or _sqlstate(error) not in WORKER_COLLISIONS:
+                        raise
+                    log.warning(
+                        "storing %d sources collided with another worker (%s); again", len(done), _first_line(error)
+                    )
+                except BaseException:
+                    self._index = None
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _claim(self, now: datetime, elapsed: float) -> list[Source]:
+        """Claim the next batch of sources due at `now` for this worker (creating the rows of sources never seen)."""
+        with Session(self._engine, expire_on_commit=False) as session:
+            if not self._rows_ensured:
+                claims.ensure_rows(session, sources=[(s.name, s.kind, s.lab) for s in self._specs.values()])
+                self._rows_ensured = True
+            until = now + timedelta(seconds=elapsed + self._config.claim_seconds)
+            limit = self._config.concurrency * CLAIM_BATCH_PER_SLOT
+            rows = claims.claim_due(session, names=self.names, worker=self._worker, now=now, until=until, limit=limit)
+            session.commit()
+            return rows
+
+    async def _renew_claims(self, now: datetime, started: float) -> None:
+        """The heartbeat: push this worker's claims back a claim period, three times per period."""
+        while True:
+            await asyncio.sleep(self._config.claim_seconds / 3)
+            until = now + timedelta(seconds=time.monotonic() - started + self._config.claim_seconds)
+            try:
+                await asyncio.to_thread(self._extend, until)
+            except SQLAlchemyError as error:  # a blip: the next beat renews them, well before they expire
+                log.warning("could not renew this worker's claims (%s); retrying", _first_line(error))
+
+    def _extend(self, until: datetime) -> None:
+        with Session(self._engine) as session:
+            claims.extend(session, worker=self._worker, until=until)
+            session.commit()
+
+    def _release(self) -> None:
+        with Session(self._engine) as session:
+            claims.release(session, worker=self._worker)
+            session.commit()
+
     def _rows(self) -> dict[str, Source]:
         with Session(self._engine, expire_on_commit=False) as session:
             return sources.source_rows(session)
@@ -332,6 +432,7 @@ class Tracker:
 
     def _persist(self, results: list[_Polled], now: datetime) -> tuple[list[SourceReport], list[int]]:
         """One transaction: each result's sightings reconciled, its row updated, the implied events stored."""
+        polled = [result.spec.name for result in results]
         reports = [self._persist_local(result, now) for result in results if result.local is not None]
         if reports:
             self._index = None  # a local source (the catalog) may have added or renamed models
@@ -360,6 +461,7 @@ class Tracker:
                 if slug in after:
                     drafts += tracker_drafts(before, after[slug], self._policy, now.date())
             loud = store_drafts(session, drafts, lambda draft: _announce(draft, quiet_slugs))
+            claims.release(session, worker=self._worker, names=polled)  # with the next poll: due again only then
             session.commit()
             return reports, [event.id for event in loud if event.id is not None]
 
@@ -463,6 +565,9 @@ class Tracker:
 # feeds, 100 changed, 2 cores) cycle 2 took 1.09-1.12 s this way, against 1.11-1.15 s with the writes
 # inline on the loop, and 1.13-1.14 s with no bound on the batch.
 STORE_BATCH = 8
+STORE_ATTEMPTS = 3
+WORKER_COLLISIONS = {"40P01", "40001", "23505"}  # PostgreSQL: deadlock, serialization failure, unique violation
+CLAIM_BATCH_PER_SLOT = 4  # a worker claims 4 × its concurrency at a time: enough to keep busy, small to share
 
 
 async def _to_the_end(function: Callable[..., _T], *args: object) -> _T:
@@ -489,6 +594,17 @@ def _transactions(results: list[_Polled]) -> Iterator[list[_Polled]]:
         yield light + heavy[:STORE_BATCH]
     for start in range(STORE_BATCH, len(heavy), STORE_BATCH):
         yield heavy[start : start + STORE_BATCH]
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    """The SQLSTATE of a driver error (psycopg's `sqlstate`), None when the driver gives none (SQLite)."""
+    return getattr(error.orig, "sqlstate", None)
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of a database error's message (the driver's, without SQLAlchemy's statement dump)."""
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
 
 
 def _announce(draft: EventDraft, quiet_slugs: set[str]) -> bool:

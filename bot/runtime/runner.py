@@ -41,6 +41,7 @@ from bot.outbox.delivery import (
     fan_out,
     recover_undelivered,
 )
+from bot.outbox.lease import DeliveryLease
 from bot.outbox.notifications import deliver_notifications, queue_weekly_posts, sync_targets
 from bot.runtime.app import App
 from bot.runtime.config import USER_AGENT_NOTE
@@ -345,6 +346,8 @@ async def _run(
     discord_backoff: Sequence[float] | None,
 ) -> None:
     notifier = ConsoleNotifier(console)
+    lease = DeliveryLease(app.engine, app.gateway)  # on PostgreSQL one process at a time delivers; others wait
+    deliver_console_round, notify_targets_round = lease.gated(deliver_console), lease.gated(notify_targets)
     targets = build_targets(app.settings.notifications)  # ConfigError for a URL Apprise rejects
     recovered = await app.gateway.write(_start_up, app)
     if recovered:
@@ -366,12 +369,12 @@ async def _run(
         say("Console mode: DISCORD_TOKEN is not set, so events are printed here (set it to run the Discord bot).")
     if builder is not None:
         say(f"The Sunset Board is in {builder.folder}, rebuilt after each evaluation and tracking cycle.")
-    await deliver_console(app, notifier)
+    await deliver_console_round(app, notifier)
     outside = AppriseNotifier(targets, board_url=app.settings.site.base_url)
     if targets:
         shown = ", ".join(f"{name} ({target.shown})" for name, target in targets.items())
         say(f"Notification targets: {shown}.")
-        await notify_targets(app, outside)
+        await notify_targets_round(app, outside)
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
     scheduler = bot_scheduler()
     evaluation = CronTrigger(hour=hour, minute=minute, timezone=UTC)
@@ -397,9 +400,9 @@ async def _run(
     in_process = role == "all" and tracker is None
     polled = PollMark(app, await app.gateway.read(last_poll)) if builder is not None and not in_process else None
     every(change_interval, announce_and_publish, app, builder, polled, executor="bulk")
-    every(delivery_interval, deliver_console, app, notifier)
+    every(delivery_interval, deliver_console_round, app, notifier)
     if targets:
-        every(delivery_interval, notify_targets, app, outside)
+        every(delivery_interval, notify_targets_round, app, outside)
 
     async def after_cycle(report: CycleReport) -> None:
         if builder is not None:
@@ -432,7 +435,13 @@ async def _run(
             from bot.discord.client import start_discord
 
             discord_runtime = await start_discord(
-                app, scheduler, delivery_interval=delivery_interval, stop=stop, say=say, backoff=discord_backoff
+                app,
+                scheduler,
+                delivery_interval=delivery_interval,
+                stop=stop,
+                say=say,
+                backoff=discord_backoff,
+                may_deliver=lease.held,
             )
             if discord_runtime is not None:
                 say("Connected to Discord: slash commands ready, alerts go to subscribed channels and DMs.")
@@ -447,6 +456,7 @@ async def _run(
             await child.stop()
         if discord_runtime is not None:
             await discord_runtime.close()
+        await lease.close()
         say("Stopped.")
 
 
