@@ -76,13 +76,15 @@ def current_revision(engine: Engine) -> str | None:
 def is_current(engine: Engine) -> bool:
     """Whether the database's stored revisions are exactly the migrations' heads (one query, no Alembic)."""
     heads = script_heads()
-    if heads is None:
-        return False
+    return heads is not None and stored_revisions(engine) == heads
+
+
+def stored_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions recorded in the database's version table (empty for a database never migrated)."""
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
-            return False
-        stored = {row[0] for row in connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))}
-    return stored == heads
+            return frozenset()
+        return frozenset(row[0] for row in connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")))
 
 
 _REVISION = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)

@@ -950,6 +950,7 @@ def show_config(ctx: typer.Context, as_json: JsonOption = False) -> None:
         "HF_TOKEN": "set (redacted)" if settings.hf_token else "not set",
         "DISCORD_API_BASE": settings.discord_api_base or "not set",
         "SUNSET_DATABASE_URL": "set (used above)" if os.environ.get("SUNSET_DATABASE_URL") else "not set",
+        "SUNSET_HEALTH_PORT": "set (used above)" if os.environ.get("SUNSET_HEALTH_PORT") else "not set",
     }
     if as_json:
         _emit_json({"config_file": str(path) if path else None, "environment": environment, "settings": effective})

@@ -29,6 +29,7 @@ from bot.outbox.delivery import (
 from bot.outbox.notifications import deliver_notifications, queue_weekly_posts, sync_targets
 from bot.runtime.app import App
 from bot.runtime.config import USER_AGENT_NOTE
+from bot.runtime.health import start_health
 from bot.runtime.tracking import next_poll, start_tracking, when_text
 from bot.site.build import SiteBuilder
 from db.models import utcnow
@@ -199,6 +200,7 @@ async def run(
     scheduler.start()  # tracking and evaluation run even while Discord cannot be reached
     discord_runtime = None
     try:
+        await start_health(app, stop, say=say, discord=lambda: discord_runtime)  # GET /healthz if [health] port
         if app.settings.discord_token is not None:
             from bot.discord.client import start_discord
 
