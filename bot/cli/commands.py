@@ -295,17 +295,23 @@ def list_models(
 
 
 def _resolve_labs(session: Session, texts: list[str]) -> set[str]:
-    """The slugs `--lab` names; one that matches nothing ends the program with suggestions (exit 2)."""
+    """The slugs `--lab` names, with the labs below each (said on stderr); one that matches nothing ends the
+    program with suggestions (exit 2)."""
     from bot.services import queries
+    from trackers.store.labs import lab_and_children
 
-    slugs = set()
+    slugs: set[str] = set()
     for text in texts:
         try:
             slug = queries.resolve_lab(session, text)
         except queries.NotFoundError as error:
             hint = f"; did you mean: {', '.join(error.suggestions)}?" if error.suggestions else ""
             fail(f"--lab: no lab called {text!r}{hint} (see `sunset labs`)")
-        slugs.add(slug)
+        family = lab_and_children(session, slug=slug)
+        slugs |= family.slugs
+        if family.children:
+            below = ", ".join(f"{name} ({child})" for child, name in family.children)
+            typer.echo(f"note: --lab {text} includes its child labs (see `sunset labs`): {below}", err=True)
         for other, name in queries.labs_also_named(session, text, slug):
             if other not in slugs and other not in texts:
                 typer.echo(f"note: {name} is a separate lab; add --lab {other} to include it", err=True)
@@ -314,22 +320,51 @@ def _resolve_labs(session: Session, texts: list[str]) -> set[str]:
 
 @app.command()
 def labs(ctx: typer.Context, as_json: JsonOption = False, on: OnOption = None) -> None:
-    """List the labs: slug (for --lab), name, Hub organisations, models, overdue and open."""
+    """List the labs as a tree (a lab under the one it is part of): slug (for --lab), name, Hub organisations,
+    models, overdue and open."""
     from bot.services import queries
+    from trackers.store.labs import lab_parents
 
     policy, when = _policy(ctx.obj, None, None), _on(on)
     with _app_context(ctx) as application, application.session() as session:
         summaries = queries.lab_summaries(session, policy, when)
+        parents = lab_parents(session)
+    tree = _as_tree(summaries, parents)
     if as_json:
-        _emit_json([asdict(summary) | {"hf_orgs": list(summary.hf_orgs)} for summary in summaries])
+        _emit_json(
+            [asdict(item) | {"hf_orgs": list(item.hf_orgs), "parent": parents.get(item.slug)} for _, item in tree]
+        )
         return
     table = Table(title=f"{len(summaries)} labs — {policy.window_years}-year window, on {when}")
     for column in ("Slug", "Name", "Hub organisations", "Models", "Overdue", "Open"):
         table.add_column(column, justify="right" if column in ("Models", "Overdue", "Open") else "left")
-    for item in summaries:
-        cells = (item.slug, escape(item.name), ", ".join(item.hf_orgs) or "—", item.models, item.overdue, item.open)
+    for depth, item in tree:
+        name = f"{'  ' * (depth - 1)}└ {escape(item.name)}" if depth else escape(item.name)
+        cells = (item.slug, name, ", ".join(item.hf_orgs) or "—", item.models, item.overdue, item.open)
         table.add_row(*map(str, cells))
     out.print(table)
+
+
+def _as_tree(summaries: list[queries.LabSummary], parents: dict[str, str]) -> list[tuple[int, queries.LabSummary]]:
+    """Labs in their given order, each followed by the labs that are part of it (depth first, with depths)."""
+    known = {item.slug for item in summaries}
+    children: dict[str | None, list[queries.LabSummary]] = {}
+    for item in summaries:
+        parent = parents.get(item.slug)
+        children.setdefault(parent if parent in known and parent != item.slug else None, []).append(item)
+    tree: list[tuple[int, queries.LabSummary]] = []
+    placed: set[str] = set()
+
+    def place(parent: str | None, depth: int) -> None:
+        for item in children.get(parent, []):
+            if item.slug not in placed:  # a loop in the data is shown once, never followed forever
+                placed.add(item.slug)
+                tree.append((depth, item))
+                place(item.slug, depth + 1)
+
+    place(None, 0)
+    tree += [(0, item) for item in summaries if item.slug not in placed]  # labs caught in a loop of parents
+    return tree
 
 
 def _by_sunset(assessment: Assessment) -> tuple[date, str]:

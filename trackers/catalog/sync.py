@@ -77,6 +77,7 @@ def _upsert_lab(session: Session, lab_file: LabFile) -> Lab:
     entry = lab_file.content.lab
     lab = session.exec(select(Lab).where(Lab.slug == entry.slug)).first() or Lab(slug=entry.slug, name=entry.name)
     lab.name, lab.url, lab.hf_orgs = entry.name, str(entry.url), ",".join(entry.hf_orgs)
+    lab.parent_slug, lab.parent_source = (entry.parent.slug, str(entry.parent.source)) if entry.parent else (None, None)
     session.add(lab)
     session.flush()
     return lab
