@@ -39,9 +39,11 @@ def sync_catalog(session: Session, paths: Iterable[Path] | None = None) -> SyncR
     loaded = unchanged = models = 0
     pending_bases: list[tuple[Model, str]] = []
     snapshot = _Snapshot()
+    # Every lab file's row in one query: at a start with nothing changed, this and the hashes are all the work.
+    known = {source.name: source for source in session.exec(select(Source).where(Source.kind == "catalog"))}
     for path in catalog_files() if paths is None else paths:
         source_name = f"catalog:{path.stem}"
-        source = session.exec(select(Source).where(Source.name == source_name)).first()
+        source = known.get(source_name)
         digest = f"{file_digest(path)}:{snapshot.digest}"  # a new Epoch snapshot reloads every file
         if source is not None and source.etag == digest:
             unchanged += 1
