@@ -3,6 +3,7 @@
 import asyncio
 import io
 import socket
+from typing import Any
 
 import aiohttp
 import discord
@@ -22,7 +23,8 @@ from tests.helpers import write_config
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def config_with_health(tmp_path, database_url, port):
@@ -31,12 +33,12 @@ def config_with_health(tmp_path, database_url, port):
     return config
 
 
-async def get_health(port: int) -> tuple[int, dict]:
+async def get_health(port: int) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as client, client.get(f"http://127.0.0.1:{port}/healthz") as response:
         return response.status, await response.json()
 
 
-async def wait_for_health(port: int, *, until=lambda status, body: True) -> tuple[int, dict]:
+async def wait_for_health(port: int, *, until=lambda status, body: True) -> tuple[int, dict[str, Any]]:
     """Ask until the endpoint answers as `until` wants (it starts with `sunset run`): bounded."""
     for _ in range(600):
         try:
@@ -70,7 +72,7 @@ async def test_console_mode_answers_200_with_database_revision_tracking_and_back
     assert status == 200, body
     assert body["status"] == "ok" and body["discord"] == "console"
     assert body["database"] == {
-        "reachable": True, "revision": ",".join(sorted(script_heads())), "schema_current": True, "error": None
+        "reachable": True, "revision": ",".join(sorted(script_heads() or ())), "schema_current": True, "error": None
     }  # fmt: skip
     assert isinstance(body["deliveries"]["backlog"], int)
     assert set(body["tracking"]) == {"last_poll_at", "sources", "failing_sources"}

@@ -49,7 +49,7 @@ def test_only_a_database_at_the_head_counts_as_current(database_url):
     upgrade(engine, "0001")
     assert not is_current(engine)
     upgrade(engine)  # the check says "not current", so Alembic runs and brings it to the head
-    assert current_revision(engine) in script_heads()
+    assert current_revision(engine) in (script_heads() or ())
     assert is_current(engine)
     engine.dispose()
 
