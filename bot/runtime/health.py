@@ -110,10 +110,12 @@ def read_database(app: App) -> DatabaseHealth:
 
 
 def discord_state(app: App, runtime: DiscordRuntime | None) -> str:
-    """`console` without a token, `connected` once the gateway is ready, else `connecting` (or retrying)."""
+    """`console` without a token, `connected` while the gateway's socket is open after READY, else `connecting`
+    (logging in, retrying, or reconnecting: discord.py keeps `is_ready()` true across a reconnect)."""
     if app.settings.discord_token is None:
         return CONSOLE
-    if runtime is not None and runtime.bot.is_ready() and not runtime.bot.is_closed():
+    bot = runtime.bot if runtime is not None else None
+    if bot is not None and bot.is_ready() and not bot.is_closed() and bot.ws is not None and bot.ws.open:
         return CONNECTED
     return CONNECTING
 
