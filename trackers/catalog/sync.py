@@ -49,7 +49,7 @@ def sync_catalog(session: Session, paths: Iterable[Path] | None = None) -> SyncR
             unchanged += 1
             continue
         lab_file = read_lab_file(path)
-        source = source or Source(name=source_name, kind="catalog", lab=lab_file.content.lab.slug)
+        source = known[source_name] = source or Source(name=source_name, kind="catalog", lab=lab_file.content.lab.slug)
         source.url = str(lab_file.path.name)
         lab = _upsert_lab(session, lab_file)
         seen: set[str] = set()
