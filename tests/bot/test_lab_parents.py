@@ -2,18 +2,24 @@
 below the one named and say so, `sunset labs` shows the tree, and `catalog check` refuses a parent that is
 not a lab or leads back to itself."""
 
+import asyncio
+import io
 import json
 from datetime import date
 
+import discord
 import pytest
+from rich.console import Console
 from sqlmodel import Session
 from typer.testing import CliRunner
 
 from bot.cli.commands import app
 from bot.runtime.app import open_app
 from bot.runtime.config import load_settings
+from bot.runtime.runner import run
 from bot.services import queries
 from db.models import Lab
+from tests.bot.discord.standin import StandIn, embed_text
 from tests.helpers import SMALL_CATALOG, write_catalog, write_config
 from trackers.catalog import check_catalog, load_catalog
 from trackers.store.labs import lab_and_children, lab_parents
@@ -116,3 +122,35 @@ def test_the_bundled_catalogs_parents_are_sourced_labs():
     parents = {f.content.lab.slug: f.content.lab.parent for f in files if f.content.lab.parent}
     assert {slug: parent.slug for slug, parent in parents.items()} == {"deepmind": "google", "mosaicml": "databricks"}
     assert all(str(parent.source).startswith("https://") for parent in parents.values())
+
+
+@pytest.fixture
+def restore_discord_urls(monkeypatch):
+    """DISCORD_API_BASE rewrites two class attributes of discord.py: put them back after the test."""
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    )
+
+
+async def test_discords_overdue_lab_lists_the_child_labs_models_and_names_them_in_the_title(
+    config, restore_discord_urls
+):
+    standin = StandIn()
+    await standin.start()
+    env = {"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": standin.base}
+    stop = asyncio.Event()
+    try:
+        with open_app(load_settings(config, env=env), today=lambda: ON) as application:
+            task = asyncio.create_task(run(application, Console(file=io.StringIO(), width=200), stop))
+            await asyncio.wait_for(standin.identified.wait(), 30)
+            await asyncio.wait_for(standin.synced.wait(), 30)
+            answer = await standin.command("sunset overdue", lab="testlab")
+            alone = await standin.command("sunset overdue", lab="robotics")
+            stop.set()
+            await asyncio.wait_for(task, 30)
+    finally:
+        await standin.stop()
+    assert "Overdue — testlab (with Test Lab Robotics)" in embed_text(answer)
+    assert "OldNet" in embed_text(answer) and "ArmNet" in embed_text(answer)
+    assert "ArmNet" in embed_text(alone) and "OldNet" not in embed_text(alone) and "(with" not in embed_text(alone)
