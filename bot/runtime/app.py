@@ -13,11 +13,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.runtime.config import Settings
+from bot.runtime.gateway import Gateway
 from db.engine import make_engine, redacted
 from db.migrate import upgrade
 from db.models import utcnow
-from trackers.catalog import CATALOG_DIR, catalog_files
+from trackers.catalog import catalog_files
 from trackers.catalog.sync import SyncResult, sync_catalog
+from trackers.sources.catalog import KIND as CATALOG
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,11 @@ class App:
     settings: Settings
     engine: Engine
     today: Callable[[], date] = field(default=lambda: today_utc())
+    gateway: Gateway = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Threads start at the first call: building the gateway opens nothing.
+        self.gateway = Gateway(self.session)
 
     def session(self) -> Session:
         """A new database session (use it as a context manager)."""
@@ -41,9 +48,7 @@ class App:
     def catalog_dirs(self) -> list[Path]:
         """Folders of the configured catalog sources: the bundled one unless a source sets `path`."""
         return [
-            Path(source.options.get("path") or CATALOG_DIR)
-            for source in self.settings.sources
-            if source.kind == "catalog"
+            Path(CATALOG.location(source.spec())) for source in self.settings.sources if source.kind == CATALOG.name
         ]
 
     @property
@@ -59,7 +64,9 @@ class App:
         if not dirs:
             return None
         with self.session() as session:
-            return sync_catalog(session, [path for directory in dirs for path in catalog_files(directory)])
+            synced = sync_catalog(session, [path for directory in dirs for path in catalog_files(directory)])
+            session.commit()
+            return synced
 
 
 @contextmanager
@@ -75,7 +82,10 @@ def open_app(
         app = App(settings=settings, engine=engine, today=today or today_utc)
         if load_catalog:
             app.load_catalog()
-        yield app
+        try:
+            yield app
+        finally:
+            app.gateway.close()
     finally:
         engine.dispose()
 

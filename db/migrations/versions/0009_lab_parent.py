@@ -1,7 +1,7 @@
 """lab.parent_slug and parent_source: a lab can be part of another (Google DeepMind of Google), with its source
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-05 19:40:00
 
 Two nullable columns; the catalog source's digests are cleared so every lab file loads again and fills them.
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
