@@ -46,6 +46,7 @@ from bot.outbox.notifications import deliver_notifications, queue_weekly_posts, 
 from bot.runtime.app import App
 from bot.runtime.config import USER_AGENT_NOTE
 from bot.runtime.gateway import forbid_sessions_on_loop, loop_code
+from bot.runtime.health import start_health
 from bot.runtime.tracking import SHUTDOWN_GRACE_SECONDS, TrackingJob, next_poll, start_tracking, when_text
 from bot.site.build import SiteBuilder
 from bot.store.sources import last_poll
@@ -431,6 +432,7 @@ async def _run(
     scheduler.start()  # tracking and evaluation run even while Discord cannot be reached
     discord_runtime = None
     try:
+        await start_health(app, stop, say=say, discord=lambda: discord_runtime)  # GET /healthz if [health] port
         if app.settings.discord_token is not None:
             from bot.discord.client import start_discord
 

@@ -24,6 +24,7 @@ from bot.runtime.config import SunsetSettings
 from db.models import Alias, Event, GuildSettings, Lab, Model, Observation, Pledge, Source, Subscription
 from trackers.assess import Assessment, assess, released_by
 from trackers.names import normalise_name, suggest
+from trackers.store.labs import LabFamily, lab_and_children
 from trackers.store.models import Catalogue, load_catalogue, resolve_name, visible
 from trackers.sunset import Policy, Profile, Status
 
@@ -170,11 +171,12 @@ def _assessments(session: Session, policy: Policy, on: date) -> tuple[Catalogue,
 def overdue(
     session: Session, policy: Policy, on: date, *, lab: str | None = None, notable_only: bool = False
 ) -> list[ListRow]:
-    """Models past their sunset and still not open, most notable first; optionally one lab's, or notable ones only."""
+    """Models past their sunset and still not open, most notable first; optionally one lab's (with the labs that are
+    part of it), or notable ones only."""
     catalogue, assessments = _assessments(session, policy, on)
-    lab_slug = resolve_lab(session, lab) if lab else None
-    rows = overdue_of(assessments, lab_slug=lab_slug, notable_only=notable_only)
-    return [_row(a, catalogue) for a in rows]
+    labs = lab_family(session, lab).slugs if lab else None  # a lab takes in the labs that are part of it
+    rows = overdue_of(assessments, notable_only=notable_only)
+    return [_row(a, catalogue) for a in rows if labs is None or a.record.lab in labs]
 
 
 def overdue_of(
@@ -277,6 +279,11 @@ def resolve_lab(session: Session, text: str) -> str:
     by_word = [slug for slug, name, _ in labs if key and key in map(normalise_name, name.split())]
     close = suggest(text, [(slug, name) for slug, name, _ in labs] + [(slug, slug) for slug, _, _ in labs])
     raise NotFoundError("lab", text, dict.fromkeys(by_word + close).keys())
+
+
+def lab_family(session: Session, text: str) -> LabFamily:
+    """The lab a user named (slug, name or Hub organisation) with the labs that are part of it."""
+    return lab_and_children(session, slug=resolve_lab(session, text))
 
 
 def labs_also_named(session: Session, text: str, slug: str) -> list[tuple[str, str]]:

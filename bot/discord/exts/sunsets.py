@@ -14,7 +14,7 @@ from bot.discord.embeds import CHART_FILENAME, list_pages, stats_embed
 from bot.discord.text import clean
 from bot.discord.views import send_pages
 from bot.present.chart import release_chart_png
-from bot.services.queries import overdue, recent, stats, upcoming
+from bot.services.queries import lab_family, overdue, recent, stats, upcoming
 
 
 class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models against their sunset dates."):
@@ -33,6 +33,8 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
         rows = await self.bot.gateway.read(overdue, policy, on, lab=lab, notable_only=notable)
         title = f"Overdue{' notable models' * notable}{f' — {clean(lab, 80)}' if lab else ''}"
+        if lab and (family := await self.bot.gateway.read(lab_family, lab)).children:  # say which labs it took in
+            title += f" (with {clean(', '.join(name for _, name in family.children), 120)})"
         await send_pages(interaction, list_pages(title, rows, policy, on))
 
     @app_commands.command(name="upcoming")
