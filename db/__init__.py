@@ -1,0 +1,1 @@
+"""Storage: every table, the engine and the migrations."""

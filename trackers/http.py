@@ -195,7 +195,7 @@ class _AiohttpStream(httpx.AsyncByteStream):
 
 @contextmanager
 def _aiohttp_errors() -> Iterator[None]:
-    """aiohttp's exceptions as the httpx ones `fetch` handles, the most specific first."""
+    """Translate aiohttp's exceptions into the httpx ones `fetch` handles, the most specific first."""
     try:
         yield
     except aiohttp.ConnectionTimeoutError as error:

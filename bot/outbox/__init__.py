@@ -1,0 +1,1 @@
+"""The outbox: events become deliveries, each sent exactly once by a notifier."""

@@ -41,7 +41,9 @@ LONGEST_RETRY = timedelta(hours=1)
 class Notifier(Protocol):
     """Something that can send an event to a target and return the message id."""
 
-    async def send(self, outgoing: Outgoing) -> str: ...
+    async def send(self, outgoing: Outgoing) -> str:
+        """Send one message and return its id on the target; raise to retry, PermanentDeliveryError to give up."""
+        ...
 
     async def already_sent(self, outgoing: Outgoing) -> str | None:
         """The id of the message an interrupted attempt posted, if the target shows it; None otherwise."""

@@ -1,0 +1,1 @@
+"""The long-running service: settings, the composition root, the roles and their scheduler."""

@@ -43,10 +43,14 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
+    """A config table: unknown keys are refused, values never change once read."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DatabaseSettings(_Section):
+    """`[database]`: where the record lives (empty: a SQLite file in the user data directory)."""
+
     url: str = ""
 
     def resolved_url(self) -> str:
@@ -55,6 +59,8 @@ class DatabaseSettings(_Section):
 
 
 class SunsetSettings(_Section):
+    """`[sunset]`: the default policy (window, profile) and the lead days of approaching-sunset alerts."""
+
     window_years: int = 10
     profile: Profile = Profile.WEIGHTS
     lead_days: list[Annotated[int, Field(gt=0, le=3650)]] = Field(default_factory=lambda: list(DEFAULT_LEAD_DAYS))
@@ -88,6 +94,8 @@ USER_AGENT_NOTE = (
 
 
 class TrackerSettings(_Section):
+    """`[trackers]`: the User-Agent every request carries and how many fetches run at once."""
+
     user_agent: str = DEFAULT_USER_AGENT
     concurrency: Annotated[int, Field(ge=1, le=64)] = 8
     connect_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
@@ -165,6 +173,8 @@ def _option_problem(error: ValidationError, kind: str, options: type[BaseModel])
 
 
 class DiscordSettings(_Section):
+    """`[discord]`: guilds to sync commands to, sharding, and the default weekly digest time."""
+
     guild_ids: list[int] = Field(default_factory=list)
     # None: one connection unless Discord recommends more (GET /gateway/bot); "auto": always sharded, as many
     # shards as Discord recommends; N: always sharded, N shards.
@@ -174,6 +184,8 @@ class DiscordSettings(_Section):
 
 
 class SiteSettings(_Section):
+    """`[site]`: where `sunset run` writes the Sunset Board and the URL it is served from."""
+
     output_dir: str = ""
     base_url: str = ""
 
@@ -238,12 +250,16 @@ class NotificationSettings(BaseModel):
 
 
 class HealthSettings(_Section):
+    """`[health]`: the address of `sunset run`'s health endpoint (port 0: none)."""
+
     # `sunset run`'s GET /healthz (bot/runtime/health.py); port 0 = no endpoint.
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 0
 
 
 class LoggingSettings(_Section):
+    """`[logging]`: the level of the log lines `sunset run` prints besides its own summaries."""
+
     # WARNING: `sunset run` prints its own summaries; INFO adds a `source=… status=…` line per source polled.
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 

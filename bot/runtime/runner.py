@@ -164,7 +164,6 @@ async def deliver_console(app: App, notifier: Notifier) -> int:
 
 async def notify_targets(app: App, notifier: AppriseNotifier) -> int:
     """Queue the weekly posts that are due, then send pending deliveries to the notification targets."""
-
     await app.gateway.write(queue_weekly_posts, app.settings.notifications, utcnow(), app.settings.sunset.policy())
     return await deliver_notifications(app, notifier)
 

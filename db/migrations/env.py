@@ -11,6 +11,7 @@ target_metadata = SQLModel.metadata
 
 
 def run_migrations() -> None:
+    """Run the migrations on the engine `db.migrate` hands over, each with its version row in one transaction."""
     engine: Engine = context.config.attributes["engine"]
     with engine.connect() as connection:
         context.configure(

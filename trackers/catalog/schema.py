@@ -57,31 +57,45 @@ class Released(_Sourced):
 
 
 class AccessFact(_Sourced):
+    """How the model can be reached at release (weights, API, nothing), with its source."""
+
     value: Access
 
 
 class LicenceFact(_Sourced):
+    """The licence at release as the lab words it (and its SPDX id when there is one), with its source."""
+
     raw: str = Field(min_length=1, max_length=200)
     spdx: str | None = None
 
 
 class CodeFact(_Sourced):
+    """Whether the training code is published, with its source."""
+
     value: TrainingCode
 
 
 class DataFact(_Sourced):
+    """Whether the training data is published or documented, with its source."""
+
     value: TrainingData
 
 
 class CheckpointsFact(_Sourced):
+    """Whether intermediate checkpoints are published, with their source."""
+
     value: bool
 
 
 class PaperFact(_Strict):
+    """The paper or technical report that describes the model."""
+
     url: Url
 
 
 class LicenceChange(_Strict):
+    """The licence a change moves to (as the lab words it, and its SPDX id when there is one)."""
+
     raw: str = Field(min_length=1, max_length=200)
     spdx: str | None = None
 
@@ -205,6 +219,8 @@ class LabParent(_Strict):
 
 
 class LabEntry(_Strict):
+    """A lab file's `[lab]` table: its slug, display name, home page and optional parent."""
+
     slug: Slug
     name: str = Field(min_length=1, max_length=120)
     url: Url
