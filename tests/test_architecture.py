@@ -65,11 +65,9 @@ NOT_YET_MOVED = {
     "bot/runtime/tracking.py",
     "bot/services/community.py",
     "bot/services/digest.py",
-    "bot/services/queries.py",
     "trackers/catalog/sync.py",
     "trackers/challenges.py",
     "trackers/cycle.py",
-    "trackers/events.py",
     "trackers/reconcile.py",
     "trackers/review.py",
 }

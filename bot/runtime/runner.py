@@ -30,12 +30,11 @@ from bot.outbox.notifications import deliver_notifications, queue_weekly_posts, 
 from bot.runtime.app import App
 from bot.runtime.config import USER_AGENT_NOTE
 from bot.runtime.tracking import next_poll, start_tracking, when_text
+from bot.services.queries import stats
 from bot.site.build import SiteBuilder
 from db.models import utcnow
-from trackers.assess import assess, released_by
 from trackers.cycle import CycleReport
 from trackers.events import evaluate_all, evaluate_changed
-from trackers.store.models import load_catalogue
 from trackers.sunset import Status
 
 log = logging.getLogger(__name__)
@@ -46,20 +45,16 @@ CHANGE_INTERVAL_SECONDS = 20  # a change anywhere reaches subscribers within thi
 
 def status_counts(app: App) -> Counter[Status]:
     """How many models are in each status today under the global policy."""
-    on, policy = app.today(), app.settings.sunset.policy()
     with app.session() as session:
-        catalogue = load_catalogue(session)
-    return Counter(
-        assess(record, policy, on).verdict.status for record in catalogue.records.values() if released_by(record, on)
-    )
+        counts = stats(session, app.settings.sunset.policy(), app.today())
+    return Counter({Status(status): count for status, count in counts.by_status.items()})
 
 
 def evaluate_and_fan_out(app: App) -> int:
     """Reload changed catalog files, run the evaluation for today, and queue deliveries; returns new events."""
     app.load_catalog()
     with app.session() as session:
-        catalogue = load_catalogue(session)
-        announced = evaluate_all(session, catalogue.records.values(), app.settings.sunset.policy(), app.today())
+        announced = evaluate_all(session, app.settings.sunset.policy(), app.today())
         fan_out(session, announced)  # commits the events and their deliveries together
     log.info("evaluation on=%s new_events=%d", app.today(), len(announced))
     return len(announced)

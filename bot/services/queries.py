@@ -16,16 +16,20 @@ from datetime import date, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from bot.present.assessment import assessment_dict, notable_first
 from bot.present.messages import event_text
 from bot.runtime.config import SunsetSettings
-from db.models import Alias, Event, GuildSettings, Lab, Model, Observation, Pledge, Source, Subscription
-from trackers.assess import Assessment, assess, released_by
+from bot.store import guilds, pledges
+from db.models import Observation
+from trackers.assess import NOTABLE_CITATIONS_SPAN, Assessment, assess, released_by
 from trackers.names import normalise_name, suggest
-from trackers.store.models import Catalogue, load_catalogue, resolve_name, visible
-from trackers.sunset import Policy, Profile, Status
+from trackers.records import Level, PartialDate
+from trackers.store import assessments as stored
+from trackers.store import reads
+from trackers.store.models import Catalogue, load_catalogue, resolve_name
+from trackers.sunset import Policy, Profile, Status, evaluate, release_cutoff
 
 ADD_MODEL_HINT = "Not tracked yet? docs/CATALOG.md says how to add a model (one entry, with its sources)"
 
@@ -46,7 +50,7 @@ class NotFoundError(Exception):
 def guild_policy(session: Session, guild_id: int | None, defaults: SunsetSettings) -> Policy:
     """The global policy with this server's window and profile overrides applied."""
     policy = defaults.policy()
-    row = session.get(GuildSettings, guild_id) if guild_id is not None else None
+    row = guilds.guild_settings(session, guild_id=guild_id) if guild_id is not None else None
     if row is None:
         return policy
     return Policy(
@@ -108,15 +112,11 @@ class ModelHistory:
 def model_history(session: Session, name: str) -> ModelHistory:
     """The dated events and observations recorded for a model."""
     slug = resolve_model(session, name)
-    model = session.exec(select(Model).where(Model.slug == slug)).one()
-    events = session.exec(
-        select(Event).where(Event.model_id == model.id).order_by(col(Event.occurred_on), col(Event.id))
-    ).all()
-    observations = session.exec(
-        select(Observation)
-        .where(Observation.model_id == model.id)
-        .order_by(col(Observation.seen_at), col(Observation.id))
-    ).all()
+    model = reads.visible_model(session, slug=slug)
+    if model is None or model.id is None:
+        raise NotFoundError("model", name)
+    events = reads.model_events(session, model_id=model.id)
+    observations = reads.model_observations(session, model_id=model.id)
     return ModelHistory(
         slug=slug,
         name=model.name,
@@ -134,6 +134,13 @@ def _observed(obs: Observation) -> str:
 
 
 # ── lists ────────────────────────────────────────────────────────────────────────────────────────
+#
+# Lists and counts read the models' stored assessments (trackers/store/assessments.py) with indexed SQL,
+# for any policy and day. The few models whose stored level does not hold on the day asked (never assessed
+# yet, or a dated change in between) are assessed in memory and merged in; when there are more than
+# STALE_MAX of them (a database never evaluated, a date long past), every model is assessed in memory.
+
+STALE_MAX = 2_000
 
 
 @dataclass(frozen=True)
@@ -162,19 +169,72 @@ def _row(assessment: Assessment, catalogue: Catalogue) -> ListRow:
     )
 
 
+def _stored_row(row: stored.Row, policy: Policy, on: date) -> ListRow:
+    release = PartialDate.parse(row.first_release) if row.first_release else None
+    verdict = evaluate(Level(row.level), release, policy, on)
+    return ListRow(row.slug, row.name, row.lab_name, str(release or "unknown"), row.level, verdict.sunset_date,
+                   verdict.summary)  # fmt: skip
+
+
 def _assessments(session: Session, policy: Policy, on: date) -> tuple[Catalogue, list[Assessment]]:
     catalogue = load_catalogue(session)
     return catalogue, [assess(r, policy, on) for r in catalogue.records.values() if released_by(r, on)]
 
 
+@dataclass(frozen=True)
+class _Split:
+    """A policy on a day as SQL bounds, and the stale models assessed in memory."""
+
+    cut: stored.Cut
+    catalogue: Catalogue
+    stale: list[Assessment]
+
+
+def _split(session: Session, policy: Policy, on: date) -> _Split | None:
+    slugs = stored.stale(session, on=on, limit=STALE_MAX)
+    if slugs is None:
+        return None
+    catalogue = load_catalogue(session, slugs=set(slugs)) if slugs else Catalogue({}, {}, {})
+    records = [catalogue.records[slug] for slug in slugs if slug in catalogue.records]
+    stale = [assess(record, policy, on) for record in records if released_by(record, on)]
+    return _Split(stored.Cut.of(policy, on), catalogue, stale)
+
+
+def _order(assessment: Assessment) -> tuple[int, date, str]:
+    """The stored list order of an assessment: notability, then latest release day (longest overdue), then name."""
+    rank = assessment.record.notability.rank if assessment.record.notability else (0, 0)
+    release = assessment.record.first_release
+    notable = -(rank[0] * NOTABLE_CITATIONS_SPAN + min(rank[1], NOTABLE_CITATIONS_SPAN - 1))
+    return (notable, release.latest if release else date.max, assessment.record.name.casefold())
+
+
 def overdue(
-    session: Session, policy: Policy, on: date, *, lab: str | None = None, notable_only: bool = False
+    session: Session,
+    policy: Policy,
+    on: date,
+    *,
+    lab: str | None = None,
+    notable_only: bool = False,
+    limit: int | None = None,
 ) -> list[ListRow]:
-    """Models past their sunset and still not open, most notable first; optionally one lab's, or notable ones only."""
-    catalogue, assessments = _assessments(session, policy, on)
+    """Models past their sunset and still not open, most notable first (at most `limit`); optionally one lab's,
+    or notable ones only."""
     lab_slug = resolve_lab(session, lab) if lab else None
-    rows = overdue_of(assessments, lab_slug=lab_slug, notable_only=notable_only)
-    return [_row(a, catalogue) for a in rows]
+    split = _split(session, policy, on)
+    if split is None:
+        catalogue, assessments = _assessments(session, policy, on)
+        return [_row(a, catalogue) for a in overdue_of(assessments, lab_slug=lab_slug, notable_only=notable_only)][
+            :limit
+        ]
+    rows = stored.overdue_rows(session, cut=split.cut, lab_slug=lab_slug, notable_only=notable_only, limit=limit)
+    merged = [((row.notable_order, row.release_latest or date.max, row.sort_name), _stored_row(row, policy, on))
+              for row in rows]  # fmt: skip
+    merged += [
+        (_order(a), _row(a, split.catalogue))
+        for a in overdue_of(split.stale, lab_slug=lab_slug, notable_only=notable_only)
+    ]
+    merged.sort(key=lambda item: item[0])
+    return [row for _, row in merged][:limit]
 
 
 def overdue_of(
@@ -192,10 +252,35 @@ def overdue_of(
     return rows
 
 
+def _sunsets(
+    session: Session, split: _Split, policy: Policy, start: date, end: date, *, latest_first: bool
+) -> list[ListRow]:
+    """Not-open models whose sunset falls in [start, end], from stored rows and stale ones, by sunset then name."""
+    rows = stored.sunset_rows(
+        session,
+        cut=split.cut,
+        released_from=release_cutoff(start, policy.window_years),
+        released_before=release_cutoff(end + timedelta(days=1), policy.window_years),
+        latest_first=latest_first,
+    )
+    listed = [_stored_row(row, policy, split.cut.on) for row in rows]
+    listed += [
+        _row(a, split.catalogue)
+        for a in split.stale
+        if not a.verdict.meets_requirement and a.verdict.sunset_date and start <= a.verdict.sunset_date <= end
+    ]
+    sign = -1 if latest_first else 1
+    listed.sort(key=lambda row: (sign * (row.sunset or date.max).toordinal(), row.name.casefold()))
+    return listed
+
+
 def upcoming(session: Session, policy: Policy, on: date, *, days: int) -> list[ListRow]:
     """Models not open whose sunset falls in the next `days` days, soonest first."""
-    catalogue, assessments = _assessments(session, policy, on)
-    return [_row(a, catalogue) for a in upcoming_of(assessments, on, days=days)]
+    split = _split(session, policy, on)
+    if split is None:
+        catalogue, assessments = _assessments(session, policy, on)
+        return [_row(a, catalogue) for a in upcoming_of(assessments, on, days=days)]
+    return _sunsets(session, split, policy, on, on + timedelta(days=days), latest_first=False)
 
 
 def upcoming_of(assessments: Iterable[Assessment], on: date, *, days: int) -> list[Assessment]:
@@ -212,8 +297,11 @@ def upcoming_of(assessments: Iterable[Assessment], on: date, *, days: int) -> li
 
 def recent(session: Session, policy: Policy, on: date, *, days: int) -> list[ListRow]:
     """Models whose sunset passed in the last `days` days while still not open, most recent first."""
-    catalogue, assessments = _assessments(session, policy, on)
     start = on - timedelta(days=days)
+    split = _split(session, policy, on)
+    if split is not None:
+        return _sunsets(session, split, policy, start, on - timedelta(days=1), latest_first=True)
+    catalogue, assessments = _assessments(session, policy, on)
     rows = [
         a
         for a in assessments
@@ -236,10 +324,52 @@ class Stats:
     on: date
 
 
+@dataclass(frozen=True)
+class _Counts:
+    """Counts of released models by lab, status, level and release year: stored rows plus stale ones."""
+
+    rows: list[tuple[str, str, str, int | None, int]]  # (lab slug, status, level, year, count)
+
+
+def _counts(session: Session, policy: Policy, on: date, *, lab: reads.LabRow | None = None) -> _Counts | None:
+    split = _split(session, policy, on)
+    if split is None:
+        return None
+    slugs = {row.id: row.slug for row in reads.labs(session)} if lab is None else {lab.id: lab.slug}
+    tallies = stored.tallies(session, cut=split.cut, lab_id=lab.id if lab else None)
+    rows = [(slugs.get(t.lab_id, ""), t.status, t.level, t.year, t.count) for t in tallies]
+    rows += [
+        (a.record.lab, a.verdict.status.value, a.level.value, a.record.first_release.year if a.record.first_release
+         else None, 1)
+        for a in split.stale
+        if lab is None or a.record.lab == lab.slug
+    ]  # fmt: skip
+    return _Counts(rows)
+
+
 def stats(session: Session, policy: Policy, on: date) -> Stats:
     """Counts of models by status and level, plus the release-year chart data."""
-    _, assessments = _assessments(session, policy, on)
-    return stats_of(assessments, policy, on)
+    counts = _counts(session, policy, on)
+    if counts is None:
+        _, assessments = _assessments(session, policy, on)
+        return stats_of(assessments, policy, on)
+    by_status: Counter[str] = Counter()
+    by_level: Counter[str] = Counter()
+    by_year: dict[int, Counter[str]] = {}
+    for _, status, level, year, n in counts.rows:
+        by_status[status] += n
+        by_level[level] += n
+        if year is not None:
+            by_year.setdefault(year, Counter())[level] += n
+    return Stats(
+        models=sum(by_status.values()),
+        by_status=dict(by_status.most_common()),
+        by_level=dict(sorted(by_level.items())),
+        by_year_level={year: dict(sorted(levels.items())) for year, levels in sorted(by_year.items())},
+        window_years=policy.window_years,
+        profile=policy.profile.value,
+        on=on,
+    )
 
 
 def stats_of(assessments: Iterable[Assessment], policy: Policy, on: date) -> Stats:
@@ -269,7 +399,7 @@ def resolve_lab(session: Session, text: str) -> str:
     A miss raises NotFoundError suggesting labs whose name holds the text as a word ('fair' → Meta AI
     (FAIR)) and then labs of a close name.
     """
-    labs = session.exec(select(Lab.slug, Lab.name, Lab.hf_orgs)).all()
+    labs = [(lab.slug, lab.name, lab.hf_orgs) for lab in reads.labs(session)]
     key = normalise_name(text)
     for slug, name, hf_orgs in labs:
         if key in {normalise_name(slug), normalise_name(name), *(normalise_name(org) for org in hf_orgs.split(","))}:
@@ -282,7 +412,7 @@ def resolve_lab(session: Session, text: str) -> str:
 def labs_also_named(session: Session, text: str, slug: str) -> list[tuple[str, str]]:
     """Other labs whose name contains the text ('google' → Google DeepMind): separate labs a user may also mean."""
     key = normalise_name(text)
-    rows = session.exec(select(Lab.slug, Lab.name).order_by(col(Lab.name))).all()
+    rows = [(lab.slug, lab.name) for lab in reads.labs(session)]
     return [(other, name) for other, name in rows if other != slug and key and key in normalise_name(name)]
 
 
@@ -301,12 +431,21 @@ class LabSummary:
 
 def lab_summaries(session: Session, policy: Policy, on: date) -> list[LabSummary]:
     """Every lab with its number of models (released by `on`), overdue and open, by name."""
-    _, assessments = _assessments(session, policy, on)
-    models = Counter(a.record.lab for a in assessments)
-    overdue = Counter(a.record.lab for a in assessments if a.verdict.status is Status.OVERDUE)
-    opened = Counter(a.record.lab for a in assessments if a.verdict.status is Status.OPEN)
+    models: Counter[str] = Counter()
+    overdue: Counter[str] = Counter()
+    opened: Counter[str] = Counter()
+    counts = _counts(session, policy, on)
+    if counts is None:
+        _, assessments = _assessments(session, policy, on)
+        rows = [(a.record.lab, a.verdict.status.value, "", None, 1) for a in assessments]
+    else:
+        rows = [(lab, status, "", None, n) for lab, status, _, _, n in counts.rows]
+    for lab_slug, status, _, _, n in rows:
+        models[lab_slug] += n
+        overdue[lab_slug] += n * (status == Status.OVERDUE.value)
+        opened[lab_slug] += n * (status == Status.OPEN.value)
     summaries = []
-    for lab in session.exec(select(Lab).order_by(col(Lab.name))).all():
+    for lab in reads.labs(session):
         orgs = tuple(filter(None, lab.hf_orgs.split(",")))
         summaries.append(
             LabSummary(lab.slug, lab.name, lab.url, orgs, models[lab.slug], overdue[lab.slug], opened[lab.slug])
@@ -331,12 +470,39 @@ class Scorecard:
 def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, recent_days: int = 730) -> Scorecard:
     """Models by level, overdue count, the longest overdue, and models opened recently (L2+ in the last two years)."""
     slug = resolve_lab(session, name)
-    lab = session.exec(select(Lab).where(Lab.slug == slug)).one()
-    _, assessments = _assessments(session, policy, on)
-    mine = [a for a in assessments if a.record.lab == slug]
-    late = sorted((a for a in mine if a.verdict.status is Status.OVERDUE), key=lambda a: -(a.verdict.overdue_days or 0))
-    opened: list[tuple[str, date, str]] = []
+    lab = next(row for row in reads.labs(session) if row.slug == slug)
     since = on - timedelta(days=recent_days)
+    split = _split(session, policy, on)
+    counts = _counts(session, policy, on, lab=lab) if split is not None else None
+    if split is None or counts is None:
+        _, assessments = _assessments(session, policy, on)
+        mine = [a for a in assessments if a.record.lab == slug]
+        late = sorted(
+            (a for a in mine if a.verdict.status is Status.OVERDUE), key=lambda a: -(a.verdict.overdue_days or 0)
+        )
+        longest = (late[0].record.name, late[0].verdict.summary) if late else None
+        by_level = Counter(a.level.value for a in mine)
+        overdue_count = len(late)
+    else:
+        mine = [a for a in split.stale if a.record.lab == slug]
+        by_level = Counter()
+        overdue_count = 0
+        for _, status, level, _, n in counts.rows:
+            by_level[level] += n
+            overdue_count += n * (status == Status.OVERDUE.value)
+        candidates = stored.overdue_rows(
+            session, cut=split.cut, lab_slug=slug, notable_only=False, limit=1, longest=True
+        )
+        late_rows = [_stored_row(row, policy, on) for row in candidates] + [
+            _row(a, split.catalogue) for a in mine if a.verdict.status is Status.OVERDUE
+        ]
+        late_rows.sort(key=lambda row: (row.sunset or date.max, row.name.casefold()))
+        longest = (late_rows[0].name, late_rows[0].summary) if late_rows else None
+        opened_slugs = set(stored.opened_candidates(session, cut=split.cut, lab_slug=slug, since=since))
+        fresh = load_catalogue(session, slugs=opened_slugs, with_sources=False).records if opened_slugs else {}
+        mine = [a for a in mine if a.record.slug not in opened_slugs]
+        mine += [assess(fresh[s], policy, on) for s in opened_slugs if s in fresh]
+    opened: list[tuple[str, date, str]] = []
     required = policy.profile.required_level.rank
     for a in mine:
         weights_on = a.weights_released_on
@@ -346,10 +512,10 @@ def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, rece
     return Scorecard(
         slug=slug,
         name=lab.name,
-        models=len(mine),
-        by_level=dict(sorted(Counter(a.level.value for a in mine).items())),
-        overdue=len(late),
-        longest_overdue=(late[0].record.name, late[0].verdict.summary) if late else None,
+        models=sum(by_level.values()),
+        by_level=dict(sorted(by_level.items())),
+        overdue=overdue_count,
+        longest_overdue=longest,
         recently_opened=tuple(opened[:10]),
         policy=policy,
     )
@@ -357,7 +523,7 @@ def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, rece
 
 def lab_choices(session: Session) -> list[tuple[str, str]]:
     """(slug, name) of every lab, for autocomplete."""
-    return [(slug, name) for slug, name in session.exec(select(Lab.slug, Lab.name).order_by(col(Lab.name))).all()]
+    return [(lab.slug, lab.name) for lab in reads.labs(session)]
 
 
 # ── pledges ──────────────────────────────────────────────────────────────────────────────────────
@@ -365,31 +531,17 @@ def lab_choices(session: Session) -> list[tuple[str, str]]:
 
 def pledge_count(session: Session, slug: str) -> int:
     """How many people pledged for a model, across all servers."""
-    statement = select(func.count()).select_from(Pledge).join(Model, col(Model.id) == col(Pledge.model_id))
-    return session.exec(statement.where(Model.slug == slug)).one()
+    return pledges.pledge_count(session, slug=slug)
 
 
 def pledge_counts(session: Session) -> dict[str, int]:
     """How many people pledged for each model (slug → count; models without pledges left out), in one query."""
-    count = func.count(col(Pledge.id))
-    rows = session.exec(
-        select(Model.slug, count).join(Pledge, col(Pledge.model_id) == col(Model.id)).group_by(col(Model.slug))
-    ).all()
-    return {slug: int(n) for slug, n in rows}
+    return pledges.pledge_counts(session)
 
 
 def top_pledges(session: Session, limit: int = 10) -> list[tuple[str, int]]:
     """The most-pledged models (name, count) across all servers."""
-    count = func.count(col(Pledge.id))
-    rows = session.exec(
-        select(Model.name, count)
-        .join(Pledge, col(Pledge.model_id) == col(Model.id))
-        .where(visible())
-        .group_by(col(Model.id), col(Model.name))
-        .order_by(count.desc(), col(Model.name))
-        .limit(limit)
-    ).all()
-    return [(name, int(n)) for name, n in rows]
+    return pledges.top_pledges(session, limit=limit)
 
 
 # ── tracker health ───────────────────────────────────────────────────────────────────────────────
@@ -418,7 +570,7 @@ class TrackerStatus:
 
 def tracker_status(session: Session, guild_id: int | None, *, events: int = 10) -> TrackerStatus:
     """Health of every source (problems first), paused subscriptions of this server, recent source pauses."""
-    sources = session.exec(select(Source).order_by(col(Source.name))).all()
+    sources = reads.sources(session)
     order = {"paused": 0, "error": 1, "disabled": 2, "never": 3, "not_modified": 4, "ok": 5}
     health = sorted(
         (
@@ -434,12 +586,8 @@ def tracker_status(session: Session, guild_id: int | None, *, events: int = 10) 
         ),
         key=lambda h: (order.get(h.status, 9), h.name),
     )
-    paused = session.exec(
-        select(Subscription).where(Subscription.guild_id == guild_id, Subscription.paused == True)  # noqa: E712
-    ).all()
-    operator = session.exec(
-        select(Event).where(Event.kind == "source_paused").order_by(col(Event.id).desc()).limit(events)
-    ).all()
+    paused = guilds.paused_subscriptions(session, guild_id=guild_id)
+    operator = reads.recent_events(session, kind="source_paused", limit=events)
     return TrackerStatus(
         sources=tuple(health),
         paused_subscriptions=tuple((s.id or 0, s.target, s.pause_reason or "") for s in paused),
@@ -526,7 +674,4 @@ class NameIndex:
 
 def load_name_index(session: Session) -> NameIndex:
     """Build the autocomplete index from every visible model's names and aliases."""
-    rows = session.exec(
-        select(Model.slug, Model.name, Alias.name).join(Alias, col(Alias.model_id) == col(Model.id)).where(visible())
-    ).all()
-    return NameIndex(rows)
+    return NameIndex(reads.name_rows(session))

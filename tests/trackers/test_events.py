@@ -3,7 +3,7 @@ from datetime import date
 from sqlmodel import select
 
 from db.models import Event
-from tests.helpers import APACHE, change, record
+from tests.helpers import APACHE, change, record, store_records
 from trackers.events import (
     OPENED_AFTER_SUNSET,
     OPENNESS_CHANGED,
@@ -44,15 +44,15 @@ def test_an_opening_after_the_sunset_is_celebrated():
 
 
 def test_the_first_evaluation_stores_history_silently_and_later_ones_announce_only_news(session):
-    old, soon = record("2012-09-30", slug="old"), record("2016-11-30", slug="soon")
-    first = evaluate_all(session, [old, soon], POLICY, date(2026, 11, 28))
+    store_records(session, [record("2012-09-30", slug="old"), record("2016-11-30", slug="soon")])
+    first = evaluate_all(session, POLICY, date(2026, 11, 28))
     assert first == []
     stored = session.exec(select(Event)).all()
     assert {e.kind for e in stored} == {SUNSET_PASSED, SUNSET_APPROACHING}
     assert not any(e.announce for e in stored)
     # Three days later "soon" crosses its sunset: exactly that is announced, once.
-    announced = evaluate_all(session, [old, soon], POLICY, date(2026, 12, 1))
+    announced = evaluate_all(session, POLICY, date(2026, 12, 1))
     assert [(e.subject, e.kind) for e in announced] == [("model:soon", SUNSET_PASSED)]
-    again = evaluate_all(session, [old, soon], POLICY, date(2026, 12, 1))
+    again = evaluate_all(session, POLICY, date(2026, 12, 1))
     assert again == []
     assert len(session.exec(select(Event).where(Event.kind == SUNSET_PASSED)).all()) == 2

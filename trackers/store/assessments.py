@@ -1,0 +1,226 @@
+"""The models' stored assessments: written by every evaluation, read by lists and counts under any policy.
+
+Each row keeps its level (and the days between which it holds), its status and sunset under the default
+policy, and the bounds of its release date. Any policy's status on any day is then a SQL expression over
+those (`Cut`): "sunset before D" is "latest release day before release_cutoff(D, window)". Rows whose
+stored level does not hold on the day asked (never assessed, or a dated change in between) are `stale`:
+callers assess those few in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, or_, update
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col, select
+
+from db.models import Lab, Model
+from trackers.assess import Standing
+from trackers.records import Level
+from trackers.store.models import visible
+from trackers.sunset import Policy, Status, release_cutoff
+
+LEVELS_BELOW = {required: tuple(level.value for level in Level if level.rank < required.rank) for required in Level}
+
+
+def next_batch(session: Session, *, after_id: int, limit: int) -> list[int]:
+    """Ids of the next `limit` visible models after `after_id`, in id order (how evaluations stream)."""
+    statement = select(Model.id).where(visible(), col(Model.id) > after_id).order_by(col(Model.id)).limit(limit)
+    return [model_id for model_id in session.exec(statement).all() if model_id is not None]
+
+
+def write_standings(session: Session, *, on: date, standings: Iterable[tuple[int, Standing]]) -> int:
+    """Store each model's assessment on `on` (one executemany; `updated_at` untouched); returns rows written."""
+    rows = [
+        {
+            "row_id": model_id,
+            "assessed_on": on,
+            "level": s.level.value,
+            "level_since": s.level_since,
+            "level_until": s.level_until,
+            "status": s.status.value,
+            "sunset_on": s.sunset_on,
+            "release_earliest": s.release_earliest,
+            "release_latest": s.release_latest,
+            "notable_order": s.notable_order,
+            "sort_name": s.sort_name,
+        }
+        for model_id, s in standings
+    ]
+    if rows:
+        table = Model.__table__  # type: ignore[attr-defined]
+        values: dict[str, Any] = {name: bindparam(name) for name in rows[0] if name != "row_id"}
+        session.execute(update(table).where(table.c.id == bindparam("row_id")).values(values), rows)
+    return len(rows)
+
+
+# ── reading: any policy, any day ────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A policy on a day as release-day bounds: the SQL form of trackers.sunset.evaluate."""
+
+    on: date
+    below: tuple[str, ...]  # levels that do not meet the requirement
+    overdue_before: date  # latest release before this: sunset passed
+    due_soon_before: date  # … before this: sunset within the lead time
+
+    @classmethod
+    def of(cls, policy: Policy, on: date) -> Cut:
+        """The bounds of `policy` on `on`."""
+        return cls(
+            on=on,
+            below=LEVELS_BELOW[policy.profile.required_level],
+            overdue_before=release_cutoff(on, policy.window_years),
+            due_soon_before=release_cutoff(on + timedelta(days=policy.lead_time + 1), policy.window_years),
+        )
+
+
+def _not_open(cut: Cut) -> ColumnElement[bool]:
+    return col(Model.level).in_(cut.below)
+
+
+def _status(cut: Cut) -> Any:
+    """The status as a SQL expression (the same decision as trackers.sunset.evaluate)."""
+    return case(
+        (~_not_open(cut), literal(Status.OPEN.value)),
+        (col(Model.release_latest).is_(None), literal(Status.UNKNOWN.value)),
+        (col(Model.release_latest) < cut.overdue_before, literal(Status.OVERDUE.value)),
+        (col(Model.release_latest) < cut.due_soon_before, literal(Status.DUE_SOON.value)),
+        else_=literal(Status.IN_WINDOW.value),
+    )
+
+
+def _fresh(on: date) -> ColumnElement[bool]:
+    """Rows whose stored level holds on `on`."""
+    return and_(
+        col(Model.assessed_on).is_not(None),
+        or_(col(Model.level_since).is_(None), col(Model.level_since) <= on),
+        or_(col(Model.level_until).is_(None), col(Model.level_until) > on),
+    )
+
+
+def _released(on: date) -> ColumnElement[bool]:
+    return or_(col(Model.release_earliest).is_(None), col(Model.release_earliest) <= on)
+
+
+def stale(session: Session, *, on: date, limit: int) -> list[str] | None:
+    """Slugs of the visible models whose stored level does not hold on `on`; None when there are more than `limit`."""
+    statement = select(Model.slug).where(visible(), ~_fresh(on)).limit(limit + 1)
+    slugs = list(session.exec(statement).all())
+    return None if len(slugs) > limit else slugs
+
+
+@dataclass(frozen=True)
+class Row:
+    """One model as lists show it: the stored facts a line needs."""
+
+    slug: str
+    name: str
+    lab_slug: str
+    lab_name: str
+    first_release: str | None
+    level: str
+    notable_order: int
+    release_latest: date | None
+    sort_name: str
+
+
+def _rows() -> Any:
+    return sql_select(*_ROW).join(Lab, col(Lab.id) == col(Model.lab_id))
+
+
+_ROW = tuple(
+    col(c)
+    for c in (
+        Model.slug,
+        Model.name,
+        Lab.slug,
+        Lab.name,
+        Model.first_release,
+        Model.level,
+        Model.notable_order,
+        Model.release_latest,
+        Model.sort_name,
+    )
+)
+
+
+def _listed(session: Session, statement: Any) -> list[Row]:
+    return [Row(*values) for values in session.execute(statement).all()]
+
+
+def overdue_rows(
+    session: Session, *, cut: Cut, lab_slug: str | None, notable_only: bool, limit: int | None, longest: bool = False
+) -> list[Row]:
+    """Fresh overdue models, at most `limit`: most notable, then longest overdue, then by name (or longest first)."""
+    statement = _rows().where(
+        visible(), _fresh(cut.on), _released(cut.on), _not_open(cut), col(Model.release_latest) < cut.overdue_before
+    )
+    if lab_slug is not None:
+        statement = statement.where(col(Lab.slug) == lab_slug)
+    if notable_only:
+        statement = statement.where(col(Model.notable_order) < 0)
+    order = (col(Model.notable_order), col(Model.release_latest), col(Model.sort_name))
+    statement = statement.order_by(*order[1 if longest else 0 :])
+    return _listed(session, statement if limit is None else statement.limit(limit))
+
+
+def opened_candidates(session: Session, *, cut: Cut, lab_slug: str, since: date) -> list[str]:
+    """Slugs of a lab's fresh models that meet the requirement and were released or changed on or after `since`."""
+    statement = (
+        select(Model.slug)
+        .join(Lab, col(Lab.id) == col(Model.lab_id))
+        .where(visible(), _fresh(cut.on), ~_not_open(cut), col(Lab.slug) == lab_slug)
+        .where(or_(col(Model.level_since) >= since, col(Model.release_latest) >= since))
+    )
+    return list(session.exec(statement).all())
+
+
+def sunset_rows(
+    session: Session, *, cut: Cut, released_from: date, released_before: date, latest_first: bool
+) -> list[Row]:
+    """Fresh models not open whose latest release day is in [released_from, released_before), by sunset."""
+    statement = _rows().where(
+        visible(),
+        _fresh(cut.on),
+        _released(cut.on),
+        _not_open(cut),
+        col(Model.release_latest) >= released_from,
+        col(Model.release_latest) < released_before,
+    )
+    order = col(Model.release_latest).desc() if latest_first else col(Model.release_latest)
+    return _listed(session, statement.order_by(order, col(Model.sort_name)))
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many fresh models share a lab, status, level and release year."""
+
+    lab_id: int
+    status: str
+    level: str
+    year: int | None
+    count: int
+
+
+def tallies(session: Session, *, cut: Cut, lab_id: int | None = None) -> list[Tally]:
+    """Counts of fresh released models by lab, status, level and release year (one grouped scan)."""
+    status = _status(cut)
+    year = func.substr(col(Model.first_release), 1, 4)
+    statement = (
+        sql_select(col(Model.lab_id), status, col(Model.level), year, func.count())
+        .where(visible(), _fresh(cut.on), _released(cut.on))
+        .group_by(col(Model.lab_id), status, col(Model.level), year)
+    )
+    if lab_id is not None:
+        statement = statement.where(col(Model.lab_id) == lab_id)
+    return [
+        Tally(int(lab), str(status_), str(level), int(year_) if year_ else None, int(n))
+        for lab, status_, level, year_, n in session.execute(statement).all()
+    ]
