@@ -87,9 +87,9 @@ class Standing:
     sort_name: str
 
 
-def standing(record: ModelRecord, policy: Policy, on: date) -> Standing:
+def standing(record: ModelRecord, policy: Policy, on: date, *, assessment: Assessment | None = None) -> Standing:
     """The stored form of a model's assessment on a date (its level holds between its nearest change dates)."""
-    assessment = assess(record, policy, on)
+    assessment = assessment or assess(record, policy, on)
     dates = {change.on for change in _lineage_changes(record)}
     rank = record.notability.rank if record.notability else (0, 0)
     return Standing(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from db.models import Event
-from trackers.assess import assess, standing
+from trackers.assess import Assessment, assess, standing
 from trackers.openness import level_as_of
 from trackers.records import ModelRecord
 from trackers.store import assessments
@@ -37,8 +37,11 @@ class EventDraft:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def due_events(record: ModelRecord, policy: Policy, on: date) -> list[EventDraft]:
-    """Every event this model's record implies up to `on`: openness changes and sunset milestones."""
+def due_events(
+    record: ModelRecord, policy: Policy, on: date, *, assessment: Assessment | None = None
+) -> list[EventDraft]:
+    """Every event this model's record implies up to `on`: openness changes and sunset milestones (`assessment`:
+    the record's on `on`, when the caller has it already)."""
     drafts: list[EventDraft] = []
     subject = f"model:{record.slug}"
     base: dict[str, Any] = {"model": record.slug, "name": record.name, "lab": record.lab}
@@ -56,7 +59,7 @@ def due_events(record: ModelRecord, policy: Policy, on: date) -> list[EventDraft
         if sunset and sunset < change.on and after.rank >= required > before.rank:
             key = f"w{policy.window_years}-{policy.profile}"
             drafts.append(EventDraft(subject, OPENED_AFTER_SUNSET, key, change.on, payload | {"sunset": str(sunset)}))
-    verdict = assess(record, policy, on).verdict
+    verdict = (assessment or assess(record, policy, on)).verdict
     if verdict.sunset_date is None or verdict.meets_requirement:
         return drafts
     sunset = verdict.sunset_date
@@ -169,13 +172,15 @@ def evaluate_all(session: Session, policy: Policy, on: date, *, batch: int = EVA
     after = 0
     while ids := assessments.next_batch(session, after_id=after, limit=batch):
         after = ids[-1]
-        catalogue = load_catalogue(session, ids=set(ids), with_sources=False)
-        mine = {record.slug: record for record in catalogue.records.values()}
-        slugs = dict(store.slugs_of(session, ids=ids))
-        drafts = [draft for model_id in ids for draft in due_events(mine[slugs[model_id]], policy, on)]
+        judged = {
+            model_id: (record, assess(record, policy, on))
+            for model_id, record in assessments.records_of(session, ids=ids).items()
+        }
+        drafts = [draft for record, now in judged.values() for draft in due_events(record, policy, on, assessment=now)]
         announced += store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
-        assessments.write_standings(
-            session, on=on, standings=((model_id, standing(mine[slugs[model_id]], policy, on)) for model_id in ids)
+        standings = (
+            (model_id, standing(record, policy, on, assessment=now)) for model_id, (record, now) in judged.items()
         )
+        assessments.write_standings(session, on=on, standings=standings)
     mark_evaluated(session, on)
     return announced

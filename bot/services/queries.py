@@ -508,7 +508,7 @@ def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, rece
         weights_on = a.weights_released_on
         if a.level.rank >= required and weights_on and since <= weights_on <= on:
             opened.append((a.record.name, weights_on, a.level.value))
-    opened.sort(key=lambda item: item[1], reverse=True)
+    opened.sort(key=lambda item: (-item[1].toordinal(), item[0].casefold()))  # latest first, ties by name
     return Scorecard(
         slug=slug,
         name=lab.name,

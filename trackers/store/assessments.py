@@ -9,18 +9,20 @@ callers assess those few in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, or_, update
 from sqlalchemy import select as sql_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from db.models import Lab, Model
 from trackers.assess import Standing
-from trackers.records import Level
+from trackers.records import Level, ModelRecord
+from trackers.store.models import _record as as_record
 from trackers.store.models import visible
 from trackers.sunset import Policy, Status, release_cutoff
 
@@ -31,6 +33,55 @@ def next_batch(session: Session, *, after_id: int, limit: int) -> list[int]:
     """Ids of the next `limit` visible models after `after_id`, in id order (how evaluations stream)."""
     statement = select(Model.id).where(visible(), col(Model.id) > after_id).order_by(col(Model.id)).limit(limit)
     return [model_id for model_id in session.exec(statement).all() if model_id is not None]
+
+
+def records_of(session: Session, *, ids: Sequence[int]) -> dict[int, ModelRecord]:
+    """Visible models (by id) as records, their bases included: read as plain rows, no ORM objects (how
+    evaluations read models in bulk)."""
+    model, change, alias = (SQLModel.metadata.tables[name] for name in ("model", "opennesschange", "alias"))
+    statement = sql_select(model, col(Lab.slug).label("lab_slug")).join(Lab, col(Lab.id) == model.c.lab_id)
+    statement = statement.where(visible())
+    rows: dict[int, Any] = {}
+    low, high = min(ids, default=0), max(ids, default=-1)
+    found = session.execute(statement.where(model.c.id.between(low, high))).all()  # a range: no list to bind
+    wanted = set(ids)
+    found = [row for row in found if row.id in wanted]
+    while found:  # the models, then their bases a generation at a time
+        rows |= {row.id: row for row in found}
+        bases = list({row.base_id for row in found if row.base_id is not None} - set(rows))
+        found = session.execute(statement.where(model.c.id.in_(bases))).all() if bases else []
+    outside = [model_id for model_id in rows if not low <= model_id <= high]
+
+    def of_models(table: Any, *columns: Any) -> Any:
+        within = table.c.model_id.between(low, high)
+        return sql_select(*(columns or (table,))).where(
+            or_(within, table.c.model_id.in_(outside)) if outside else within
+        )
+
+    changes: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(of_models(change)).all():
+        if row.model_id in rows:
+            changes[row.model_id].append(row)
+    aliases: dict[int, list[str]] = defaultdict(list)
+    named = of_models(alias, alias.c.model_id, alias.c.name).where(alias.c.kind.not_in(("slug", "name")))
+    for model_id, name in session.execute(named).all():
+        if model_id in rows:
+            aliases[model_id].append(name)
+    records: dict[int, ModelRecord] = {}
+
+    def build(model_id: int) -> ModelRecord:
+        if model_id not in records:
+            row = rows[model_id]
+            base = build(row.base_id) if row.base_id in rows else None
+            lab = _LabSlug(row.lab_slug)
+            records[model_id] = as_record(row, lab, changes[model_id], aliases[model_id], base)  # type: ignore[arg-type]
+        return records[model_id]
+
+    return {model_id: build(model_id) for model_id in ids if model_id in rows}
+
+
+class _LabSlug(NamedTuple):
+    slug: str
 
 
 def write_standings(session: Session, *, on: date, standings: Iterable[tuple[int, Standing]]) -> int:

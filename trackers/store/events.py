@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from db.models import Event, Meta, Model
+from db.models import Event, Meta, Model, utcnow
 from trackers.store.models import visible
 
 LAST_EVALUATION = "last_evaluation"
@@ -60,6 +60,8 @@ def store_drafts(session: Session, drafts: Iterable[Draft], *, announce: Callabl
             if id_ is not None
         }
 
+    now = utcnow()
+
     def row(draft: Draft, loud: bool) -> dict[str, Any]:
         slug = draft.subject.removeprefix("model:") if draft.subject.startswith("model:") else None
         return {
@@ -70,6 +72,7 @@ def store_drafts(session: Session, drafts: Iterable[Draft], *, announce: Callabl
             "occurred_on": draft.occurred_on,
             "payload": json.dumps(draft.payload, sort_keys=True),
             "announce": loud,
+            "created_at": now,
         }
 
     loud = [draft for draft in fresh if announce(draft)]
@@ -133,9 +136,3 @@ def changed_since(session: Session, *, since: datetime) -> list[tuple[str, int]]
     """(slug, id) of the visible models changed after `since`."""
     rows = session.exec(select(Model.slug, Model.id).where(col(Model.updated_at) > since, visible())).all()
     return [(slug, model_id) for slug, model_id in rows if model_id is not None]
-
-
-def slugs_of(session: Session, *, ids: Sequence[int]) -> list[tuple[int, str]]:
-    """(id, slug) of the given models."""
-    rows = session.exec(select(Model.id, Model.slug).where(col(Model.id).in_(ids))).all()
-    return [(model_id, slug) for model_id, slug in rows if model_id is not None]
