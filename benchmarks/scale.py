@@ -14,8 +14,10 @@ resident memory (VmHWM) is read once it says "Running.".
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
 from benchmarks.common import WORDS, fresh_engine
@@ -107,6 +109,16 @@ def old_status(session: Session, name: str) -> Any:
     return assess(catalogue.records[slug], DEFAULT, ON)
 
 
+def card_of(name: str) -> Callable[[Session], Any]:
+    """`sunset status NAME` / `/model status`: the model card."""
+    return lambda session: queries.model_card(session, name, DEFAULT, ON)
+
+
+def old_card_of(name: str) -> Callable[[Session], Any]:
+    """The same through the old path."""
+    return lambda session: old_status(session, name)
+
+
 def measure(count: int, *, baseline: bool) -> tuple[dict[str, float], dict[str, float], Path]:
     """Ours (and the old path's, when `baseline`) at one size; returns the figures and the database's folder."""
     engine, folder = fresh_engine()
@@ -122,9 +134,7 @@ def measure(count: int, *, baseline: bool) -> tuple[dict[str, float], dict[str, 
     picks = [rng.choice(names) for _ in range(50)]
     ours: dict[str, float] = {"build": built, "evaluation": evaluation}
     ours["status p50"] = statistics.median(
-        sample
-        for name in picks
-        for sample in timed(in_session(engine, lambda s, n=name: queries.model_card(s, n, DEFAULT, ON)), 1)
+        sample for name in picks for sample in timed(in_session(engine, card_of(name)), 1)
     )
     ours["overdue page"] = statistics.median(
         timed(in_session(engine, lambda s: queries.overdue(s, DEFAULT, ON, limit=10)), 5)
@@ -137,7 +147,7 @@ def measure(count: int, *, baseline: bool) -> tuple[dict[str, float], dict[str, 
     old: dict[str, float] = {}
     if baseline:
         old["status p50"] = statistics.median(
-            sample for name in picks[:5] for sample in timed(in_session(engine, lambda s, n=name: old_status(s, n)), 1)
+            sample for name in picks[:5] for sample in timed(in_session(engine, old_card_of(name)), 1)
         )
         everything = queries.STALE_MAX
         queries.STALE_MAX = -1  # every model counts as stale: the old in-memory path
@@ -185,6 +195,8 @@ def main() -> None:
     results: list[tuple[int, dict[str, float], dict[str, float]]] = []
     folder = None
     for count in sizes:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)  # a million models take a gigabyte
         ours, old, folder = measure(count, baseline=count <= args.baseline_max)
         results.append((count, ours, old))
         shown = "  ".join(
@@ -197,7 +209,7 @@ def main() -> None:
             )
             print(f"{'':>9}  vs the old load-everything path: {ratios}", flush=True)
     print("\ngrowth from size to size (time ratio; the sizes grow 10x):")
-    for (small, before, _), (large, after, _) in zip(results, results[1:], strict=False):
+    for (small, before, _), (large, after, _) in itertools.pairwise(results):
         growth = "  ".join(f"{key} {after[key] / before[key]:.1f}x" for key in after if key != "build")
         print(f"  {small:,} → {large:,}: {growth}")
     largest, ours, _ = results[-1]
@@ -209,8 +221,11 @@ def main() -> None:
         ready, peak, rss = run_memory(folder)
         verdict = "met" if peak <= 300 else "NOT met"
         print(
-            f"  sunset run     ready in {ready:.1f} s, peak RSS {peak:.0f} MiB, then {rss:.0f} MiB (target ≤ 300 MB): {verdict}"
+            f"  sunset run     ready in {ready:.1f} s, peak RSS {peak:.0f} MiB, then {rss:.0f} MiB"
+            f" (target ≤ 300 MB): {verdict}"
         )
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

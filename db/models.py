@@ -83,9 +83,18 @@ class Model(SQLModel, table=True):
         Index("ix_model_state_status_sunset", "state", "status", "sunset_on"),
         Index("ix_model_state_release", "state", "release_latest"),
         Index("ix_model_state_notable", "state", "notable_order", "release_latest", "sort_name"),
-        Index("ix_model_state_assessed", "state", "assessed_on"),
-        Index("ix_model_level_since", "level_since"),
-        Index("ix_model_level_until", "level_until"),
+        Index(
+            "ix_model_tally",
+            "state",
+            "level",
+            "release_latest",
+            "release_earliest",
+            "level_since",
+            "level_until",
+            "lab_id",
+        ),
+        Index("ix_model_state_level_since", "state", "level_since"),
+        Index("ix_model_state_level_until", "state", "level_until"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -331,13 +331,24 @@ class _Counts:
     rows: list[tuple[str, str, str, int | None, int]]  # (lab slug, status, level, year, count)
 
 
-def _counts(session: Session, policy: Policy, on: date, *, lab: reads.LabRow | None = None) -> _Counts | None:
+def _counts(
+    session: Session, policy: Policy, on: date, *, lab: reads.LabRow | None = None, by_lab: bool = False
+) -> _Counts | None:
     split = _split(session, policy, on)
     if split is None:
         return None
-    slugs = {row.id: row.slug for row in reads.labs(session)} if lab is None else {lab.id: lab.slug}
-    tallies = stored.tallies(session, cut=split.cut, lab_id=lab.id if lab else None)
-    rows = [(slugs.get(t.lab_id, ""), t.status, t.level, t.year, t.count) for t in tallies]
+    cut = split.cut
+    rows: list[tuple[str, str, str, int | None, int]]
+    if by_lab:
+        slugs = {row.id: row.slug for row in reads.labs(session)}
+        tallied = stored.lab_tallies(session, cut=cut)
+        rows = [(slugs.get(lab_id, ""), status, "", None, n) for lab_id, status, n in tallied]
+    else:
+        rows = [
+            (lab.slug if lab else "", cut.status_of(t.level, t.release_latest).value, t.level,
+             t.release_latest.year if t.release_latest else None, t.count)
+            for t in stored.tallies(session, on=on, lab_id=lab.id if lab else None)
+        ]  # fmt: skip
     rows += [
         (a.record.lab, a.verdict.status.value, a.level.value, a.record.first_release.year if a.record.first_release
          else None, 1)
@@ -434,7 +445,7 @@ def lab_summaries(session: Session, policy: Policy, on: date) -> list[LabSummary
     models: Counter[str] = Counter()
     overdue: Counter[str] = Counter()
     opened: Counter[str] = Counter()
-    counts = _counts(session, policy, on)
+    counts = _counts(session, policy, on, by_lab=True)
     if counts is None:
         _, assessments = _assessments(session, policy, on)
         rows = [(a.record.lab, a.verdict.status.value, "", None, 1) for a in assessments]

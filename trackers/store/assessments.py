@@ -131,6 +131,16 @@ class Cut:
             due_soon_before=release_cutoff(on + timedelta(days=policy.lead_time + 1), policy.window_years),
         )
 
+    def status_of(self, level: str, release_latest: date | None) -> Status:
+        """The status of a model with this level and latest release day (what `_status` says in SQL)."""
+        if level not in self.below:
+            return Status.OPEN
+        if release_latest is None:
+            return Status.UNKNOWN
+        if release_latest < self.overdue_before:
+            return Status.OVERDUE
+        return Status.DUE_SOON if release_latest < self.due_soon_before else Status.IN_WINDOW
+
 
 def _not_open(cut: Cut) -> ColumnElement[bool]:
     return col(Model.level).in_(cut.below)
@@ -148,9 +158,9 @@ def _status(cut: Cut) -> Any:
 
 
 def _fresh(on: date) -> ColumnElement[bool]:
-    """Rows whose stored level holds on `on`."""
+    """Rows whose stored level holds on `on` (a level is stored by every assessment)."""
     return and_(
-        col(Model.assessed_on).is_not(None),
+        col(Model.level).is_not(None),
         or_(col(Model.level_since).is_(None), col(Model.level_since) <= on),
         or_(col(Model.level_until).is_(None), col(Model.level_until) > on),
     )
@@ -160,11 +170,22 @@ def _released(on: date) -> ColumnElement[bool]:
     return or_(col(Model.release_earliest).is_(None), col(Model.release_earliest) <= on)
 
 
+def _unindexed(column: Any) -> Any:
+    """The column's value, hidden from index selection (on SQLite): the overdue list then walks its list-order
+    index and stops at the page, rather than reading a third of the table by a range and sorting it."""
+    return func.coalesce(column, column)
+
+
 def stale(session: Session, *, on: date, limit: int) -> list[str] | None:
-    """Slugs of the visible models whose stored level does not hold on `on`; None when there are more than `limit`."""
-    statement = select(Model.slug).where(visible(), ~_fresh(on)).limit(limit + 1)
-    slugs = list(session.exec(statement).all())
-    return None if len(slugs) > limit else slugs
+    """Slugs of the visible models whose stored level does not hold on `on`; None when there are more than `limit`.
+
+    Three indexed look-ups (never assessed, level from a later day, level ended by a change since)."""
+    slugs: set[str] = set()
+    for condition in (col(Model.level).is_(None), col(Model.level_since) > on, col(Model.level_until) <= on):
+        slugs |= set(session.exec(select(Model.slug).where(visible(), condition).limit(limit + 1)).all())
+        if len(slugs) > limit:
+            return None
+    return sorted(slugs)
 
 
 @dataclass(frozen=True)
@@ -211,7 +232,11 @@ def overdue_rows(
 ) -> list[Row]:
     """Fresh overdue models, at most `limit`: most notable, then longest overdue, then by name (or longest first)."""
     statement = _rows().where(
-        visible(), _fresh(cut.on), _released(cut.on), _not_open(cut), col(Model.release_latest) < cut.overdue_before
+        visible(),
+        _fresh(cut.on),
+        _released(cut.on),
+        _unindexed(col(Model.level)).in_(cut.below),
+        _unindexed(col(Model.release_latest)) < cut.overdue_before,
     )
     if lab_slug is not None:
         statement = statement.where(col(Lab.slug) == lab_slug)
@@ -251,27 +276,32 @@ def sunset_rows(
 
 @dataclass(frozen=True)
 class Tally:
-    """How many fresh models share a lab, status, level and release year."""
+    """How many fresh released models share a level and latest release day (a lab's, or all)."""
 
-    lab_id: int
-    status: str
     level: str
-    year: int | None
+    release_latest: date | None
     count: int
 
 
-def tallies(session: Session, *, cut: Cut, lab_id: int | None = None) -> list[Tally]:
-    """Counts of fresh released models by lab, status, level and release year (one grouped scan)."""
-    status = _status(cut)
-    year = func.substr(col(Model.first_release), 1, 4)
+def tallies(session: Session, *, on: date, lab_id: int | None = None) -> list[Tally]:
+    """Counts of fresh released models by level and latest release day: one scan of a covering index, from
+    which any policy's counts by status, level and year follow (`Cut.status_of`)."""
     statement = (
-        sql_select(col(Model.lab_id), status, col(Model.level), year, func.count())
-        .where(visible(), _fresh(cut.on), _released(cut.on))
-        .group_by(col(Model.lab_id), status, col(Model.level), year)
+        sql_select(col(Model.level), col(Model.release_latest), func.count())
+        .where(visible(), _fresh(on), _released(on))
+        .group_by(col(Model.level), col(Model.release_latest))
     )
     if lab_id is not None:
         statement = statement.where(col(Model.lab_id) == lab_id)
-    return [
-        Tally(int(lab), str(status_), str(level), int(year_) if year_ else None, int(n))
-        for lab, status_, level, year_, n in session.execute(statement).all()
-    ]
+    return [Tally(str(level), latest, int(n)) for level, latest, n in session.execute(statement).all()]
+
+
+def lab_tallies(session: Session, *, cut: Cut) -> list[tuple[int, str, int]]:
+    """(lab id, status, count) of fresh released models under `cut`'s policy."""
+    status = _status(cut)
+    statement = (
+        sql_select(col(Model.lab_id), status, func.count())
+        .where(visible(), _fresh(cut.on), _released(cut.on))
+        .group_by(col(Model.lab_id), status)
+    )
+    return [(int(lab), str(status_), int(n)) for lab, status_, n in session.execute(statement).all()]
