@@ -35,7 +35,7 @@ from bot.cli.track_view import (
     track_with_progress,
 )
 from bot.outbox.delivery import fan_out
-from bot.present.assessment import STATUS_WORDS, assessment_dict, coverage, notable_first
+from bot.present.assessment import STATUS_WORDS, coverage, notable_first
 from bot.runtime.app import App, DiscordLoginError, open_app, today_utc
 from bot.runtime.config import USER_AGENT_NOTE, ConfigError, Settings, config_path, load_settings
 from bot.runtime.tracking import source_views
@@ -43,11 +43,11 @@ from bot.services import queries
 from bot.services.community import subscription_health
 from db.models import utcnow
 from trackers import challenges, review
-from trackers.assess import Assessment, assess, released_by
+from trackers.assess import Assessment
 from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog, read_lab_file
 from trackers.cycle import CycleReport
 from trackers.records import Level
-from trackers.store.models import Catalogue, load_catalogue, resolve_name
+from trackers.store.models import Catalogue, load_catalogue
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Policy, Profile, Status
 
 app = typer.Typer(
@@ -186,23 +186,18 @@ def status(
     """Show one model: release, openness, sunset date and status, with sources."""
     policy, when = _policy(ctx.obj, window, profile), _on(on)
     with _app_context(ctx) as application, application.session() as session:
-        resolution = resolve_name(session, name)
-        if resolution.slug is None:
-            _unknown_model(name, resolution.suggestions, as_json, application.catalog_hint)
-        catalogue = load_catalogue(session, slugs={resolution.slug})
-        observations = review.evidence(session, resolution.slug) if show_evidence else []
-    record = catalogue.records[resolution.slug]
-    result = assessment_dict(
-        assess(record, policy, when),
-        lab_name=catalogue.lab_name(record),
-        sources=catalogue.sources.get(record.slug, ()),
-    )
+        try:
+            found = queries.model_card(session, name, policy, when)
+        except queries.NotFoundError as error:
+            _unknown_model(name, error.suggestions, as_json, application.catalog_hint)
+        observations = review.evidence(session, found.card.slug) if show_evidence else []
+    result = found.card.to_json()
     if show_evidence:
         result["evidence"] = [evidence_dict(item) for item in observations]
     if as_json:
         _emit_json(result)
     else:
-        _print_status(result)
+        _print_status(found.card)
         if show_evidence:
             out.print(evidence_table(observations))
 
@@ -248,42 +243,26 @@ def list_models(
         fail(f"--level must be one of: {', '.join(levels)} (got {level!r})")
     policy, when = _policy(ctx.obj, window, profile), _on(on)
     with _app_context(ctx) as application, application.session() as session:
-        labs = _resolve_labs(session, lab or [])
-        catalogue = load_catalogue(session)
-    results = []
-    for record in catalogue.records.values():
-        if not released_by(record, when):
-            continue
-        if labs and record.lab not in labs:
-            continue
-        assessment = assess(record, policy, when)
-        if status_filter and assessment.verdict.status.value != status_filter:
-            continue
-        if notable and record.notability is None:
-            continue
-        if level is not None and assessment.level.value != level.upper():
-            continue
-        results.append((assessment, catalogue.lab_name(record), catalogue.sources.get(record.slug, ())))
-    results.sort(key=lambda item: SORTS[sort](item[0]))
-    results = results[:limit]
+        cards = queries.model_list(
+            session,
+            policy,
+            when,
+            status=Status(status_filter) if status_filter else None,
+            labs=_resolve_labs(session, lab or []),
+            notable_only=notable,
+            level=Level(level.upper()) if level else None,
+            sort=sort,  # type: ignore[arg-type]  # checked against SORTS above
+            limit=limit,
+        )
     if as_json:
-        _emit_json([assessment_dict(a, lab_name=lab_name, sources=sources) for a, lab_name, sources in results])
+        _emit_json([card.to_json() for card in cards])
         return
-    table = Table(
-        title=f"{len(results)} models — {policy.window_years}-year window, {policy.profile} profile, on {when}"
-    )
+    table = Table(title=f"{len(cards)} models — {policy.window_years}-year window, {policy.profile} profile, on {when}")
     for column in ("Model", "Lab", "Released", "Level", "Sunset", "Status"):
         table.add_column(column)
-    for assessment, lab_name, _ in results:
-        verdict = assessment.verdict
-        table.add_row(
-            assessment.record.name,
-            lab_name,
-            str(assessment.record.first_release or "unknown"),
-            assessment.level.value,
-            verdict.sunset_date.isoformat() if verdict.sunset_date else "—",
-            verdict.summary,
-        )
+    for card in cards:
+        sunset = card.sunset_date.isoformat() if card.sunset_date else "—"
+        table.add_row(card.name, card.lab, card.first_release or "unknown", card.level.value, sunset, card.status_text)
     out.print(table)
 
 
@@ -332,40 +311,36 @@ SORTS: dict[str, Callable[[Assessment], Any]] = {
 }
 
 
-def _print_status(result: dict[str, Any]) -> None:
-    openness = result["openness"]
-    table = Table(title=f"{result['name']} — {result['lab']}", show_header=False)
+def _print_status(card: queries.Card) -> None:
+    openness = card.openness
+    table = Table(title=f"{card.name} — {card.lab}", show_header=False)
     table.add_column(style="bold")
     table.add_column()
-    licence = openness["licence"] or "none recorded"
+    licence = openness.licence or "none recorded"
+    precision = card.release_precision.value if card.release_precision else "—"
+    sunset = card.sunset_date.isoformat() if card.sunset_date else "unknown"
     rows = [
-        ("First release", f"{result['first_release'] or 'unknown'} ({result['release_precision'] or '—'} precision)"),
-        ("Level", f"{result['level']} {result['level_label']}"),
-        ("Access", openness["access"]),
-        ("Weights released", openness["weights_release_date"] or "—"),
-        ("Licence", f"{licence} (tier {openness['licence_tier']})"),
-        ("Training code", openness["training_code"]),
-        ("Training data", openness["training_data"]),
-        ("Checkpoints", {True: "yes", False: "no", None: "unknown"}[openness["checkpoints"]]),
-        ("Paper", openness["paper"] or "—"),
-        (
-            "Sunset",
-            f"{result['sunset_date'] or 'unknown'} ({result['window_years']}-year window, {result['profile']} profile)",
-        ),
-        (
-            "Status",
-            STATUS_WORDS[Status.OPEN] if result["status"] == "open" and result["released"] else result["status_text"],
-        ),
-        ("Verified", f"on {result['verified']['on']}" if result["verified"] else "not yet"),
+        ("First release", f"{card.first_release or 'unknown'} ({precision} precision)"),
+        ("Level", f"{card.level.value} {card.level_label}"),
+        ("Access", openness.access.value),
+        ("Weights released", openness.weights_release_date.isoformat() if openness.weights_release_date else "—"),
+        ("Licence", f"{licence} (tier {openness.licence_tier.value})"),
+        ("Training code", openness.training_code),
+        ("Training data", openness.training_data),
+        ("Checkpoints", {True: "yes", False: "no", None: "unknown"}[openness.checkpoints]),
+        ("Paper", openness.paper or "—"),
+        ("Sunset", f"{sunset} ({card.window_years}-year window, {card.profile.value} profile)"),
+        ("Status", STATUS_WORDS[Status.OPEN] if card.status is Status.OPEN and card.released else card.status_text),
+        ("Verified", f"on {card.verified.on.isoformat()}" if card.verified else "not yet"),
     ]
-    if result["notability"]:
-        rows.append(("Notable (Epoch AI)", ", ".join(result["notability"])))
-    if result["aliases"]:
-        rows.insert(0, ("Also known as", ", ".join(result["aliases"][:8])))
+    if card.notability:
+        rows.append(("Notable (Epoch AI)", ", ".join(card.notability)))
+    if card.aliases:
+        rows.insert(0, ("Also known as", ", ".join(card.aliases[:8])))
     for label, value in rows:
         table.add_row(label, str(value))
     out.print(table)
-    for url in result["sources"]:
+    for url in card.sources:
         out.print(f"  source: {url}", soft_wrap=True)
 
 

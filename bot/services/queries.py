@@ -10,15 +10,16 @@ import bisect
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from rapidfuzz import fuzz, process
 from sqlmodel import Session
 
-from bot.present.assessment import assessment_dict, notable_first
+from bot.present.assessment import Card as Card  # the card's type, for the surfaces that render it
+from bot.present.assessment import card_of, notable_first
 from bot.present.messages import event_text
 from bot.runtime.config import SunsetSettings
 from bot.store import guilds, pledges
@@ -65,9 +66,9 @@ def guild_policy(session: Session, guild_id: int | None, defaults: SunsetSetting
 
 @dataclass(frozen=True)
 class ModelCard:
-    """One model as every surface shows it (the `sunset status --json` object) plus its pledges."""
+    """One model as every surface shows it (`card.to_json()` is the `sunset status --json` object) plus its pledges."""
 
-    result: dict[str, Any]
+    card: Card
     pledges: int
 
 
@@ -84,10 +85,10 @@ def model_card(session: Session, name: str, policy: Policy, on: date) -> ModelCa
     slug = resolve_model(session, name)
     catalogue = load_catalogue(session, slugs={slug})
     record = catalogue.records[slug]
-    result = assessment_dict(
+    card = card_of(
         assess(record, policy, on), lab_name=catalogue.lab_name(record), sources=catalogue.sources.get(slug, ())
     )
-    return ModelCard(result=result, pledges=pledge_count(session, slug))
+    return ModelCard(card=card, pledges=pledge_count(session, slug))
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,50 @@ def stats_of(assessments: Iterable[Assessment], policy: Policy, on: date) -> Sta
         profile=policy.profile.value,
         on=on,
     )
+
+
+ListSort = Literal["notable", "sunset", "name"]
+
+
+def _by_sunset(assessment: Assessment) -> tuple[date, str]:
+    return (assessment.verdict.sunset_date or date.max, assessment.record.name.casefold())
+
+
+LIST_SORTS: dict[ListSort, Callable[[Assessment], Any]] = {
+    "notable": notable_first,
+    "sunset": _by_sunset,
+    "name": lambda assessment: assessment.record.name.casefold(),
+}
+
+
+def model_list(
+    session: Session,
+    policy: Policy,
+    on: date,
+    *,
+    status: Status | None = None,
+    labs: Collection[str] = (),
+    notable_only: bool = False,
+    level: Level | None = None,
+    sort: ListSort = "notable",
+    limit: int | None = None,
+) -> list[Card]:
+    """Released models as cards, filtered (status, lab slugs, notable, level) and sorted as `sunset list` shows them."""
+    catalogue = load_catalogue(session)
+    chosen = []
+    for record in catalogue.records.values():
+        if not released_by(record, on) or (labs and record.lab not in labs):
+            continue
+        if notable_only and record.notability is None:
+            continue
+        assessment = assess(record, policy, on)
+        if (status is None or assessment.verdict.status is status) and (level is None or assessment.level is level):
+            chosen.append(assessment)
+    chosen.sort(key=LIST_SORTS[sort])
+    return [
+        card_of(a, lab_name=catalogue.lab_name(a.record), sources=catalogue.sources.get(a.record.slug, ()))
+        for a in chosen[:limit]
+    ]
 
 
 # ── labs ─────────────────────────────────────────────────────────────────────────────────────────

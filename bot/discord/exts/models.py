@@ -28,7 +28,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
         """A model's openness, sunset date and status under this server's window and profile."""
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
         card = await self.bot.db(model_card, name, policy, on)
-        view = model_view(card.result["slug"], card.result["sources"])
+        view = model_view(card.card.slug, card.card.sources)
         base_url = self.bot.app.settings.site.base_url
         embed = model_embed(card, on=on, base_url=base_url, mention=self.bot.mention)
         await interaction.response.send_message(embed=embed, view=view)
