@@ -172,10 +172,14 @@ def row_line(row: ListRow) -> str:
     )
 
 
-def list_pages(title: str, rows: Sequence[ListRow], policy: Policy, on: date) -> list[discord.Embed]:
-    """A sorted list of models as pages."""
-    footer = f"{len(rows)} models · {policy_text(policy)} · on {on}"
-    return line_pages(title, [row_line(row) for row in rows] or ["No models."], footer=footer)
+def list_pages(
+    title: str, rows: Sequence[ListRow], policy: Policy, on: date, *, most: int | None = None
+) -> list[discord.Embed]:
+    """A sorted list of models as pages; at most `most` rows (a longer list says it shows the first ones)."""
+    shown = rows[:most]
+    count = f"first {len(shown)} models" if len(rows) > len(shown) else f"{len(rows)} models"
+    footer = f"{count} · {policy_text(policy)} · on {on}"
+    return line_pages(title, [row_line(row) for row in shown] or ["No models."], footer=footer)
 
 
 def search_pages(query: str, rows: Sequence[tuple[str, str]]) -> list[discord.Embed]:

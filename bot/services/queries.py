@@ -254,7 +254,7 @@ def overdue_of(
 
 
 def _sunsets(
-    session: Session, split: _Split, policy: Policy, start: date, end: date, *, latest_first: bool
+    session: Session, split: _Split, policy: Policy, start: date, end: date, *, latest_first: bool, limit: int | None
 ) -> list[ListRow]:
     """Not-open models whose sunset falls in [start, end], from stored rows and stale ones, by sunset then name."""
     rows = stored.sunset_rows(
@@ -263,6 +263,7 @@ def _sunsets(
         released_from=release_cutoff(start, policy.window_years),
         released_before=release_cutoff(end + timedelta(days=1), policy.window_years),
         latest_first=latest_first,
+        limit=limit,
     )
     listed = [_stored_row(row, policy, split.cut.on) for row in rows]
     listed += [
@@ -272,16 +273,16 @@ def _sunsets(
     ]
     sign = -1 if latest_first else 1
     listed.sort(key=lambda row: (sign * (row.sunset or date.max).toordinal(), row.name.casefold()))
-    return listed
+    return listed[:limit]
 
 
-def upcoming(session: Session, policy: Policy, on: date, *, days: int) -> list[ListRow]:
-    """Models not open whose sunset falls in the next `days` days, soonest first."""
+def upcoming(session: Session, policy: Policy, on: date, *, days: int, limit: int | None = None) -> list[ListRow]:
+    """Models not open whose sunset falls in the next `days` days, soonest first (at most `limit`)."""
     split = _split(session, policy, on)
     if split is None:
         catalogue, assessments = _assessments(session, policy, on)
-        return [_row(a, catalogue) for a in upcoming_of(assessments, on, days=days)]
-    return _sunsets(session, split, policy, on, on + timedelta(days=days), latest_first=False)
+        return [_row(a, catalogue) for a in upcoming_of(assessments, on, days=days)][:limit]
+    return _sunsets(session, split, policy, on, on + timedelta(days=days), latest_first=False, limit=limit)
 
 
 def upcoming_of(assessments: Iterable[Assessment], on: date, *, days: int) -> list[Assessment]:
@@ -296,12 +297,12 @@ def upcoming_of(assessments: Iterable[Assessment], on: date, *, days: int) -> li
     return rows
 
 
-def recent(session: Session, policy: Policy, on: date, *, days: int) -> list[ListRow]:
-    """Models whose sunset passed in the last `days` days while still not open, most recent first."""
+def recent(session: Session, policy: Policy, on: date, *, days: int, limit: int | None = None) -> list[ListRow]:
+    """Models whose sunset passed in the last `days` days while still not open, most recent first (at most `limit`)."""
     start = on - timedelta(days=days)
     split = _split(session, policy, on)
     if split is not None:
-        return _sunsets(session, split, policy, start, on - timedelta(days=1), latest_first=True)
+        return _sunsets(session, split, policy, start, on - timedelta(days=1), latest_first=True, limit=limit)
     catalogue, assessments = _assessments(session, policy, on)
     rows = [
         a
@@ -309,7 +310,7 @@ def recent(session: Session, policy: Policy, on: date, *, days: int) -> list[Lis
         if a.verdict.status is Status.OVERDUE and a.verdict.sunset_date and start <= a.verdict.sunset_date < on
     ]
     rows.sort(key=lambda a: (-(a.verdict.sunset_date or date.min).toordinal(), a.record.name.casefold()))
-    return [_row(a, catalogue) for a in rows]
+    return [_row(a, catalogue) for a in rows][:limit]
 
 
 @dataclass(frozen=True)

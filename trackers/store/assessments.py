@@ -259,7 +259,7 @@ def opened_candidates(session: Session, *, cut: Cut, lab_slug: str, since: date)
 
 
 def sunset_rows(
-    session: Session, *, cut: Cut, released_from: date, released_before: date, latest_first: bool
+    session: Session, *, cut: Cut, released_from: date, released_before: date, latest_first: bool, limit: int | None
 ) -> list[Row]:
     """Fresh models not open whose latest release day is in [released_from, released_before), by sunset."""
     statement = _rows().where(
@@ -271,7 +271,8 @@ def sunset_rows(
         col(Model.release_latest) < released_before,
     )
     order = col(Model.release_latest).desc() if latest_first else col(Model.release_latest)
-    return _listed(session, statement.order_by(order, col(Model.sort_name)))
+    statement = statement.order_by(order, col(Model.sort_name))
+    return _listed(session, statement if limit is None else statement.limit(limit))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from bot.discord.views import send_pages
 from bot.present.chart import release_chart_png
 from bot.services.queries import overdue, recent, stats, upcoming
 
+LIST_MAX = 250  # rows a list shows (25 pages): a million-model record never builds every line
+
 
 class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models against their sunset dates."):
     """The /sunset group."""
@@ -30,25 +32,26 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
     async def overdue(self, interaction: Interaction[SunsetBot], lab: str | None = None, notable: bool = False) -> None:
         """Models past their sunset and still not open, most notable first."""
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.db(overdue, policy, on, lab=lab, notable_only=notable)
+        rows = await self.bot.db(overdue, policy, on, lab=lab, notable_only=notable, limit=LIST_MAX + 1)
         title = f"Overdue{' notable models' * notable}{f' — {clean(lab, 80)}' if lab else ''}"
-        await send_pages(interaction, list_pages(title, rows, policy, on))
+        await send_pages(interaction, list_pages(title, rows, policy, on, most=LIST_MAX))
 
     @app_commands.command(name="upcoming")
     @app_commands.describe(days="How far ahead to look (days, default 365)")
     async def upcoming(self, interaction: Interaction[SunsetBot], days: app_commands.Range[int, 1, 3650] = 365) -> None:
         """Sunsets coming up for models that are not open yet, soonest first."""
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.db(upcoming, policy, on, days=days)
-        await send_pages(interaction, list_pages(f"Sunsets in the next {days} days", rows, policy, on))
+        rows = await self.bot.db(upcoming, policy, on, days=days, limit=LIST_MAX + 1)
+        await send_pages(interaction, list_pages(f"Sunsets in the next {days} days", rows, policy, on, most=LIST_MAX))
 
     @app_commands.command(name="recent")
     @app_commands.describe(days="How far back to look (days, default 90)")
     async def recent(self, interaction: Interaction[SunsetBot], days: app_commands.Range[int, 1, 3650] = 90) -> None:
         """Sunsets passed in the last N days by models still not open."""
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.db(recent, policy, on, days=days)
-        await send_pages(interaction, list_pages(f"Sunsets passed in the last {days} days", rows, policy, on))
+        rows = await self.bot.db(recent, policy, on, days=days, limit=LIST_MAX + 1)
+        title = f"Sunsets passed in the last {days} days"
+        await send_pages(interaction, list_pages(title, rows, policy, on, most=LIST_MAX))
 
     @app_commands.command(name="stats")
     async def stats(self, interaction: Interaction[SunsetBot]) -> None:
