@@ -144,6 +144,12 @@ def measure(count: int, *, baseline: bool) -> tuple[dict[str, float], dict[str, 
     )
     ours["stats"] = statistics.median(timed(in_session(engine, lambda s: queries.stats(s, DEFAULT, ON)), 3))
     ours["stats, server"] = statistics.median(timed(in_session(engine, lambda s: queries.stats(s, SERVER, ON)), 3))
+    started = time.perf_counter()
+    with Session(engine) as session:
+        index = queries.load_name_index(session)
+    ours["name index"] = time.perf_counter() - started
+    ours["name index MiB"] = sum(sys.getsizeof(part) for part in vars(index).values()) / 2**20
+    del index
     old: dict[str, float] = {}
     if baseline:
         old["status p50"] = statistics.median(
@@ -185,6 +191,12 @@ def run_memory(folder: Path) -> tuple[float, float, float]:
         process.wait(timeout=60)
 
 
+def _shown(key: str, value: float) -> str:
+    if key.endswith("MiB"):
+        return f"{key.removesuffix(' MiB')} {value:.0f} MiB"
+    return f"{key} {value * 1000:.1f} ms" if value < 1 else f"{key} {value:.2f} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000,1000000", help="model counts, comma-separated")
@@ -199,18 +211,16 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)  # a million models take a gigabyte
         ours, old, folder = measure(count, baseline=count <= args.baseline_max)
         results.append((count, ours, old))
-        shown = "  ".join(
-            f"{key} {value * 1000:.1f} ms" if value < 1 else f"{key} {value:.2f} s" for key, value in ours.items()
-        )
+        shown = "  ".join(_shown(key, value) for key, value in ours.items())
         print(f"{count:>9,} models: {shown}", flush=True)
         if old:
             ratios = "  ".join(
                 f"{key} {old[key] / ours[key]:.0f}x faster (old {old[key] * 1000:.0f} ms)" for key in old
             )
             print(f"{'':>9}  vs the old load-everything path: {ratios}", flush=True)
-    print("\ngrowth from size to size (time ratio; the sizes grow 10x):")
+    print("\ngrowth from size to size (ratio of each figure to the one at the size before):")
     for (small, before, _), (large, after, _) in itertools.pairwise(results):
-        growth = "  ".join(f"{key} {after[key] / before[key]:.1f}x" for key in after if key != "build")
+        growth = "  ".join(f"{key} {after[key] / before[key]:.1f}x" for key in after if key != "build" and before[key])
         print(f"  {small:,} → {large:,}: {growth}")
     largest, ours, _ = results[-1]
     print(f"\ntargets at {largest:,} models:")

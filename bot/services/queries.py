@@ -6,6 +6,7 @@ builder. Names typed by people resolve exactly as in the CLI; a miss raises `Not
 
 from __future__ import annotations
 
+import array
 import bisect
 import itertools
 import json
@@ -670,44 +671,109 @@ class NameIndex:
     scan of all keys joined), then typo-tolerant matches. Fuzzy matching every key costs about a second
     at 100,000 models, so above `FULL_FUZZY_MAX` keys it only compares the start of keys that begin with
     the query's first letter (or its first two letters swapped) — where typing mistakes happen.
+
+    Compact, for a million models: the keys are one string with an array of offsets and an array of owners
+    (model numbers); names and slugs are UTF-8 in one buffer each, with arrays of offsets — no object per
+    name or alias.
     """
 
     FULL_FUZZY_MAX = 20_000
+    FIRST_NAMES = 100  # the names an empty query shows, in order
     _SEPARATOR = "\n"
 
     def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
         """`entries` are (slug, display name, alias text) triples."""
+        numbers: dict[str, int] = {}
         rows = sorted({(normalise_name(alias), slug, name) for slug, name, alias in entries if normalise_name(alias)})
-        self._keys = [key for key, _, _ in rows]
-        self._rows = [(slug, name) for _, slug, name in rows]
-        self._names = sorted({(name, slug) for slug, name in self._rows}, key=lambda item: item[0].casefold())
-        self._joined = self._SEPARATOR.join(self._keys)
-        self._offsets = list(itertools.accumulate((len(key) + 1 for key in self._keys[:-1]), initial=0))
+        self._build((key, numbers.setdefault(slug, len(numbers)), slug, name) for key, slug, name in rows)
+
+    @classmethod
+    def from_sorted(cls, rows: Iterable[tuple[str, int, str, str]]) -> NameIndex:
+        """From (key, model number, slug, name) rows already sorted by key (as the database streams them)."""
+        index = cls.__new__(cls)
+        index._build(rows)
+        return index
+
+    def _build(self, rows: Iterable[tuple[str, int, str, str]]) -> None:
+        keys = bytearray()  # normalised keys are ASCII (normalise_name): one byte a character
+        self._offsets = array.array("i")
+        self._owners = array.array("i")
+        self._texts = bytearray()  # each model's slug then name, UTF-8
+        self._starts = array.array("i")  # by model number: where its slug starts (+1; 0 = not seen)
+        self._splits = array.array("i")  # … where its name starts
+        self._ends = array.array("i")  # … where it ends
+        self._count = 0
+        first: list[tuple[str, str, str]] = []
+        position, last = 0, ("", -1)
+        for key, number, slug, name in rows:
+            if (key, number) == last:
+                continue
+            last = (key, number)
+            self._offsets.append(position)
+            self._owners.append(number)
+            keys += (key + self._SEPARATOR).encode("ascii", "replace")
+            position += len(key) + 1
+            if number >= len(self._starts):
+                missing = bytes(self._starts.itemsize * (number + 1 - len(self._starts)))
+                for column in (self._starts, self._splits, self._ends):
+                    column.frombytes(missing)
+            if not self._starts[number]:
+                self._count += 1
+                self._starts[number] = len(self._texts) + 1
+                self._texts += slug.encode()
+                self._splits[number] = len(self._texts)
+                self._texts += name.encode()
+                self._ends[number] = len(self._texts)
+                first.append((name.casefold(), name, slug))
+                if len(first) >= 2 * self.FIRST_NAMES:
+                    first = sorted(first)[: self.FIRST_NAMES]
+        self._joined = keys.decode("ascii")
+        del keys
+        self._first = [(name, slug) for _, name, slug in sorted(first)[: self.FIRST_NAMES]]
+
+    def _key(self, index: int) -> str:
+        start = self._offsets[index]
+        return self._joined[start : self._joined.index(self._SEPARATOR, start)]
+
+    def _model(self, index: int) -> tuple[str, str]:
+        number = self._owners[index]
+        start, split, end = self._starts[number] - 1, self._splits[number], self._ends[number]
+        return self._texts[start:split].decode(), self._texts[split:end].decode()
 
     def __len__(self) -> int:
-        return len(self._names)
+        return self._count
 
     def search(self, query: str, limit: int = 25) -> list[Choice]:
         """Up to `limit` models for `query`: names/aliases starting with it, containing it, then near misses."""
         key = normalise_name(query)
         if not key:
-            return [Choice(name, slug) for name, slug in self._names[:limit]]
+            return [Choice(name, slug) for name, slug in self._first[:limit]]
         found: dict[str, str] = {}
         for index in itertools.chain(self._prefixed(key), self._containing(key)):
-            slug, name = self._rows[index]
+            slug, name = self._model(index)
             found.setdefault(slug, name)
             if len(found) >= limit:
                 return [Choice(name, slug) for slug, name in found.items()]
         for index in self._near(key, limit * 3):
-            slug, name = self._rows[index]
+            slug, name = self._model(index)
             found.setdefault(slug, name)
             if len(found) >= limit:
                 break
         return [Choice(name, slug) for slug, name in found.items()]
 
+    def _first_at_or_after(self, key: str) -> int:
+        low, high = 0, len(self._offsets)
+        while low < high:  # bisection over the joined keys, without a list of them
+            middle = (low + high) // 2
+            if self._key(middle) < key:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
     def _prefixed(self, key: str) -> Iterator[int]:
-        index = bisect.bisect_left(self._keys, key)
-        while index < len(self._keys) and self._keys[index].startswith(key):
+        index = self._first_at_or_after(key)
+        while index < len(self._offsets) and self._joined.startswith(key, self._offsets[index]):
             yield index
             index += 1
 
@@ -718,17 +784,19 @@ class NameIndex:
             position = self._joined.find(key, position + 1)
 
     def _near(self, key: str, limit: int) -> list[int]:
-        if len(self._keys) <= self.FULL_FUZZY_MAX:
-            matches = process.extract(key, self._keys, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=70)
+        if len(self._offsets) <= self.FULL_FUZZY_MAX:
+            keys = self._joined.split(self._SEPARATOR)[:-1]
+            matches = process.extract(key, keys, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=70)
             return [index for _, _, index in matches]
         starts = {key[0]} | ({key[1]} if len(key) > 1 else set())
         candidates = [index for start in starts for index in self._prefixed(start)]
         width = len(key) + 1
-        heads = [self._keys[index][:width] for index in candidates]
+        heads = [self._joined[self._offsets[index] : self._offsets[index] + width].split(self._SEPARATOR)[0]
+                 for index in candidates]  # fmt: skip
         matches = process.extract(key, heads, scorer=fuzz.ratio, processor=None, limit=limit, score_cutoff=70)
         return [candidates[position] for _, _, position in matches]
 
 
 def load_name_index(session: Session) -> NameIndex:
     """Build the autocomplete index from every visible model's names and aliases."""
-    return NameIndex(reads.name_rows(session))
+    return NameIndex.from_sorted(reads.name_keys(session))

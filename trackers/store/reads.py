@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -62,3 +63,17 @@ def name_rows(session: Session) -> list[tuple[str, str, str]]:
     """(slug, name, alias) of every visible model's names and aliases."""
     statement = select(Model.slug, Model.name, Alias.name).join(Alias, col(Alias.model_id) == col(Model.id))
     return [(slug, name, alias) for slug, name, alias in session.exec(statement.where(visible())).all()]
+
+
+def name_keys(session: Session) -> Iterator[tuple[str, int, str, str]]:
+    """(normalised key, model id, slug, name) of every visible model's names and aliases, sorted by key then
+    model, streamed (a million models' names are never all in memory at once)."""
+    statement = (
+        select(Alias.key, Model.id, Model.slug, Model.name)
+        .join(Alias, col(Alias.model_id) == col(Model.id))
+        .where(visible(), Alias.key != "")
+        .order_by(col(Alias.key), col(Model.slug))
+        .execution_options(yield_per=10_000)
+    )
+    for key, model_id, slug, name in session.exec(statement):
+        yield key, model_id or 0, slug, name
