@@ -156,31 +156,48 @@ def evaluate_changed(session: Session, policy: Policy, on: date, now: datetime) 
             drafts.append(EventDraft(f"model:{slug}", NEW_MODEL, "", on, payload))
         drafts += due_events(record, policy, on)
     assessments.write_standings(
-        session, on=on, standings=((model_id, standing(records[slug], policy, on)) for slug, model_id in changed)
+        session,
+        on=on,
+        standings=(
+            (model_id, assessments.standing_values(standing(records[slug], policy, on))) for slug, model_id in changed
+        ),
     )
     since = last_evaluation(session)
     return store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
 
 
-def evaluate_all(session: Session, policy: Policy, on: date, *, batch: int = EVALUATION_BATCH) -> list[Event]:
+def evaluate_all(
+    session: Session,
+    policy: Policy,
+    on: date,
+    *,
+    batch: int = EVALUATION_BATCH,
+    settle: Callable[[list[Event]], object] | None = None,
+) -> list[Event]:
     """The daily evaluation: store every implied event once (announcing only what happened since the last run)
     and every model's assessment, reading the models a batch at a time.
 
-    Nothing is committed: the caller fans the announced events out and commits them with their deliveries."""
+    Nothing is committed here: the caller fans the announced events out and commits them with their deliveries
+    — after each batch when it passes `settle` (called with the batch's announced events; a million models
+    then never hold the write lock for minutes), else once at the end. The day is marked evaluated last, so
+    an evaluation cut short is taken up again, announcing the rest, by the next one."""
     since = last_evaluation(session)
     announced: list[Event] = []
     after = 0
     while ids := assessments.next_batch(session, after_id=after, limit=batch):
         after = ids[-1]
-        judged = {
-            model_id: (record, assess(record, policy, on))
-            for model_id, record in assessments.records_of(session, ids=ids).items()
-        }
+        read = assessments.read_batch(session, ids=ids)
+        judged = {model_id: (record, assess(record, policy, on)) for model_id, record in read.records.items()}
         drafts = [draft for record, now in judged.values() for draft in due_events(record, policy, on, assessment=now)]
-        announced += store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
-        standings = (
-            (model_id, standing(record, policy, on, assessment=now)) for model_id, (record, now) in judged.items()
+        news = store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
+        values = (
+            (model_id, assessments.standing_values(standing(record, policy, on, assessment=now)))
+            for model_id, (record, now) in judged.items()
         )
-        assessments.write_standings(session, on=on, standings=standings)
+        changed = [(model_id, row) for model_id, row in values if row != read.stored.get(model_id)]
+        assessments.write_standings(session, on=on, standings=changed)  # only what changed since it was stored
+        announced += news
+        if settle is not None:
+            settle(news)
     mark_evaluated(session, on)
     return announced

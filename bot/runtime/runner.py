@@ -32,7 +32,7 @@ from bot.runtime.config import USER_AGENT_NOTE
 from bot.runtime.tracking import next_poll, start_tracking, when_text
 from bot.services.queries import stats
 from bot.site.build import SiteBuilder
-from db.models import utcnow
+from db.models import Event, utcnow
 from trackers.cycle import CycleReport
 from trackers.events import evaluate_all, evaluate_changed
 from trackers.sunset import Status
@@ -54,8 +54,16 @@ def evaluate_and_fan_out(app: App) -> int:
     """Reload changed catalog files, run the evaluation for today, and queue deliveries; returns new events."""
     app.load_catalog()
     with app.session() as session:
-        announced = evaluate_all(session, app.settings.sunset.policy(), app.today())
-        fan_out(session, announced)  # commits the events and their deliveries together
+
+        def settle(news: list[Event]) -> None:
+            """Each batch's events and their deliveries are committed together."""
+            if news:
+                fan_out(session, news)  # commits
+            else:
+                session.commit()
+
+        announced = evaluate_all(session, app.settings.sunset.policy(), app.today(), settle=settle)
+        session.commit()  # the day's mark
     log.info("evaluation on=%s new_events=%d", app.today(), len(announced))
     return len(announced)
 

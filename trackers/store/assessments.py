@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, or_, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -35,11 +35,26 @@ def next_batch(session: Session, *, after_id: int, limit: int) -> list[int]:
     return [model_id for model_id in session.exec(statement).all() if model_id is not None]
 
 
-def records_of(session: Session, *, ids: Sequence[int]) -> dict[int, ModelRecord]:
-    """Visible models (by id) as records, their bases included: read as plain rows, no ORM objects (how
-    evaluations read models in bulk)."""
+STANDING_COLUMNS = ("level", "level_since", "level_until", "status", "sunset_on", "release_earliest",
+                    "release_latest", "notable_order", "sort_name")  # fmt: skip
+_RECORD_COLUMNS = ("id", "slug", "name", "base_id", "first_release", "verified_on", "verified_sources",
+                   "notability", "citations")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Models read for an evaluation: their records (bases included) and their stored assessments."""
+
+    records: dict[int, ModelRecord]
+    stored: dict[int, tuple[Any, ...]]  # model id → its STANDING_COLUMNS as stored
+
+
+def read_batch(session: Session, *, ids: Sequence[int]) -> Batch:
+    """Visible models (by id) as records, their bases included, with what their rows store of their assessment:
+    read as plain rows by id range, no ORM objects (how evaluations read models in bulk)."""
     model, change, alias = (SQLModel.metadata.tables[name] for name in ("model", "opennesschange", "alias"))
-    statement = sql_select(model, col(Lab.slug).label("lab_slug")).join(Lab, col(Lab.id) == model.c.lab_id)
+    columns = [model.c[name] for name in _RECORD_COLUMNS + STANDING_COLUMNS]
+    statement = sql_select(*columns, col(Lab.slug).label("lab_slug")).join(Lab, col(Lab.id) == model.c.lab_id)
     statement = statement.where(visible())
     rows: dict[int, Any] = {}
     low, high = min(ids, default=0), max(ids, default=-1)
@@ -77,35 +92,40 @@ def records_of(session: Session, *, ids: Sequence[int]) -> dict[int, ModelRecord
             records[model_id] = as_record(row, lab, changes[model_id], aliases[model_id], base)  # type: ignore[arg-type]
         return records[model_id]
 
-    return {model_id: build(model_id) for model_id in ids if model_id in rows}
+    chosen = [model_id for model_id in ids if model_id in rows]
+    return Batch(
+        records={model_id: build(model_id) for model_id in chosen},
+        stored={model_id: tuple(getattr(rows[model_id], name) for name in STANDING_COLUMNS) for model_id in chosen},
+    )
+
+
+def standing_values(standing: Standing) -> tuple[Any, ...]:
+    """A standing as its row stores it (STANDING_COLUMNS)."""
+    s = standing
+    return (s.level.value, s.level_since, s.level_until, s.status.value, s.sunset_on, s.release_earliest,
+            s.release_latest, s.notable_order, s.sort_name)  # fmt: skip
 
 
 class _LabSlug(NamedTuple):
     slug: str
 
 
-def write_standings(session: Session, *, on: date, standings: Iterable[tuple[int, Standing]]) -> int:
-    """Store each model's assessment on `on` (one executemany; `updated_at` untouched); returns rows written."""
+def write_standings(session: Session, *, on: date, standings: Iterable[tuple[int, tuple[Any, ...]]]) -> int:
+    """Store each (model id, standing_values) computed on `on`; `updated_at` untouched; returns rows written.
+
+    One executemany on the driver's cursor: per-row parameter handling in the ORM would cost more than the
+    evaluation itself at a million models."""
+    names = ("assessed_on", *STANDING_COLUMNS)
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    as_text = connection.dialect.name == "sqlite"  # SQLite keeps dates as ISO text, as SQLAlchemy writes them
     rows = [
-        {
-            "row_id": model_id,
-            "assessed_on": on,
-            "level": s.level.value,
-            "level_since": s.level_since,
-            "level_until": s.level_until,
-            "status": s.status.value,
-            "sunset_on": s.sunset_on,
-            "release_earliest": s.release_earliest,
-            "release_latest": s.release_latest,
-            "notable_order": s.notable_order,
-            "sort_name": s.sort_name,
-        }
-        for model_id, s in standings
+        tuple(value.isoformat() if as_text and isinstance(value, date) else value for value in (on, *values, model_id))
+        for model_id, values in standings
     ]
     if rows:
-        table = Model.__table__  # type: ignore[attr-defined]
-        values: dict[str, Any] = {name: bindparam(name) for name in rows[0] if name != "row_id"}
-        session.execute(update(table).where(table.c.id == bindparam("row_id")).values(values), rows)
+        assignments = ", ".join(f"{name} = {mark}" for name in names)
+        connection.exec_driver_sql(f"UPDATE model SET {assignments} WHERE id = {mark}", rows)
     return len(rows)
 
 
