@@ -8,9 +8,12 @@ import pytest
 
 from bot.services import queries
 from db.models import Model
-from tests.helpers import APACHE, LLAMA2, change, record, store_records
+from tests.helpers import APACHE, LLAMA2, change, record, store_records, write_catalog
+from trackers.catalog import catalog_files
+from trackers.catalog.sync import sync_catalog
 from trackers.events import evaluate_all
 from trackers.records import Access, Change, ModelRecord, TrainingCode, TrainingData
+from trackers.store import reads
 from trackers.sunset import Policy, Profile
 
 ON = date(2026, 12, 5)
@@ -104,3 +107,12 @@ def test_a_model_added_since_the_evaluation_is_counted_and_listed_at_once(evalua
     assert after.models == before.models + 1
     assert after.by_status["overdue"] == before.by_status["overdue"] + 1
     assert "fresh-closed" in {row.slug for row in queries.overdue(evaluated, Policy(), ON)}
+
+
+def test_the_name_index_streamed_from_the_database_answers_as_one_built_from_rows(session, tmp_path):
+    sync_catalog(session, catalog_files(write_catalog(tmp_path / "catalog")))
+    streamed = queries.load_name_index(session)
+    built = queries.NameIndex(reads.name_rows(session))
+    assert len(streamed) == len(built) > 0
+    for typed in ("", "o", "old", "net", "olndet", "restricted", "zzz", "LM"):
+        assert streamed.search(typed, 5) == built.search(typed, 5), typed
