@@ -48,6 +48,16 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def gateway(engine: Engine) -> Iterator[Any]:
+    """The bot's async gateway over the test database (its threads stopped at the end)."""
+    from bot.runtime.gateway import Gateway
+
+    gateway = Gateway(lambda: Session(engine, expire_on_commit=False))
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session on the migrated test database."""
     with Session(engine, expire_on_commit=False) as session:
@@ -85,3 +95,16 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _no_database_work_on_the_loop() -> Iterator[None]:
+    """The bot's event-loop code (whatever `sunset run` starts) never opens a session on the loop's thread."""
+    from bot.runtime import gateway
+
+    gateway.forbid_sessions_on_loop()
+    before = len(gateway.violations)
+    yield
+    found = gateway.violations[before:]
+    del gateway.violations[before:]
+    assert not found, f"database work on the event loop's thread ({len(found)} checkouts): use the gateway"

@@ -19,15 +19,16 @@ from typing import Any
 
 import tomlkit
 from pydantic import HttpUrl, TypeAdapter, ValidationError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
-from db.models import Challenge, Delivery, Event, Lab, Model, Observation
+from db.models import Challenge, Model
 from trackers.catalog import CatalogError
 from trackers.catalog.schema import CatalogFile
 from trackers.catalog.sync import ORIGIN as CATALOG
 from trackers.catalog.sync import sync_catalog
 from trackers.records import Access, PartialDate, TrainingCode, TrainingData
 from trackers.sources import storable
+from trackers.store import challenges as store
 from trackers.store.models import resolve_name
 
 FACTS = ("released", "access", "license", "training_code", "training_data", "checkpoints")
@@ -73,16 +74,14 @@ def submit(
     if resolution.slug is None:
         hint = f" Did you mean: {', '.join(resolution.suggestions)}?" if resolution.suggestions else ""
         raise ChallengeError(f"No model called {_plain(name, 80)!r}.{hint}")
-    model = session.exec(select(Model).where(Model.slug == resolution.slug)).one()
-    recent = session.exec(
-        select(func.count())
-        .select_from(Challenge)
-        .where(Challenge.reporter == reporter, col(Challenge.created_at) > now - timedelta(days=1))
-    ).one()
+    model = store.visible_model(session, slug=resolution.slug)
+    if model is None or model.id is None:
+        raise ChallengeError(f"No model called {_plain(name, 80)!r}.")
+    recent = store.sent_since(session, reporter=reporter, since=now - timedelta(days=1))
     if recent >= PER_REPORTER_PER_DAY:
         raise ChallengeError(f"You sent {recent} challenges in the last 24 hours; please wait before sending more.")
     challenge = Challenge(
-        model_id=model.id or 0,
+        model_id=model.id,
         fact=fact,
         proposed=proposed_value(fact, value, now.date()),
         source_url=checked_url(source),
@@ -91,9 +90,7 @@ def submit(
         notify=notify,
         created_at=now,
     )
-    session.add(challenge)
-    session.flush()
-    return challenge
+    return store.add(session, challenge=challenge)
 
 
 def proposed_value(fact: str, value: str, today: date) -> str:
@@ -134,27 +131,24 @@ def checked_url(source: str) -> str:
 
 def pending(session: Session) -> list[Pending]:
     """Open challenges, oldest first, each with the catalog's current claims for the disputed fact."""
-    rows = session.exec(
-        select(Challenge, Model).join(Model, col(Model.id) == col(Challenge.model_id)).where(Challenge.status == "open")
-    ).all()
-    result = []
-    for challenge, model in sorted(rows, key=lambda row: row[0].id or 0):
-        claims = session.exec(
-            select(Observation.value, Observation.url).where(
-                Observation.model_id == model.id, Observation.fact == challenge.fact, Observation.rank > 0
-            )
-        ).all()
-        result.append(Pending(challenge, model.slug, model.name, tuple((value, url) for value, url in claims)))
-    return result
+    rows = store.open_challenges(session)
+    claims = store.credible_claims(
+        session,
+        model_ids={model.id for _, model in rows if model.id is not None},
+        facts={challenge.fact for challenge, _ in rows},
+    )
+    return [
+        Pending(challenge, model.slug, model.name, tuple(claims.get((model.id or 0, challenge.fact), ())))
+        for challenge, model in rows
+    ]
 
 
 def reject(session: Session, challenge_id: int, *, moderator: str, reason: str, now: datetime) -> Challenge:
-    """Reject an open challenge with a reason (told to the reporter); commits."""
+    """Reject an open challenge with a reason (told to the reporter); the caller commits."""
     challenge, model = _open(session, challenge_id)
     if not _plain(reason, 500):
         raise ChallengeError("A rejection needs a reason: the reporter is told it.")
     _decide(session, challenge, model, "rejected", _plain(reason, 500), moderator, now)
-    session.commit()
     return challenge
 
 
@@ -170,8 +164,8 @@ def accept(
     """Apply an open challenge to the model's catalog file — the fact at release replaced, or (with `since`)
     a change dated `since` — with the challenge kept as evidence; load the file again; tell the reporter."""
     challenge, model = _open(session, challenge_id)
-    lab = session.get(Lab, model.lab_id)
-    path = next((d / f"{lab.slug}.toml" for d in catalog_dirs if lab and (d / f"{lab.slug}.toml").exists()), None)
+    lab = store.lab_slug(session, lab_id=model.lab_id)
+    path = next((d / f"{lab}.toml" for d in catalog_dirs if lab and (d / f"{lab}.toml").exists()), None)
     if path is None or model.origin != CATALOG:
         raise ChallengeError(f"{model.name} is not in a catalog file here; correct it by hand.")
     if since is not None and challenge.fact == "released":
@@ -182,7 +176,7 @@ def accept(
     os.replace(temporary, path)  # the file is whole before and after: never half-written
     how = f"applied as a change dated {since}" if since else "the fact at release corrected"
     _decide(session, challenge, model, "accepted", how, moderator, now)
-    sync_catalog(session, [path])  # commits the decision with the file's new facts
+    sync_catalog(session, [path])  # the decision is stored with the file's new facts (sync_catalog commits)
     return challenge
 
 
@@ -253,12 +247,11 @@ def _change_kind(fact: str, value: str) -> str:
 
 
 def _open(session: Session, challenge_id: int) -> tuple[Challenge, Model]:
-    challenge = session.get(Challenge, challenge_id)
+    challenge, model = store.challenge_with_model(session, challenge_id=challenge_id)
     if challenge is None:
         raise ChallengeError(f"No challenge #{challenge_id}.")
     if challenge.status != "open":
         raise ChallengeError(f"Challenge #{challenge_id} was already {challenge.status}.")
-    model = session.get(Model, challenge.model_id)
     assert model is not None  # the foreign key cascades
     return challenge, model
 
@@ -266,34 +259,28 @@ def _open(session: Session, challenge_id: int) -> tuple[Challenge, Model]:
 def _decide(
     session: Session, challenge: Challenge, model: Model, status: str, reason: str, moderator: str, now: datetime
 ) -> None:
-    challenge.status, challenge.reason, challenge.decided_by, challenge.decided_at = status, reason, moderator, now
-    session.add(challenge)
-    lab = session.get(Lab, model.lab_id)
     payload = {
         "challenge": challenge.id,
         "model": model.slug,
         "name": model.name,
-        "lab": lab.slug if lab else None,
+        "lab": store.lab_slug(session, lab_id=model.lab_id),
         "fact": challenge.fact,
         "proposed": challenge.proposed,
         "url": challenge.source_url,
         "status": status,
         "reason": reason,
     }
-    event = Event(
-        subject=f"challenge:{challenge.id}",
-        model_id=model.id,
+    store.record_decision(
+        session,
+        challenge=challenge,
+        model_id=model.id or 0,
         kind=CHALLENGE_DECIDED,
-        key=status,
-        occurred_on=now.date(),
-        payload=json.dumps(payload, sort_keys=True),
-        announce=True,
-        created_at=now,
+        status=status,
+        reason=reason,
+        moderator=moderator,
+        payload=payload,
+        now=now,
     )
-    session.add(event)
-    session.flush()
-    if challenge.notify:  # only the reporter hears of it: the event matches no subscription's kinds by default
-        session.add(Delivery(event_id=event.id or 0, target=challenge.notify))
 
 
 def _plain(text: str | None, limit: int) -> str:

@@ -150,10 +150,11 @@ class Tracker:
         stop: asyncio.Event | None = None,
     ) -> CycleReport:
         """Poll `names` (default: every due source) once; returns each source's report and the news to announce."""
-        rows = self._rows()
+        # Reads in a worker thread, like the writes below: the event loop never waits on the database.
+        rows = await asyncio.to_thread(self._rows)
         self._index = None  # models may have changed since the last cycle (the catalog, a moderator)
-        selected = list(names) if names is not None else self.due(now)
-        known = self._known_repos()
+        selected = list(names) if names is not None else await asyncio.to_thread(self.due, now)
+        known = await asyncio.to_thread(self._known_repos)
         slots = asyncio.Semaphore(self._config.concurrency)
         queue: asyncio.Queue[_Polled | None] = asyncio.Queue()
 

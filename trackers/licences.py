@@ -196,6 +196,8 @@ _CURATED: dict[Tier, tuple[str, ...]] = {
         "Simplified BSD License for non-commercial use",
         "Chai Discovery Community License Agreement",
         "Non-commercial license",
+        # The authors' own wording in release readmes (3DDFA, CASIA, 2016).
+        "non-commercial use only",
         "Chameleon Research License",
         "NVIDIA Source Code License for StyleGAN3",
         "NYU OverFeat licence (internal research and evaluation use only)",

@@ -14,23 +14,28 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from db.models import Alias, Lab, Model, Observation, OpennessChange
 from trackers.names import normalise_name
 from trackers.openness import level_as_of, level_of, state_as_of
 from trackers.records import Access, Change, Licence, ModelRecord, PartialDate
 from trackers.sources import ARTEFACT, CATALOG, THIRD_PARTY, Sighting, SourceSpec
+from trackers.store import observations as store
 from trackers.store.models import load_catalogue
+from trackers.store.observations import RELEASE_FACTS, ArtefactChange, Claim, KnownModel
 
 log = logging.getLogger(__name__)
 
-RELEASE_FACTS = ("released", "announced")
 CREATABLE_FROM = ("rss", "github", "huggingface")  # never from a third-party dataset
+HIDDEN_FOR_GOOD = ("rejected", "withdrawn")  # matched, so never created again, but never touched
+KEPT_RELEASE_DATES = ("catalog", "moderator")  # origins whose release date no tracker moves
+
+__all__ = ["RELEASE_FACTS", "Index", "Known", "Plan", "Reconciled", "Touched", "decide", "decide_release", "reconcile"]
 
 
 @dataclass(frozen=True)
@@ -77,21 +82,16 @@ class Index:
     @classmethod
     def load(cls, session: Session) -> Index:
         """Read every model, alias and lab."""
-        models = {
-            model_id: (state, lab_id)
-            for model_id, state, lab_id in session.exec(select(Model.id, Model.state, Model.lab_id)).all()
-            if model_id is not None
-        }
+        rows = store.index_rows(session)
         by_key: dict[str, list[int]] = defaultdict(list)
-        for key, model_id in session.exec(select(Alias.key, Alias.model_id)).all():
+        for key, model_id in rows.aliases:
             by_key[key].append(model_id)
         labs: dict[str, LabRef] = {}
         orgs: dict[str, LabRef] = {}
-        for lab_id, slug, hf_orgs in session.exec(select(Lab.id, Lab.slug, Lab.hf_orgs)).all():
-            assert lab_id is not None
+        for lab_id, slug, hf_orgs in rows.labs:
             labs[slug] = LabRef(lab_id, slug)
             orgs |= {org.strip().casefold(): labs[slug] for org in hf_orgs.split(",") if org.strip()}
-        return cls(models, by_key, labs, orgs)
+        return cls({model_id: (state, lab_id) for model_id, state, lab_id in rows.models}, by_key, labs, orgs)
 
     def official_lab(self, repo: str | None) -> LabRef | None:
         """The lab whose official Hub organisation owns a repository."""
@@ -108,239 +108,196 @@ class Index:
                 return model_id
         return None
 
-    def add(self, model: Model, aliases: Iterable[tuple[str, str]], session: Session, origin: str) -> None:
-        """Record a model's state and aliases (name, kind), skipping keys it already has."""
-        assert model.id is not None
-        self.models[model.id] = (model.state, model.lab_id)
-        for name, kind in aliases:
-            key = normalise_name(name)
-            if key and model.id not in self.by_key[key]:
-                self.by_key[key].append(model.id)
-                session.add(Alias(model_id=model.id, name=name[:200], key=key[:200], kind=kind, origin=origin))
+    def keys_of(self, model_id: int, keys: Iterable[str]) -> frozenset[str]:
+        """Which of these alias keys already name the model."""
+        return frozenset(key for key in keys if model_id in self.by_key.get(key, ()))
+
+    def remember(self, model_id: int, state: str, lab_id: int, keys: Iterable[str]) -> None:
+        """Record a model's state and new alias keys, as just written."""
+        self.models[model_id] = (state, lab_id)
+        for key in keys:
+            if model_id not in self.by_key[key]:
+                self.by_key[key].append(model_id)
 
 
-def reconcile(
-    session: Session, spec: SourceSpec, sightings: Sequence[Sighting], *, index: Index, now: datetime
-) -> Reconciled:
-    """Store sightings as observations of models, creating and opening models as the rules above allow."""
-    result = Reconciled()
-    existing = _Existing(session, spec.name)
-    groups: dict[str, list[Sighting]] = defaultdict(list)
-    for sighting in sightings:
-        groups[normalise_name(sighting.hf_repo or sighting.name)].append(sighting)
-    for key, group in groups.items():
-        if not key:
-            continue
-        _reconcile_group(session, spec, group, index, existing, result, now)
-    session.flush()
-    return result
+# ── decide: plain records in, a plan out (no I/O) ────────────────────────────────────────────────
 
 
-def _reconcile_group(
-    session: Session,
-    spec: SourceSpec,
-    group: list[Sighting],
-    index: Index,
-    existing: _Existing,
-    result: Reconciled,
-    now: datetime,
-) -> None:
-    first = group[0]
-    official = index.official_lab(first.hf_repo)
-    if first.hf_repo and official is None:
-        group = [_reranked(sighting, min(sighting.rank, THIRD_PARTY)) for sighting in group]
-    found = index.find(first)
-    if found is not None and index.models[found][0] in ("rejected", "withdrawn"):
-        return
-    if found is not None and not any(existing.is_new(_row(found, sighting)) for sighting in group):
-        return  # every claim was stored before, and acted on then: nothing to do (the common case)
-    model = session.get(Model, found) if found is not None else None
-    before: ModelRecord | None = None
-    created = False
-    if model is None:
-        model = _create(session, spec, first, official, index)
-        if model is None:
-            result.unmatched += 1
-            return
-        created = True
-        result.created += model.state == "confirmed"
-        result.unconfirmed += model.state == "unconfirmed"
-    elif model.state == "confirmed":
-        before = _record(session, model)
-    assert model.id is not None
-    if first.hf_repo and official is not None and official.id == model.lab_id:
-        index.add(model, [(first.hf_repo, "hf_repo")], session, spec.name)
-        if model.state == "unconfirmed":  # the lab's own artefact confirms what an announcement claimed
-            model.state, created, before = "confirmed", True, None
-            index.add(model, [], session, spec.name)
-    if created:
-        existing.start_empty(model.id)  # a model made just now has no stored observations to read
-    release_claimed = False
-    for sighting in group:
-        if sighting.fact == "hf_repo_mentioned" and created and _names_match(model.name, sighting.value):
-            index.add(model, [(sighting.value, "hf_repo")], session, spec.name)
-        row = _row(model.id, sighting)
-        if not existing.add(row):
-            continue
-        release_claimed |= sighting.fact in RELEASE_FACTS
-        session.add(
-            Observation(
-                model_id=model.id,
-                origin=spec.name,
-                rank=sighting.rank,
-                fact=sighting.fact[:40],
-                value=row[2],
-                url=row[3],
-                note=sighting.note,
-                seen_at=now,
-            )
-        )
-        result.new_observations += 1
-    opened = (
-        official is not None
-        and official.id == model.lab_id
-        and _open_from_artefact(session, model, group, now, spec.name)
+@dataclass(frozen=True)
+class Group:
+    """Sightings of one repository or name from one source, with what the index says of their lab."""
+
+    sightings: tuple[Sighting, ...]
+    origin: str  # the source's name
+    kind: str  # the source's kind
+    official: LabRef | None = None  # the lab whose official Hub organisation owns the group's repository
+    home: LabRef | None = None  # the lab a new model would belong to: the official one, else the source's
+
+
+@dataclass(frozen=True)
+class Known:
+    """What is stored about the model a group names, read in bulk before deciding (defaults: nothing)."""
+
+    model: KnownModel | None = None
+    claims: frozenset[tuple[str, str, str]] = frozenset()  # this source's stored (fact, value, url) of it
+    alias_keys: frozenset[str] = frozenset()  # of the group's repository keys, those already naming it
+    record: ModelRecord | None = None  # its record as it stands (visible models)
+    openness_origins: tuple[str, ...] = ()  # the origin of each of its openness rows
+    release_claims: tuple[tuple[str, str, int], ...] = ()  # every source's stored (value, url, rank)
+    taken_slugs: frozenset[str] = frozenset()  # of the slugs a new model could take, those in use
+
+
+@dataclass(frozen=True)
+class NewModel:
+    """A model to create."""
+
+    slug: str
+    name: str
+    lab: LabRef
+    state: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one group does: nothing, count an unmatched name, or write on one (maybe new) model."""
+
+    action: Literal["nothing", "unmatched", "write"]
+    new_model: NewModel | None = None
+    state: str = ""  # the model's state afterwards
+    aliases: tuple[tuple[str, str, str], ...] = ()  # (name, key, kind) to add
+    claims: tuple[Claim, ...] = ()  # new observations
+    artefact: ArtefactChange | None = None  # an openness row from the lab's own artefact
+    release: tuple[str, str] | None = None  # a new (first release, its url)
+    changed: bool = False  # the model was created, confirmed, opened or redated (not only observed)
+    touched: Touched | None = None  # set when a visible model was created or changed
+
+
+NOTHING = Plan("nothing")
+
+
+def decide(group: Group, known: Known, *, today: date) -> Plan:
+    """The plan for one group against the stored state: the reconciliation rules of this module, without I/O."""
+    sightings = group.sightings
+    first = sightings[0]
+    if first.hf_repo and group.official is None:  # a Hub author that is not the lab: third-party evidence
+        sightings = tuple(replace(sighting, rank=min(sighting.rank, THIRD_PARTY)) for sighting in sightings)
+    if known.model is not None and known.model.state in HIDDEN_FOR_GOOD:
+        return NOTHING
+    claims = new_claims(sightings, known.claims)
+    if known.model is not None and not claims:
+        return NOTHING  # every claim was stored before, and acted on then (the common case)
+    new_model = _new_model(group, known) if known.model is None else None
+    if known.model is None and new_model is None:
+        return Plan("unmatched")
+    model = known.model or _as_known(new_model, group.origin)
+    own_artefact = group.official is not None and group.official.id == model.lab_id
+    promoted = own_artefact and model.state == "unconfirmed"  # the lab's own artefact confirms an announcement
+    fresh = new_model is not None or promoted
+    state = "confirmed" if promoted else model.state
+    artefact = _artefact_change(sightings, known, today) if own_artefact else None
+    release = _release(model, sightings, claims, known, new=new_model is not None)
+    changed = fresh or artefact is not None or release is not None
+    before = None if fresh else known.record
+    return Plan(
+        "write",
+        new_model=new_model,
+        state=state,
+        aliases=_aliases(model, sightings, known.alias_keys, new=new_model is not None, fresh=fresh, own=own_artefact),
+        claims=claims,
+        artefact=artefact,
+        release=release,
+        changed=changed,
+        touched=Touched(model.slug, before) if changed and state == "confirmed" else None,
     )
-    # Only a new release claim can move the release date: skip the query otherwise (most sightings repeat).
-    if not release_claimed:
-        redated = False
-    elif created:  # everything this new model's release date rests on is in this group
-        claims = [(*_row(model.id, s)[2:], s.rank) for s in group if s.fact in RELEASE_FACTS]  # as stored
-        redated = _apply_release(model, claims)
-    else:
-        redated = _update_release(session, model)
-    if created or opened or redated:
-        model.updated_at = now
-        session.add(model)
-        result.changed += 1
-        if model.state == "confirmed":
-            result.touched.append(Touched(model.slug, before))
 
 
-class _Existing:
-    """The observations a source already stored, read per model (indexed) the first time a model comes up."""
-
-    def __init__(self, session: Session, origin: str) -> None:
-        self._session, self._origin = session, origin
-        self._rows: dict[int, set[tuple[int, str, str, str]]] = {}
-
-    def start_empty(self, model_id: int) -> None:
-        """A model created in this transaction: nothing stored yet, no need to ask the database."""
-        self._rows.setdefault(model_id, set())
-
-    def is_new(self, row: tuple[int, str, str, str]) -> bool:
-        """Whether a row is neither stored nor added yet."""
-        return row not in self._stored(row[0])
-
-    def add(self, row: tuple[int, str, str, str]) -> bool:
-        """Remember a row; False when it was already stored (or already added)."""
-        if not self.is_new(row):
-            return False
-        self._rows[row[0]].add(row)
-        return True
-
-    def _stored(self, model_id: int) -> set[tuple[int, str, str, str]]:
-        if model_id not in self._rows:
-            stored = self._session.exec(
-                select(Observation.model_id, Observation.fact, Observation.value, Observation.url).where(
-                    Observation.model_id == model_id, Observation.origin == self._origin
-                )
-            ).all()
-            self._rows[model_id] = set(stored)
-        return self._rows[model_id]
+def new_claims(sightings: Iterable[Sighting], stored: Collection[tuple[str, str, str]]) -> tuple[Claim, ...]:
+    """The sightings not stored yet (nor repeated in the group), as observations cut to the column sizes."""
+    seen = set(stored)
+    found = []
+    for sighting in sightings:
+        identity = (sighting.fact, sighting.value[:2000], sighting.url[:1000])
+        if identity not in seen:
+            seen.add(identity)
+            found.append(Claim(*identity, sighting.rank, sighting.note))
+    return tuple(found)
 
 
-def _row(model_id: int, sighting: Sighting) -> tuple[int, str, str, str]:
-    """An observation's identity, cut to the column sizes as stored."""
-    return (model_id, sighting.fact, sighting.value[:2000], sighting.url[:1000])
-
-
-def _reranked(sighting: Sighting, rank: int) -> Sighting:
-    return Sighting(sighting.name, sighting.fact, sighting.value, sighting.url, rank, sighting.hf_repo, sighting.note)
-
-
-def _create(session: Session, spec: SourceSpec, first: Sighting, official: LabRef | None, index: Index) -> Model | None:
-    """A new model: confirmed from a lab's official Hub organisation, unconfirmed from anything else."""
-    if spec.kind not in CREATABLE_FROM:
-        return None
-    lab = official or (index.labs.get(spec.lab) if spec.lab else None)
-    if lab is None:
-        return None
-    state = "confirmed" if official is not None else "unconfirmed"
-    slug = _free_slug(session, first.name, lab.slug)
-    model = Model(slug=slug, name=first.name[:200], lab_id=lab.id, state=state, origin=spec.name[:120])
-    session.add(model)
-    session.flush()
-    aliases = [(first.name, "name"), (slug, "slug")] + ([(first.hf_repo, "hf_repo")] if first.hf_repo else [])
-    index.add(model, aliases, session, spec.name)
-    log.info("source=%s created %s model %s (%s)", spec.name, state, slug, lab.slug)
-    return model
-
-
-def _free_slug(session: Session, name: str, lab_slug: str) -> str:
+def slug_candidates(name: str, lab_slug: str) -> tuple[str, ...]:
+    """The slugs a new model may take, in order of preference."""
     base = re.sub(r"[^a-z0-9.+]+", "-", name.lower()).strip("-.+")[:70] or "model"
-    for candidate in (base, f"{lab_slug}-{base}"[:76], *(f"{base}-{n}" for n in range(2, 100))):
-        if session.exec(select(Model.id).where(Model.slug == candidate)).first() is None:
-            return candidate
-    raise RuntimeError(f"no free slug for {name!r}")
+    return (base, f"{lab_slug}-{base}"[:76], *(f"{base}-{n}" for n in range(2, 100)))
 
 
-def _record(session: Session, model: Model) -> ModelRecord | None:
-    return load_catalogue(session, slugs={model.slug}).records.get(model.slug)
+def _new_model(group: Group, known: Known) -> NewModel | None:
+    """A new model: confirmed from a lab's official Hub organisation, unconfirmed from anything else."""
+    if group.kind not in CREATABLE_FROM or group.home is None:
+        return None
+    first = group.sightings[0]
+    slug = next((slug for slug in slug_candidates(first.name, group.home.slug) if slug not in known.taken_slugs), None)
+    if slug is None:
+        raise RuntimeError(f"no free slug for {first.name!r}")
+    return NewModel(slug, first.name[:200], group.home, "confirmed" if group.official is not None else "unconfirmed")
 
 
-def _names_match(name: str, repo: str) -> bool:
-    return normalise_name(name) in normalise_name(repo.split("/", 1)[-1])
+def _as_known(new: NewModel | None, origin: str) -> KnownModel:
+    assert new is not None
+    return KnownModel(0, new.slug, new.name, new.lab.id, new.state, origin[:120], None, None)
 
 
-def _open_from_artefact(session: Session, model: Model, group: list[Sighting], now: datetime, origin: str) -> bool:
-    """Record a release state (new model) or a dated change when the lab's own repository raises openness."""
-    facts = {sighting.fact: sighting for sighting in group if sighting.hf_repo and sighting.rank >= ARTEFACT}
+def _aliases(
+    model: KnownModel, sightings: Sequence[Sighting], known_keys: frozenset[str], *, new: bool, fresh: bool, own: bool
+) -> tuple[tuple[str, str, str], ...]:
+    """Names to add as aliases, skipping keys the model already has: a new model's name, slug and repository;
+    the lab's own repository; repositories a new or just-confirmed model's source mentions under its name."""
+    first = sightings[0]
+    wanted: list[tuple[str, str]] = []
+    if new:
+        wanted += [(first.name, "name"), (model.slug, "slug")]
+    if first.hf_repo and (new or own):
+        wanted.append((first.hf_repo, "hf_repo"))
+    if fresh:
+        wanted += [
+            (s.value, "hf_repo")
+            for s in sightings
+            if s.fact == "hf_repo_mentioned" and normalise_name(model.name) in normalise_name(s.value.split("/", 1)[-1])
+        ]
+    keys = set(known_keys)
+    found = []
+    for name, kind in wanted:
+        key = normalise_name(name)
+        if key and key not in keys:
+            keys.add(key)
+            found.append((name, key, kind))
+    return tuple(found)
+
+
+def _artefact_change(sightings: Sequence[Sighting], known: Known, today: date) -> ArtefactChange | None:
+    """A release state (a model with no history yet) or a dated change when the lab's own repository raises
+    openness; never over the catalog's knowledge of released weights (a disagreeing card stays an observation)."""
+    facts = {sighting.fact: sighting for sighting in sightings if sighting.hf_repo and sighting.rank >= ARTEFACT}
     if "access" not in facts:
-        return False
+        return None
     access = Access(facts["access"].value)
     licence = Licence(facts["license"].value) if "license" in facts else None
-    rows = session.exec(select(OpennessChange).where(OpennessChange.model_id == model.id)).all()
-    assert model.id is not None
-    if not rows:  # a model the trackers created: its release state is the artefact's
-        session.add(
-            OpennessChange(
-                model_id=model.id,
-                kind="release",
-                access=access.value,
-                licence_raw=licence.raw if licence else None,
-                source_url=facts["access"].url,
-                origin=origin,
-            )
-        )
-        return True
-    record = _record(session, model)
+    raw = licence.raw if licence else None
+    url = facts["access"].url
+    if not known.openness_origins:  # a model the trackers created: its release state is the artefact's
+        return ArtefactChange("release", access.value, raw, url)
+    record = known.record
     if record is None:
-        return False
-    today = now.date()
+        return None
     state = state_as_of(record, today)
-    catalog_knows_weights = state.access.weights_available and any(row.origin == "catalog" for row in rows)
-    if catalog_knows_weights:
-        return False  # the curated licence stands; a disagreeing card stays an observation
-    change = Change(on=today, kind="weights_released", access=access, licence=licence, source=facts["access"].url)
+    if state.access.weights_available and "catalog" in known.openness_origins:
+        return None  # the curated licence stands
+    change = Change(on=today, kind="weights_released", access=access, licence=licence, source=url)
     if state.access.weights_available:
-        change = Change(on=today, kind="relicensed", licence=licence, source=facts["access"].url)
+        change = Change(on=today, kind="relicensed", licence=licence, source=url)
     if level_of(change.apply(state)).rank <= level_as_of(record, today).rank:
-        return False
+        return None
     on = _artefact_date(facts, record, today)
-    session.add(
-        OpennessChange(
-            model_id=model.id,
-            kind=change.kind,
-            on=on,
-            access=change.access.value if change.access else None,
-            licence_raw=licence.raw if licence else None,
-            source_url=facts["access"].url,
-            note=f"seen on the Hub as {facts['access'].hf_repo}",
-            origin=origin,
-        )
-    )
-    return True
+    access_value = change.access.value if change.access else None
+    return ArtefactChange(change.kind, access_value, raw, url, on, f"seen on the Hub as {facts['access'].hf_repo}")
 
 
 def _artefact_date(facts: dict[str, Sighting], record: ModelRecord, today: date) -> date:
@@ -353,25 +310,137 @@ def _artefact_date(facts: dict[str, Sighting], record: ModelRecord, today: date)
     return today
 
 
-def _update_release(session: Session, model: Model) -> bool:
-    """For models the trackers created: the earliest credible release date among the observations."""
-    if model.origin in ("catalog", "moderator"):
-        return False
-    rows = session.exec(
-        select(Observation.value, Observation.url, Observation.rank).where(
-            Observation.model_id == model.id, col(Observation.fact).in_(RELEASE_FACTS)
+def _release(
+    model: KnownModel, sightings: Sequence[Sighting], claims: Sequence[Claim], known: Known, *, new: bool
+) -> tuple[str, str] | None:
+    """A new release date when this group brings a release claim and the credible claims now support another
+    (a new model's rest on this group alone; the catalog's and moderators' dates are never moved)."""
+    if not any(claim.fact in RELEASE_FACTS for claim in claims):
+        return None
+    if new:
+        candidates = [(s.value[:2000], s.url[:1000], s.rank) for s in sightings if s.fact in RELEASE_FACTS]
+    elif model.origin in KEPT_RELEASE_DATES:
+        return None
+    else:
+        added = [(claim.value, claim.url, claim.rank) for claim in claims if claim.fact in RELEASE_FACTS]
+        candidates = [*known.release_claims, *added]
+    best = decide_release([claim for claim in candidates if claim[2] > 0])
+    return best if best is not None and best != (model.first_release, model.first_release_url) else None
+
+
+# ── load and apply: the store's reads before, its writes after ───────────────────────────────────
+
+
+def reconcile(
+    session: Session, spec: SourceSpec, sightings: Sequence[Sighting], *, index: Index, now: datetime
+) -> Reconciled:
+    """Store sightings as observations of models, creating and opening models as the rules above allow."""
+    result = Reconciled()
+    groups: dict[str, list[Sighting]] = defaultdict(list)
+    for sighting in sightings:
+        key = normalise_name(sighting.hf_repo or sighting.name)
+        if key:
+            groups[key].append(sighting)
+    ids = {model_id for group in groups.values() if (model_id := index.find(group[0])) is not None}
+    loaded = _Loaded(
+        store.known_models(session, model_ids=ids), store.stored_claims(session, origin=spec.name, model_ids=ids)
+    )
+    for group in groups.values():
+        official = index.official_lab(group[0].hf_repo)
+        home = official or (index.labs.get(spec.lab) if spec.lab else None)
+        planned = Group(tuple(group), spec.name, spec.kind, official, home)
+        known = _load(session, planned, index.find(group[0]), index, loaded)
+        plan = decide(planned, known, today=now.date())
+        _apply(session, plan, known, planned, index, loaded, now)
+        _count(result, plan)
+    store.flush(session)
+    return result
+
+
+@dataclass
+class _Loaded:
+    """What this reconciliation read (in bulk at the start) or wrote, by model id."""
+
+    models: dict[int, KnownModel]
+    claims: dict[int, set[tuple[str, str, str]]]
+
+
+def _load(session: Session, group: Group, model_id: int | None, index: Index, loaded: _Loaded) -> Known:
+    """The stored state `decide` needs for one group; the expensive parts only when the group brings news."""
+    first = group.sightings[0]
+    if model_id is not None and model_id not in loaded.models:  # matched by a name an earlier group added
+        model = store.known_model(session, model_id=model_id)
+        if model is not None:
+            loaded.models[model_id] = model
+            loaded.claims |= store.stored_claims(session, origin=group.origin, model_ids=[model_id])
+    if model_id is None or model_id not in loaded.models:  # unknown, or gone since the index was read
+        if group.kind not in CREATABLE_FROM or group.home is None:
+            return Known()
+        candidates = slug_candidates(first.name, group.home.slug)
+        return Known(taken_slugs=frozenset(store.taken_slugs(session, candidates=candidates)))
+    model, stored = loaded.models[model_id], loaded.claims[model_id]
+    if model.state in HIDDEN_FOR_GOOD or not new_claims(group.sightings, stored):
+        return Known(model=model, claims=frozenset(stored))
+    repos = [first.hf_repo or "", *(s.value for s in group.sightings if s.fact == "hf_repo_mentioned")]
+    own = group.official is not None and group.official.id == model.lab_id
+    takes_release = model.origin not in KEPT_RELEASE_DATES and any(s.fact in RELEASE_FACTS for s in group.sightings)
+    return Known(
+        model=model,
+        claims=frozenset(stored),
+        alias_keys=index.keys_of(model_id, {normalise_name(repo) for repo in repos if repo}),
+        record=load_catalogue(session, slugs={model.slug}).records.get(model.slug)
+        if model.state == "confirmed"
+        else None,
+        openness_origins=store.openness_origins(session, model_id=model_id) if own else (),
+        release_claims=tuple(store.release_claims(session, model_id=model_id)) if takes_release else (),
+    )
+
+
+def _apply(
+    session: Session, plan: Plan, known: Known, group: Group, index: Index, loaded: _Loaded, now: datetime
+) -> None:
+    """Write a plan, and keep the index and what was loaded up to date with it."""
+    if plan.action != "write":
+        return
+    if plan.new_model is not None:
+        new = plan.new_model
+        model_id = store.add_model(
+            session, slug=new.slug, name=new.name, lab_id=new.lab.id, state=new.state, origin=group.origin
         )
-    ).all()
-    return _apply_release(model, [(value, url, rank) for value, url, rank in rows])
+        log.info("source=%s created %s model %s (%s)", group.origin, new.state, new.slug, new.lab.slug)
+        model = replace(_as_known(new, group.origin), id=model_id)
+        loaded.claims[model_id] = set()
+    else:
+        assert known.model is not None
+        model = known.model
+    store.add_aliases(session, model_id=model.id, aliases=plan.aliases, origin=group.origin)
+    store.add_observations(session, model_id=model.id, origin=group.origin, claims=plan.claims, seen_at=now)
+    loaded.claims[model.id] |= {(claim.fact, claim.value, claim.url) for claim in plan.claims}
+    if plan.artefact is not None:
+        store.add_artefact_change(session, model_id=model.id, change=plan.artefact, origin=group.origin)
+    first_release, url = plan.release or (model.first_release, model.first_release_url)
+    if plan.changed:
+        store.update_model(
+            session,
+            model_id=model.id,
+            state=plan.state,
+            first_release=first_release,
+            first_release_url=url,
+            updated_at=now,
+        )
+    loaded.models[model.id] = replace(model, state=plan.state, first_release=first_release, first_release_url=url)
+    index.remember(model.id, plan.state, model.lab_id, [key for _, key, _ in plan.aliases])
 
 
-def _apply_release(model: Model, claims: Sequence[tuple[str, str, int]]) -> bool:
-    """Set the release date the credible claims (rank above zero) support; True when it changed."""
-    best = decide_release([claim for claim in claims if claim[2] > 0])
-    if best is None or (best[0], best[1]) == (model.first_release, model.first_release_url):
-        return False
-    model.first_release, model.first_release_url = best
-    return True
+def _count(result: Reconciled, plan: Plan) -> None:
+    result.unmatched += plan.action == "unmatched"
+    if plan.new_model is not None:
+        result.created += plan.new_model.state == "confirmed"
+        result.unconfirmed += plan.new_model.state == "unconfirmed"
+    result.new_observations += len(plan.claims)
+    result.changed += plan.changed
+    if plan.touched is not None:
+        result.touched.append(plan.touched)
 
 
 def decide_release(claims: Sequence[tuple[str, str, int]]) -> tuple[str, str] | None:

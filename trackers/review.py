@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
-from db.models import Alias, Event, Lab, Model, Observation, OpennessChange
+from db.models import Event, Model
 from trackers.assess import accused
 from trackers.events import NEW_MODEL, EventDraft, store_drafts
 from trackers.names import normalise_name, suggest
 from trackers.records import ModelRecord
 from trackers.sources import MODERATOR
+from trackers.store import review as store
+from trackers.store.review import Evidence
+
+__all__ = [
+    "Evidence",
+    "Pending",
+    "ReviewError",
+    "confirm",
+    "evidence",
+    "evidence_by_model",
+    "merge",
+    "pending",
+    "reject",
+    "stale_verifications",
+]
 
 ORIGIN = "moderator"
 STALE_AFTER_DAYS = 180  # a verification older than this is checked again
@@ -39,40 +53,16 @@ class Pending:
     similar: tuple[str, ...] = ()  # slugs of the lab's models with a close name: candidates for `merge`
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """One observation as shown by `sunset status NAME --evidence`."""
-
-    fact: str
-    value: str
-    origin: str
-    rank: int
-    url: str
-    seen_at: datetime
-    note: str | None
-
-
 def pending(session: Session) -> list[Pending]:
     """Unconfirmed models, oldest first, each with the lab's models whose names come close."""
-    rows = session.exec(
-        select(Model, Lab).join(Lab, col(Lab.id) == col(Model.lab_id)).where(Model.state == "unconfirmed")
-    ).all()
-    known: dict[int, list[tuple[str, str]]] = defaultdict(list)  # lab id → (slug, name or alias)
-    for lab_id, slug, alias in session.exec(
-        select(Model.lab_id, Model.slug, Alias.name)
-        .join(Alias, col(Alias.model_id) == col(Model.id))
-        .where(Model.state == "confirmed", col(Model.lab_id).in_({lab.id for _, lab in rows}))
-    ).all():
-        known[lab_id].append((slug, alias))
+    rows = store.unconfirmed(session)
+    known = store.confirmed_names(session, lab_ids={lab.id for _, lab in rows if lab.id is not None})
+    claims = store.claims_of(session, model_ids=[model.id for model, _ in rows if model.id is not None])
     result = []
-    for model, lab in sorted(rows, key=lambda row: (row[0].created_at, row[0].slug)):
-        facts = session.exec(
-            select(Observation.fact, Observation.value, Observation.url)
-            .where(Observation.model_id == model.id)
-            .order_by(col(Observation.id))
-        ).all()
+    for model, lab in rows:
         similar = tuple(suggest(model.name, _same_version(model.name, known[model.lab_id]), 3, SIMILAR_CUTOFF))
-        result.append(Pending(model.slug, model.name, lab.slug, model.origin, model.created_at, tuple(facts), similar))
+        evidence = tuple(claims.get(model.id or 0, ()))
+        result.append(Pending(model.slug, model.name, lab.slug, model.origin, model.created_at, evidence, similar))
     return result
 
 
@@ -86,76 +76,42 @@ def confirm(session: Session, name: str, now: datetime) -> list[Event]:
     """Make an unconfirmed model visible; its `new_model` event is announced. Returns the events to announce
     (not committed: the caller fans them out and commits both together)."""
     model = _unconfirmed(session, name)
-    model.state, model.updated_at = "confirmed", now
-    session.add(model)
+    store.set_state(session, model=model, state="confirmed", now=now)
     _note(session, model, "state", "confirmed", now)
-    lab = session.get(Lab, model.lab_id)
-    payload = {"model": model.slug, "name": model.name, "lab": lab.slug if lab else None}
+    payload = {"model": model.slug, "name": model.name, "lab": store.lab_slug(session, lab_id=model.lab_id)}
     draft = EventDraft(f"model:{model.slug}", NEW_MODEL, "", now.date(), payload)
     return store_drafts(session, [draft], lambda _: True)  # the caller commits them with their deliveries
 
 
 def merge(session: Session, name: str, into: str, now: datetime) -> Model:
-    """Fold an unconfirmed model into an existing one: its names become aliases, its observations move over."""
+    """Fold an unconfirmed model into an existing one: its names become aliases, its observations move over.
+    The caller commits."""
     source = _unconfirmed(session, name)
-    target = session.exec(
-        select(Model)
-        .join(Alias, col(Alias.model_id) == col(Model.id))
-        .where(Alias.key == normalise_name(into), Model.state == "confirmed")
-    ).first()
+    target = store.find_visible(session, key=normalise_name(into))
     if target is None or target.id is None:
         raise ReviewError(f"no confirmed model called {into!r} to merge into")
-    keys = set(session.exec(select(Alias.key).where(Alias.model_id == target.id)).all())
-    for alias in session.exec(select(Alias).where(Alias.model_id == source.id, Alias.kind != "slug")).all():
-        if alias.key not in keys:
-            keys.add(alias.key)
-            session.add(Alias(model_id=target.id, name=alias.name, key=alias.key, kind=alias.kind, origin=ORIGIN))
-    existing = set(
-        session.exec(
-            select(Observation.origin, Observation.fact, Observation.value, Observation.url).where(
-                Observation.model_id == target.id
-            )
-        ).all()
-    )
-    for observation in session.exec(select(Observation).where(Observation.model_id == source.id)).all():
-        if (observation.origin, observation.fact, observation.value, observation.url) not in existing:
-            fields = observation.model_dump(exclude={"id", "model_id"})
-            session.add(Observation(model_id=target.id, **fields))
+    store.fold(session, source=source, target=target, origin=ORIGIN)
     _note(session, target, "merged", source.name, now)
-    for table in (Alias, Observation, OpennessChange):
-        session.exec(delete(table).where(col(table.model_id) == source.id))
-    session.delete(source)
-    session.commit()
     return target
 
 
 def reject(session: Session, name: str, now: datetime) -> Model:
-    """Mark an unconfirmed model rejected: kept (with its names) so the trackers never create it again."""
+    """Mark an unconfirmed model rejected: kept (with its names) so the trackers never create it again.
+    The caller commits."""
     model = _unconfirmed(session, name)
-    model.state, model.updated_at = "rejected", now
-    session.add(model)
+    store.set_state(session, model=model, state="rejected", now=now)
     _note(session, model, "state", "rejected", now)
-    session.commit()
     return model
 
 
 def evidence(session: Session, slug: str) -> list[Evidence]:
-    """Every observation of a model — agreeing or not — highest precedence first, then newest."""
-    return evidence_by_model(session, {slug}).get(slug, [])
+    """Every observation of a visible model — agreeing or not — highest precedence first, then newest."""
+    return store.evidence_by_model(session, slugs={slug}).get(slug, [])
 
 
 def evidence_by_model(session: Session, slugs: set[str] | None = None) -> dict[str, list[Evidence]]:
-    """Every observation of each model (all, or those in `slugs`) in one query, ordered as `evidence`."""
-    statement = select(Model.slug, Observation).join(Model, col(Model.id) == col(Observation.model_id))
-    if slugs is not None:
-        statement = statement.where(col(Model.slug).in_(slugs))
-    rows = session.exec(
-        statement.order_by(col(Observation.fact), col(Observation.rank).desc(), col(Observation.seen_at).desc())
-    ).all()
-    found: dict[str, list[Evidence]] = {}
-    for slug, o in rows:
-        found.setdefault(slug, []).append(Evidence(o.fact, o.value, o.origin, o.rank, o.url, o.seen_at, o.note))
-    return found
+    """Every observation of each visible model (all, or those in `slugs`) in one query, ordered as `evidence`."""
+    return store.evidence_by_model(session, slugs=slugs)
 
 
 def stale_verifications(
@@ -172,12 +128,7 @@ def stale_verifications(
 
 
 def _unconfirmed(session: Session, name: str) -> Model:
-    key = normalise_name(name)
-    model = session.exec(
-        select(Model)
-        .join(Alias, col(Alias.model_id) == col(Model.id), isouter=True)
-        .where((Model.slug == name) | (Alias.key == key), Model.state == "unconfirmed")
-    ).first()
+    model = store.find_unconfirmed(session, name=name, key=normalise_name(name))
     if model is None:
         raise ReviewError(f"no unconfirmed model called {name!r} (see `sunset review`)")
     return model
@@ -185,14 +136,4 @@ def _unconfirmed(session: Session, name: str) -> Model:
 
 def _note(session: Session, model: Model, fact: str, value: str, now: datetime) -> None:
     assert model.id is not None
-    session.add(
-        Observation(
-            model_id=model.id,
-            origin=ORIGIN,
-            rank=MODERATOR,
-            fact=fact,
-            value=value,
-            url="moderator:review",
-            seen_at=now,
-        )
-    )
+    store.add_note(session, model_id=model.id, fact=fact, value=value, origin=ORIGIN, rank=MODERATOR, now=now)

@@ -668,6 +668,7 @@ def review_accept(
             )
         except (challenges.ChallengeError, CatalogError) as error:
             fail(str(error), code=1)
+        session.commit()
     typer.echo(f"accepted challenge #{challenge_id}; the catalog file changed: review and commit it")
 
 
@@ -696,6 +697,7 @@ def review_merge(
             target = review.merge(session, name, into, utcnow())
         except review.ReviewError as error:
             fail(str(error), code=1)
+        session.commit()
     typer.echo(f"merged {name} into {target.slug}")
 
 
@@ -717,6 +719,7 @@ def review_reject(
                 review.reject(session, name, utcnow())
         except (review.ReviewError, challenges.ChallengeError) as error:
             fail(str(error), code=1)
+        session.commit()
     typer.echo(f"rejected {'challenge #' * name.isdigit()}{name}")
 
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 import discord
 import yarl
@@ -36,14 +36,13 @@ from bot.outbox.delivery import deliver_lanes, pending
 from bot.runtime.app import App, DiscordLoginError
 from bot.services.digest import queue_due_digests, queue_pause_notices
 from bot.services.queries import Choice, NameIndex, guild_policy, lab_choices, load_name_index
-from db.models import Meta, utcnow
+from bot.store import meta
+from db.models import utcnow
 from trackers.names import normalise_name, suggest
 from trackers.sunset import Policy
 
 log = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-T = TypeVar("T")
 
 DISCORD_TARGETS = ("channel:", "user:")
 NAME_INDEX_TTL_SECONDS = 300
@@ -52,22 +51,19 @@ DELIVERY_BATCH = 500
 COMMAND_RESYNC = timedelta(days=1)  # unchanged commands are synced again after this long
 
 
-def _recently_synced(session: Session, key: str, digest: str) -> dict[str, int] | None:
+def _recently_synced(session: Session, *, key: str, digest: str) -> dict[str, int] | None:
     """The synced commands' ids when these definitions were synced within a day (else None: sync again)."""
-    row = session.get(Meta, key)
-    if row is None:
+    value = meta.get(session, key=key)
+    if value is None:
         return None
-    stored = json.loads(row.value)
+    stored = json.loads(value)
     fresh = stored["digest"] == digest and utcnow() - datetime.fromisoformat(stored["at"]) < COMMAND_RESYNC
     # A row from before the ids were kept syncs once more, so mentions can be clickable.
     return {name: int(ident) for name, ident in stored["ids"].items()} if fresh and "ids" in stored else None
 
 
-def _remember_sync(session: Session, key: str, digest: str, ids: dict[str, int]) -> None:
-    row = session.get(Meta, key) or Meta(key=key, value="")
-    row.value = json.dumps({"digest": digest, "at": utcnow().isoformat(), "ids": ids})
-    session.add(row)
-    session.commit()
+def _remember_sync(session: Session, *, key: str, digest: str, ids: dict[str, int]) -> None:
+    meta.put(session, key=key, value=json.dumps({"digest": digest, "at": utcnow().isoformat(), "ids": ids}))
 
 
 def apply_api_base(base: str | None) -> None:
@@ -106,6 +102,7 @@ class SunsetBot(commands.Bot):
             guild_ready_timeout=0.5,
         )
         self.app = app
+        self.gateway = app.gateway  # every database call of the extensions goes through it
         self.command_ids: dict[str, int] = {}  # top-level command → id, for clickable mentions
         self._names: NameIndex | None = None
         self._names_built = 0.0
@@ -136,7 +133,7 @@ class SunsetBot(commands.Bot):
             definitions = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
             digest = hashlib.sha256(json.dumps(definitions, sort_keys=True).encode()).hexdigest()
             key = f"discord_commands:{self.application_id}:{scope}"
-            known = await self.db(_recently_synced, key, digest)
+            known = await self.gateway.read(_recently_synced, key=key, digest=digest)
             if known is not None:
                 self.command_ids.update(known)
                 log.info("discord commands unchanged scope=%s: not synced", scope)
@@ -144,7 +141,7 @@ class SunsetBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
             ids = {command.name: command.id for command in synced}
             self.command_ids.update(ids)
-            await self.db(_remember_sync, key, digest, ids)
+            await self.gateway.write(_remember_sync, key=key, digest=digest, ids=ids)
             log.info("discord commands synced scope=%s count=%d", scope, len(synced))
 
     def mention(self, path: str) -> str:
@@ -158,22 +155,13 @@ class SunsetBot(commands.Bot):
 
     # ── services for the extensions ──────────────────────────────────────────────────────────────
 
-    async def db(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run one query or service function in a worker thread with its own session (the gateway keeps beating)."""
-
-        def work() -> T:
-            with self.app.session() as session:
-                return fn(session, *args, **kwargs)
-
-        return await asyncio.to_thread(work)
-
     def today(self) -> date:
         """Today, from the app's clock."""
         return self.app.today()
 
     async def policy(self, guild_id: int | None) -> Policy:
         """The sunset policy for a server: the global one with its overrides."""
-        return await self.db(guild_policy, guild_id, self.app.settings.sunset)
+        return await self.gateway.read(guild_policy, guild_id, self.app.settings.sunset)
 
     async def model_choices(self, current: str) -> list[discord.app_commands.Choice[str]]:
         """Autocomplete: up to 25 models for what has been typed, from the in-memory name index."""
@@ -197,7 +185,7 @@ class SunsetBot(commands.Bot):
 
     async def lab_choices(self, current: str) -> list[discord.app_commands.Choice[str]]:
         """Autocomplete for labs: names containing what was typed, else the closest by fuzzy match."""
-        labs = await self.db(lab_choices)
+        labs = await self.gateway.read(lab_choices)
         key = normalise_name(current)
         hits = [(slug, name) for slug, name in labs if key in normalise_name(name) or key in normalise_name(slug)]
         if not hits:
@@ -209,7 +197,7 @@ class SunsetBot(commands.Bot):
         ]
 
     async def _refresh_names(self) -> None:
-        self._names = await self.db(load_name_index)
+        self._names = await self.gateway.read(load_name_index)
         self._names_built = time.monotonic()
         log.debug("name index rebuilt models=%d", len(self._names))
 
@@ -218,20 +206,22 @@ class SunsetBot(commands.Bot):
 
 
 async def deliver_discord(app: App, notifier: DiscordNotifier, *, workers: int = DELIVERY_WORKERS) -> int:
-    """Send every pending channel and DM delivery; targets are split among workers so each keeps its order."""
+    """Send every pending channel and DM delivery; targets are split among workers so each keeps its order.
+
+    The batch is read in a gateway worker, each message sent on the loop, its outcome recorded in a worker.
+    """
     sent = 0
     while True:
-        with app.session() as session:
-            batch = [o for o in pending(session, limit=DELIVERY_BATCH) if o.target.startswith(DISCORD_TARGETS)]
+        due = await app.gateway.read(pending, limit=DELIVERY_BATCH)
+        batch = [outgoing for outgoing in due if outgoing.target.startswith(DISCORD_TARGETS)]
         if not batch:
             break
         lanes: list[list[Any]] = [[] for _ in range(workers)]
         for outgoing in batch:
             lanes[hash(outgoing.target) % workers].append(outgoing)
-        done = await deliver_lanes(app.session, lanes, notifier)
+        done = await deliver_lanes(app.gateway, lanes, notifier)
         sent += done
-        with app.session() as session:
-            queue_pause_notices(session, app.today())
+        await app.gateway.write(queue_pause_notices, app.today())
         if done == 0:
             break  # everything left failed this round: wait for the next tick instead of spinning
     return sent
@@ -318,10 +308,9 @@ async def start_discord(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=delivery_interval)
 
-    def digests() -> None:
-        with app.session() as session:
-            if queue_due_digests(session, utcnow(), app.settings.sunset):
-                wake.set()
+    async def digests() -> None:
+        if await app.gateway.write(queue_due_digests, utcnow(), app.settings.sunset):
+            wake.set()
 
     worker = asyncio.create_task(work(), name="discord-delivery")
     hourly = CronTrigger(minute=1, timezone=UTC)

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from bot.outbox.apprise_notifier import APPRISE_TARGET, AppriseNotifier, Target
 from bot.outbox.delivery import Outgoing, deliver_lanes, pending
@@ -28,7 +27,9 @@ from bot.runtime.config import WEEKLY_CAMPAIGN, WEEKLY_DIGEST, NotificationSetti
 from bot.services.community import subscription_health
 from bot.services.digest import build_digest, digest_slot
 from bot.services.queries import top_pledges
-from db.models import Delivery, Event, Meta, Model, Subscription
+from bot.store import deliveries, meta, subscriptions
+from bot.store.digests import new_model_names
+from db.models import Event, Subscription
 from trackers.store.models import Catalogue, load_catalogue
 from trackers.sunset import Policy
 
@@ -47,33 +48,32 @@ def _fingerprint(entry: NotificationSettings) -> str:
 def sync_targets(session: Session, configured: Sequence[NotificationSettings]) -> list[str]:
     """Make the `apprise:` subscriptions follow the config; returns a line per change for the log."""
     changes: list[str] = []
-    rows = {
-        row.target: row
-        for row in session.exec(select(Subscription).where(col(Subscription.target).startswith(APPRISE_TARGET)))
-    }
+    rows = subscriptions.with_target_prefix(session, prefix=APPRISE_TARGET)
     for entry in configured:
         target = f"{APPRISE_TARGET}{entry.name}"
         scope, value, kinds = entry.scope, entry.value or None, ",".join(entry.events)
         meta_key = f"notification:{entry.name}"
-        stored = session.get(Meta, meta_key)
+        stored = meta.get(session, key=meta_key)
         fingerprint = _fingerprint(entry)
         row = rows.get(target)
         if row is None:
-            session.add(Subscription(target=target, scope=scope, scope_value=value, kinds=kinds))
+            subscriptions.save(
+                session, subscription=Subscription(target=target, scope=scope, scope_value=value, kinds=kinds)
+            )
             changes.append(f"{target} added")
         else:
-            edited = stored is None or stored.value != fingerprint
+            edited = stored != fingerprint
             if row.paused and (row.pause_reason == REMOVED or edited):
                 row.paused, row.pause_reason = False, None
                 changes.append(f"{target} resumed")
             row.scope, row.scope_value, row.kinds = scope, value, kinds
-            session.add(row)
-        session.merge(Meta(key=meta_key, value=fingerprint))
+            subscriptions.save(session, subscription=row)
+        meta.put(session, key=meta_key, value=fingerprint)
     names = {f"{APPRISE_TARGET}{entry.name}" for entry in configured}
     for target, row in rows.items():
         if target not in names and not row.paused:
             row.paused, row.pause_reason = True, REMOVED
-            session.add(row)
+            subscriptions.save(session, subscription=row)
             changes.append(f"{target} paused: {REMOVED}")
     session.commit()
     for change in changes:
@@ -118,13 +118,7 @@ class TargetHealth:
 
 def notification_health(session: Session, targets: Mapping[str, Target]) -> list[TargetHealth]:
     """Every notification target the store knows (configured or removed), paused ones first."""
-    sent_counts: dict[int | None, int] = dict(
-        session.exec(
-            select(Delivery.subscription_id, func.count())
-            .where(Delivery.status == "sent", col(Delivery.target).startswith(APPRISE_TARGET))
-            .group_by(col(Delivery.subscription_id))
-        ).all()
-    )
+    sent_counts = deliveries.sent_counts(session, targets_prefix=APPRISE_TARGET)
     rows = []
     for item in subscription_health(session):
         info = item.info
@@ -160,14 +154,11 @@ def queue_weekly_posts(
     target. A target never gets a week that began before it was added; a campaign week with nothing newly
     overdue or opened is stored silent (nothing to say), so it is not rebuilt at every tick.
     """
-    subscriptions = {
-        row.target: row
-        for row in session.exec(select(Subscription).where(col(Subscription.target).startswith(APPRISE_TARGET)))
-    }
+    targets = subscriptions.with_target_prefix(session, prefix=APPRISE_TARGET)
     catalogue: Catalogue | None = None
     queued = 0
     for entry in configured:
-        subscription = subscriptions.get(f"{APPRISE_TARGET}{entry.name}")
+        subscription = targets.get(f"{APPRISE_TARGET}{entry.name}")
         if subscription is None or subscription.paused:
             continue
         slot = digest_slot(now, entry.weekday, entry.hour)
@@ -175,12 +166,7 @@ def queue_weekly_posts(
             continue
         subject, key = f"notification:{entry.name}", slot.date().isoformat()
         for kind in (kind for kind in WEEKLY_KINDS if kind in entry.events):
-            exists = session.exec(
-                select(Event.id).where(
-                    Event.subject == subject, Event.kind == kind, Event.key == slot.date().isoformat()
-                )
-            ).first()
-            if exists is not None:
+            if deliveries.event_exists(session, subject=subject, kind=kind, key=key):
                 continue
             catalogue = catalogue or load_catalogue(session)
             payload = weekly_payload(session, catalogue, policy, since=slot - timedelta(days=7), on=slot)
@@ -194,17 +180,8 @@ def queue_weekly_posts(
                 payload=json.dumps(payload, sort_keys=True),
                 announce=not silent,
             )
-            try:
-                with session.begin_nested():
-                    session.add(event)
-                    session.flush()
-                    if not silent:
-                        session.add(
-                            Delivery(
-                                event_id=event.id or 0, subscription_id=subscription.id, target=subscription.target
-                            )
-                        )
-            except IntegrityError:
+            wanted = [] if silent else [(subscription.id, subscription.target)]
+            if not deliveries.queue_event(session, event=event, targets=wanted):
                 continue  # queued by another process for this slot
             queued += not silent
     session.commit()
@@ -217,7 +194,7 @@ def weekly_payload(
     session: Session, catalogue: Catalogue, policy: Policy, *, since: datetime, on: datetime
 ) -> dict[str, Any]:
     """The week's digest data (as Discord's digest has it) plus each listed model's slug for board links."""
-    new = list(session.exec(select(Model.name).where(col(Model.created_at) > since)).all())
+    new = new_model_names(session, since=since)
     digest = build_digest(
         catalogue, policy, since=since.date(), on=on.date(), new_models=new, pledges=top_pledges(session, 5)
     )
@@ -228,9 +205,8 @@ def weekly_payload(
 
 async def deliver_notifications(app: App, notifier: AppriseNotifier) -> int:
     """Send every due `apprise:` delivery: one lane per target (each in order), the targets side by side."""
-    with app.session() as session:
-        batch = pending(session, targets_prefix=APPRISE_TARGET, limit=500)
+    batch = await app.gateway.read(pending, targets_prefix=APPRISE_TARGET, limit=500)
     lanes: dict[str, list[Outgoing]] = defaultdict(list)
     for outgoing in batch:
         lanes[outgoing.target].append(outgoing)
-    return await deliver_lanes(app.session, lanes.values(), notifier)
+    return await deliver_lanes(app.gateway, lanes.values(), notifier)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.runtime.config import Settings
+from bot.runtime.gateway import Gateway
 from db.engine import make_engine, redacted
 from db.migrate import upgrade
 from db.models import utcnow
@@ -33,6 +34,11 @@ class App:
     settings: Settings
     engine: Engine
     today: Callable[[], date] = field(default=lambda: today_utc())
+    gateway: Gateway = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Threads start at the first call: building the gateway opens nothing.
+        self.gateway = Gateway(self.session)
 
     def session(self) -> Session:
         """A new database session (use it as a context manager)."""
@@ -75,7 +81,10 @@ def open_app(
         app = App(settings=settings, engine=engine, today=today or today_utc)
         if load_catalog:
             app.load_catalog()
-        yield app
+        try:
+            yield app
+        finally:
+            app.gateway.close()
     finally:
         engine.dispose()
 

@@ -15,6 +15,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
+from sqlmodel import Session
 
 from bot.outbox.apprise_notifier import AppriseNotifier, build_targets
 from bot.outbox.console import ConsoleNotifier
@@ -29,6 +30,7 @@ from bot.outbox.delivery import (
 from bot.outbox.notifications import deliver_notifications, queue_weekly_posts, sync_targets
 from bot.runtime.app import App
 from bot.runtime.config import USER_AGENT_NOTE
+from bot.runtime.gateway import forbid_sessions_on_loop, loop_code
 from bot.runtime.tracking import next_poll, start_tracking, when_text
 from bot.services.queries import stats
 from bot.site.build import SiteBuilder
@@ -113,18 +115,13 @@ def evaluate_and_publish(app: App, builder: SiteBuilder | None) -> int:
 
 async def deliver_console(app: App, notifier: Notifier) -> int:
     """Send pending console deliveries."""
-    with app.session() as session:
-        return await deliver_pending(session, notifier, targets_prefix=CONSOLE_TARGET)
+    return await deliver_pending(app.gateway, notifier, targets_prefix=CONSOLE_TARGET)
 
 
 async def notify_targets(app: App, notifier: AppriseNotifier) -> int:
     """Queue the weekly posts that are due, then send pending deliveries to the notification targets."""
 
-    def queue() -> int:
-        with app.session() as session:
-            return queue_weekly_posts(session, app.settings.notifications, utcnow(), app.settings.sunset.policy())
-
-    await asyncio.to_thread(queue)
+    await app.gateway.write(queue_weekly_posts, app.settings.notifications, utcnow(), app.settings.sunset.policy())
     return await deliver_notifications(app, notifier)
 
 
@@ -137,21 +134,50 @@ async def run(
     change_interval: float = CHANGE_INTERVAL_SECONDS,
     discord_backoff: Sequence[float] | None = None,
 ) -> None:
-    """Start-up summary, then the schedule (and Discord when a token is set), until `stop` is set."""
+    """Start-up summary, then the schedule (and Discord when a token is set), until `stop` is set.
+
+    Everything it starts is event-loop code: its database work goes through `app.gateway`, and a session
+    opened on the loop's thread fails (`SessionOnLoopError`).
+    """
+    forbid_sessions_on_loop()
+    with loop_code():
+        await _run(
+            app,
+            console,
+            stop,
+            delivery_interval=delivery_interval,
+            change_interval=change_interval,
+            discord_backoff=discord_backoff,
+        )
+
+
+def _start_up(session: Session, app: App) -> int:
+    """The console's subscription, the notification targets as configured, and the recovery of lost deliveries."""
+    ensure_console_subscription(session)
+    sync_targets(session, app.settings.notifications)
+    return recover_undelivered(session)
+
+
+async def _run(
+    app: App,
+    console: Console,
+    stop: asyncio.Event,
+    *,
+    delivery_interval: float,
+    change_interval: float,
+    discord_backoff: Sequence[float] | None,
+) -> None:
     notifier = ConsoleNotifier(console)
     # Whole lines however narrow the terminal, and literal text: piped into a log, nothing wraps.
     say = functools.partial(console.print, soft_wrap=True, markup=False, highlight=False)
     targets = build_targets(app.settings.notifications)  # ConfigError for a URL Apprise rejects
-    with app.session() as session:
-        ensure_console_subscription(session)
-        sync_targets(session, app.settings.notifications)
-        recovered = recover_undelivered(session)
+    recovered = await app.gateway.write(_start_up, app)
     if recovered:
         log.warning("recovered %d deliveries of events a crash had left undelivered", recovered)
     builder = site_builder(app)
-    evaluate_and_publish(app, builder)
-    announce_changes(app)  # sets the mark from which changes are announced
-    counts, sunset = status_counts(app), app.settings.sunset
+    await app.gateway.job(evaluate_and_publish, app, builder)
+    await app.gateway.job(announce_changes, app)  # sets the mark from which changes are announced
+    counts, sunset = await app.gateway.job(status_counts, app), app.settings.sunset
     say(
         f"Sunset Clause: {sum(counts.values())} models — {counts[Status.OVERDUE]} overdue, "
         f"{counts[Status.DUE_SOON]} due soon, {counts[Status.OPEN]} open, {counts[Status.IN_WINDOW]} in window, "
@@ -189,13 +215,14 @@ async def run(
 
     async def after_cycle(report: CycleReport) -> None:
         if builder is not None:
-            await asyncio.to_thread(publish_site, app, builder)
+            await app.gateway.job(publish_site, app, builder)
 
     tracking = start_tracking(app, scheduler, say=say, after_cycle=after_cycle)
     now = utcnow()
+    first_poll = await app.gateway.job(next_poll, app, now)
     say(
         f"Schedule: {len(app.settings.sources)} sources, each polled when due (next poll: "
-        f"{when_text(next_poll(app, now))}); evaluation daily at {app.settings.trackers.evaluate_at} UTC "
+        f"{when_text(first_poll)}); evaluation daily at {app.settings.trackers.evaluate_at} UTC "
         f"(next: {when_text(evaluation.get_next_fire_time(None, now))}); events delivered every "
         f"{delivery_interval:g} s; changes anywhere are announced within {change_interval:g} s."
     )

@@ -12,12 +12,14 @@ from typing import Any
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlmodel import col, select
+from sqlmodel import Session
 
 from bot.outbox.delivery import fan_out
 from bot.runtime.app import App
-from bot.runtime.config import Settings
-from db.models import Event, Source, utcnow
+from bot.runtime.config import Settings, SourceSettings
+from bot.store.deliveries import events_by_id
+from bot.store.sources import source_rows
+from db.models import Source, utcnow
 from trackers.cycle import CycleReport, ProgressCallback, Tracker, TrackerConfig
 from trackers.http import HttpPolicy, make_client
 from trackers.sources import SourceSpec, start_url
@@ -113,13 +115,16 @@ async def track(
     on_done: ProgressCallback | None = None,
     stop: asyncio.Event | None = None,
 ) -> CycleReport:
-    """One cycle, then the news it found queued for delivery."""
+    """One cycle, then the news it found queued for delivery (in the gateway's writer thread)."""
     report = await tracker.run_cycle(now or utcnow(), names=names, on_done=on_done, stop=stop)
     if report.announced:
-        with app.session() as session:
-            news = session.exec(select(Event).where(col(Event.id).in_(report.announced))).all()
-            fan_out(session, news)
+        await app.gateway.write(queue_news, ids=report.announced)
     return report
+
+
+def queue_news(session: Session, *, ids: Sequence[int]) -> int:
+    """Queue the deliveries of the events with these ids; returns how many were created."""
+    return fan_out(session, events_by_id(session, ids=ids))
 
 
 FAILED = ("error", "paused", "disabled")
@@ -156,9 +161,14 @@ def when_text(moment: datetime | None) -> str:
 def next_poll(app: App, now: datetime) -> datetime | None:
     """When the next source is due: now for one never polled, else the earliest next poll of active sources."""
     with app.session() as session:
-        rows = {row.name: row for row in session.exec(select(Source)).all()}
+        rows = source_rows(session)
+    return earliest_poll(app.settings.sources, rows, now)
+
+
+def earliest_poll(sources: Sequence[SourceSettings], rows: dict[str, Source], now: datetime) -> datetime | None:
+    """When the next of these sources is due, given their stored rows (pure)."""
     moments = []
-    for spec in app.settings.sources:
+    for spec in sources:
         row = rows.get(spec.name)
         if row is None or row.next_due_at is None:
             moments.append(now)
@@ -190,7 +200,7 @@ class SourceView:
 def source_views(app: App) -> list[SourceView]:
     """Every configured source with its stored health ('never' until first polled)."""
     with app.session() as session:
-        rows = {row.name: row for row in session.exec(select(Source)).all()}
+        rows = source_rows(session)
     views = []
     for spec in source_specs(app.settings):
         row = rows.get(spec.name)
@@ -249,7 +259,10 @@ class TrackingJob:
         if self._stop.is_set() or (self._running is not None and not self._running.done()):
             return
         now = utcnow()
-        if not self._tracker.due(now):
+        try:
+            if not await self._app.gateway.job(self._tracker.due, now):
+                return
+        except asyncio.CancelledError:  # the scheduler is shutting down before a cycle started
             return
         self._running = asyncio.create_task(track(self._app, self._tracker, now=now, stop=self._stop))
         # Shielded: the scheduler cancels its job at shutdown, and the cycle must get its chance to finish.
@@ -259,10 +272,14 @@ class TrackingJob:
             return
         failed = [source.name for source in report.sources if source.status in FAILED]
         log.info("tracking cycle: %d sources, %d failed %s", len(report.sources), len(failed), ", ".join(failed))
-        if self._say is not None:
-            self._say(cycle_summary(report, next_poll(self._app, utcnow())))
-        if self._after_cycle is not None:
-            await self._after_cycle(report)
+        try:
+            if self._say is not None:
+                rows = await self._app.gateway.read(source_rows)
+                self._say(cycle_summary(report, earliest_poll(self._app.settings.sources, rows, utcnow())))
+            if self._after_cycle is not None:
+                await self._after_cycle(report)
+        except asyncio.CancelledError:  # shutting down: the summary and the board's rebuild are not needed
+            return
 
     async def close(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Let a cycle in flight finish (no new fetch starts) for `grace` seconds, abandon it after; close HTTP."""

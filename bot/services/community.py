@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from bot.runtime.config import ALERT_EVENTS, DEFAULT_EVENTS
-from db.models import Delivery, GuildSettings, Model, Pledge, Subscription
+from bot.store import community, deliveries, subscriptions
+from db.models import GuildSettings, Subscription
 from trackers import challenges
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Profile
 
@@ -63,21 +63,10 @@ class SubscriptionHealth:
 
 def subscription_health(session: Session) -> list[SubscriptionHealth]:
     """Every subscription, paused ones first, with its waiting and failed deliveries and the last error."""
-    rows = session.exec(select(Subscription).order_by(col(Subscription.paused).desc(), col(Subscription.id))).all()
-    tallies = session.exec(
-        select(Delivery.subscription_id, Delivery.status, func.count())
-        .where(col(Delivery.status).in_(("pending", "sending", "failed")))
-        .group_by(col(Delivery.subscription_id), col(Delivery.status))
-    ).all()
-    counts = {(subscription_id, status): count for subscription_id, status, count in tallies}
+    counts = deliveries.delivery_tallies(session)
     health = []
-    for row in rows:
-        error = session.exec(
-            select(Delivery.error)
-            .where(Delivery.subscription_id == row.id, col(Delivery.error).is_not(None))
-            .order_by(col(Delivery.last_attempt_at).desc())
-            .limit(1)
-        ).first()
+    for row in subscriptions.all_by_health_order(session):
+        error = deliveries.last_error(session, subscription_id=row.id)
         waiting = counts.get((row.id, "pending"), 0) + counts.get((row.id, "sending"), 0)
         health.append(SubscriptionHealth(_info(row), row.guild_id, waiting, counts.get((row.id, "failed"), 0), error))
     return health
@@ -118,42 +107,30 @@ def subscribe(
     if unknown:
         raise CommunityError(f"Unknown event kinds: {', '.join(unknown)}.")
     value = scope_value if scope != "all" else None
-    existing = session.exec(
-        select(Subscription).where(
-            Subscription.target == target, Subscription.scope == scope, Subscription.scope_value == value
-        )
-    ).first()
+    existing = subscriptions.find(session, target=target, scope=scope, scope_value=value)
     if existing is not None:
         existing.kinds = ",".join(chosen)
         existing.paused, existing.pause_reason = False, None
-        session.add(existing)
+        subscriptions.save(session, subscription=existing)
         session.commit()
         return _info(existing), False
     row = Subscription(
         guild_id=guild_id, target=target, scope=scope, scope_value=value, kinds=",".join(chosen), created_by=created_by
     )
-    session.add(row)
+    subscriptions.save(session, subscription=row)
     session.commit()
-    session.refresh(row)
     return _info(row), True
 
 
 def subscriptions_for(session: Session, *, guild_id: int | None, user_id: int) -> list[SubscriptionInfo]:
     """This server's channel subscriptions and the user's own DM subscriptions, by id."""
-    rows = session.exec(
-        select(Subscription)
-        .where(
-            (col(Subscription.guild_id) == guild_id) & col(Subscription.target).startswith("channel:")
-            | (col(Subscription.target) == user_target(user_id))
-        )
-        .order_by(col(Subscription.id))
-    ).all()
+    rows = subscriptions.of_guild_or_user(session, guild_id=guild_id, user_target=user_target(user_id))
     return [_info(row) for row in rows]
 
 
 def unsubscribe(session: Session, *, subscription_id: int, guild_id: int | None, user_id: int, can_manage: bool) -> str:
     """Delete a subscription the user may remove (their DMs; this server's channels with Manage Server)."""
-    row = session.get(Subscription, subscription_id)
+    row = subscriptions.get(session, subscription_id=subscription_id)
     own = row is not None and row.target == user_target(user_id)
     in_guild = row is not None and row.guild_id == guild_id and row.target.startswith("channel:")
     if row is None or not (own or in_guild):
@@ -161,7 +138,7 @@ def unsubscribe(session: Session, *, subscription_id: int, guild_id: int | None,
     if in_guild and not own and not can_manage:
         raise CommunityError("Removing a channel subscription needs the Manage Server permission.")
     target = row.target
-    session.delete(row)
+    subscriptions.remove(session, subscription=row)
     session.commit()
     return target
 
@@ -171,7 +148,7 @@ def unsubscribe(session: Session, *, subscription_id: int, guild_id: int | None,
 
 def get_settings(session: Session, guild_id: int) -> GuildSettings:
     """This server's settings row (unsaved defaults when it has none)."""
-    return session.get(GuildSettings, guild_id) or GuildSettings(guild_id=guild_id)
+    return community.guild_settings(session, guild_id=guild_id) or GuildSettings(guild_id=guild_id)
 
 
 def update_settings(
@@ -202,7 +179,7 @@ def update_settings(
         row.digest_weekday, row.digest_hour = digest
     if digest_off:
         row.digest_weekday = row.digest_hour = None
-    session.add(row)
+    community.save_guild_settings(session, row=row)
     session.commit()
     return row
 
@@ -222,22 +199,17 @@ class PledgeResult:
 
 def pledge(session: Session, *, slug: str, user_id: int, guild_id: int | None, revoke: bool = False) -> PledgeResult:
     """Pledge for a model (one pledge per user per model), or revoke it; idempotent either way."""
-    model = session.exec(select(Model).where(Model.slug == slug)).one()
-    existing = session.exec(select(Pledge).where(Pledge.model_id == model.id, Pledge.user_id == user_id)).first()
+    model = community.model_by_slug(session, slug=slug)
+    existing = community.find_pledge(session, model_id=model.id, user_id=user_id)
     changed = False
     if revoke and existing is not None:
-        session.delete(existing)
-        session.commit()
+        community.remove_pledge(session, pledge=existing)
         changed = True
     elif not revoke and existing is None and model.id is not None:
-        try:
-            with session.begin_nested():
-                session.add(Pledge(model_id=model.id, user_id=user_id, guild_id=guild_id))
-            session.commit()
-            changed = True
-        except IntegrityError:
-            session.rollback()  # a double click raced us: the pledge exists, which is what was asked
-    count = len(session.exec(select(Pledge.id).where(Pledge.model_id == model.id)).all())
+        # False when a double click raced us: the pledge exists, which is what was asked.
+        changed = community.add_pledge(session, model_id=model.id, user_id=user_id, guild_id=guild_id)
+    session.commit()
+    count = community.pledge_count(session, model_id=model.id)
     return PledgeResult(model=model.name, pledged=not revoke, changed=changed, count=count)
 
 

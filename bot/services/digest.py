@@ -14,17 +14,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.runtime.config import WEEKLY_DIGEST as WEEKLY_DIGEST
 from bot.runtime.config import SunsetSettings
 from bot.services.community import channel_target
 from bot.services.queries import guild_policy, top_pledges
-from db.models import Delivery, Event, GuildSettings, Model, Subscription
+from bot.store import community, deliveries, subscriptions
+from bot.store import digests as store_digests
+from db.models import Event
 from trackers.assess import assess, released_by
 from trackers.openness import level_as_of
-from trackers.store.models import Catalogue, load_catalogue, visible
+from trackers.store.models import Catalogue, load_catalogue
 from trackers.sunset import Policy, Status
 
 log = logging.getLogger(__name__)
@@ -117,14 +118,9 @@ def digest_slot(now: datetime, weekday: int, hour: int) -> datetime:
 
 def queue_due_digests(session: Session, now: datetime, defaults: SunsetSettings) -> list[int]:
     """Queue this week's digest for every server whose digest time has come; returns their ids (idempotent)."""
-    rows = session.exec(
-        select(GuildSettings).where(
-            col(GuildSettings.digest_weekday).is_not(None), col(GuildSettings.alerts_channel_id).is_not(None)
-        )
-    ).all()
     queued: list[int] = []
     catalogue: Catalogue | None = None
-    for row in rows:
+    for row in store_digests.guilds_with_digests(session):
         assert row.digest_weekday is not None and row.alerts_channel_id is not None
         slot = digest_slot(now, row.digest_weekday, row.digest_hour or 0)
         if row.last_digest_at is not None and row.last_digest_at >= slot:
@@ -132,7 +128,7 @@ def queue_due_digests(session: Session, now: datetime, defaults: SunsetSettings)
         catalogue = catalogue or load_catalogue(session)
         since = row.last_digest_at or slot - timedelta(days=7)
         policy = guild_policy(session, row.guild_id, defaults)
-        new = list(session.exec(select(Model.name).where(col(Model.created_at) > since, visible())).all())
+        new = store_digests.new_model_names(session, since=since)
         pledges = top_pledges(session, 5)
         digest = build_digest(catalogue, policy, since=since.date(), on=now.date(), new_models=new, pledges=pledges)
         event = Event(
@@ -143,13 +139,8 @@ def queue_due_digests(session: Session, now: datetime, defaults: SunsetSettings)
             payload=json.dumps(digest.to_payload(), sort_keys=True),
         )
         row.last_digest_at = now
-        try:
-            with session.begin_nested():
-                session.add(event)
-                session.flush()
-                session.add(Delivery(event_id=event.id or 0, target=channel_target(row.alerts_channel_id)))
-                session.add(row)
-        except IntegrityError:
+        target = channel_target(row.alerts_channel_id)
+        if not deliveries.queue_event(session, event=event, targets=[(None, target)], also=[row]):
             continue  # already queued for this slot (another process, or before a crash)
         queued.append(row.guild_id)
     session.commit()
@@ -160,22 +151,17 @@ def queue_due_digests(session: Session, now: datetime, defaults: SunsetSettings)
 
 def queue_pause_notices(session: Session, today: date) -> int:
     """Tell each server's alerts channel, once, about a subscription paused because its target is gone."""
-    paused = session.exec(
-        select(Subscription).where(Subscription.paused == True, col(Subscription.guild_id).is_not(None))  # noqa: E712
-    ).all()
     queued = 0
-    for subscription in paused:
-        settings = session.get(GuildSettings, subscription.guild_id)
+    for subscription in subscriptions.paused_in_guilds(session):
+        assert subscription.guild_id is not None
+        settings = community.guild_settings(session, guild_id=subscription.guild_id)
         if settings is None or settings.alerts_channel_id is None:
             continue
         alerts = channel_target(settings.alerts_channel_id)
         if alerts == subscription.target:
             continue  # the broken channel is the alerts channel: /tracker status shows it
         subject, key = f"subscription:{subscription.id}", (subscription.pause_reason or "")[:120]
-        exists = session.exec(
-            select(Event.id).where(Event.subject == subject, Event.kind == SUBSCRIPTION_PAUSED, Event.key == key)
-        ).first()
-        if exists is not None:
+        if deliveries.event_exists(session, subject=subject, kind=SUBSCRIPTION_PAUSED, key=key):
             continue
         payload = {"id": subscription.id, "target": subscription.target, "reason": subscription.pause_reason}
         event = Event(
@@ -185,13 +171,6 @@ def queue_pause_notices(session: Session, today: date) -> int:
             occurred_on=today,
             payload=json.dumps(payload, sort_keys=True),
         )
-        try:
-            with session.begin_nested():
-                session.add(event)
-                session.flush()
-                session.add(Delivery(event_id=event.id or 0, target=alerts))
-        except IntegrityError:
-            continue
-        queued += 1
+        queued += deliveries.queue_event(session, event=event, targets=[(None, alerts)])
     session.commit()
     return queued

@@ -11,14 +11,17 @@ from trackers.store.models import visible
 def pledge_count(session: Session, *, slug: str) -> int:
     """How many people pledged for a model, across all servers."""
     statement = select(func.count()).select_from(Pledge).join(Model, col(Model.id) == col(Pledge.model_id))
-    return session.exec(statement.where(Model.slug == slug)).one()
+    return session.exec(statement.where(Model.slug == slug, visible())).one()
 
 
 def pledge_counts(session: Session) -> dict[str, int]:
-    """How many people pledged for each model (slug → count; models without pledges left out), in one query."""
+    """How many people pledged for each visible model (slug → count; models without pledges left out), in one query."""
     count = func.count(col(Pledge.id))
     rows = session.exec(
-        select(Model.slug, count).join(Pledge, col(Pledge.model_id) == col(Model.id)).group_by(col(Model.slug))
+        select(Model.slug, count)
+        .join(Pledge, col(Pledge.model_id) == col(Model.id))
+        .where(visible())
+        .group_by(col(Model.slug))
     ).all()
     return {slug: int(n) for slug, n in rows}
 

@@ -47,16 +47,17 @@ def test_retries_wait_longer_each_time_up_to_an_hour():
     assert retry_delay(30) == timedelta(hours=1)
 
 
-async def test_a_transient_failure_waits_before_the_next_try_and_gives_up_after_the_bound(session):
+async def test_a_transient_failure_waits_before_the_next_try_and_gives_up_after_the_bound(session, gateway):
     subscription = queue_one(session)
     notifier = Flaky(RuntimeError("503 Service Unavailable"))
     (outgoing,) = pending(session)
-    assert await deliver(session, outgoing, notifier) is False
+    assert await deliver(gateway, outgoing, notifier) is False
     assert pending(session) == []  # backing off: not due now
     later = utcnow() + timedelta(hours=2)
     for _ in range(MAX_ATTEMPTS - 1):
         (outgoing,) = pending(session, now=later)
-        await deliver(session, outgoing, notifier)
+        await deliver(gateway, outgoing, notifier)
+    session.expire_all()  # the gateway wrote in sessions of its own
     delivery = session.get(Delivery, outgoing.delivery_id)
     assert (delivery.status, delivery.attempts, notifier.sends) == ("failed", MAX_ATTEMPTS, MAX_ATTEMPTS)
     assert delivery.error.startswith(f"gave up after {MAX_ATTEMPTS} attempts: RuntimeError: 503")
@@ -66,18 +67,20 @@ async def test_a_transient_failure_waits_before_the_next_try_and_gives_up_after_
 
 
 @pytest.mark.parametrize("error", [PermanentDeliveryError("channel:7: 400 Invalid Form Body")])
-async def test_a_target_that_refuses_for_good_fails_at_once_and_pauses_its_subscription(session, error):
+async def test_a_target_that_refuses_for_good_fails_at_once_and_pauses_its_subscription(session, gateway, error):
     subscription = queue_one(session)
     notifier = Flaky(error)
     (outgoing,) = pending(session)
-    await deliver(session, outgoing, notifier)
+    await deliver(gateway, outgoing, notifier)
     assert pending(session, now=utcnow() + timedelta(days=1)) == []
     assert notifier.sends == 1
     session.refresh(subscription)
     assert subscription.paused and "400 Invalid Form Body" in (subscription.pause_reason or "")
 
 
-async def test_sunset_subscriptions_shows_a_paused_target_with_its_reason_first(session, tmp_path, database_url):
+async def test_sunset_subscriptions_shows_a_paused_target_with_its_reason_first(
+    session, gateway, tmp_path, database_url
+):
     import json
 
     from typer.testing import CliRunner
@@ -89,7 +92,7 @@ async def test_sunset_subscriptions_shows_a_paused_target_with_its_reason_first(
     session.add(healthy)
     queue_one(session)
     (outgoing,) = [o for o in pending(session) if o.target == "channel:7"]
-    await deliver(session, outgoing, Flaky(PermanentDeliveryError("channel:7: 403 Missing Access")))
+    await deliver(gateway, outgoing, Flaky(PermanentDeliveryError("channel:7: 403 Missing Access")))
     result = CliRunner().invoke(app, ["--config", str(write_config(tmp_path, database_url)), "subscriptions", "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)

@@ -89,7 +89,7 @@ def test_the_weekly_campaign_is_queued_once_a_week_and_never_for_a_week_before_t
     assert [d.target for d in deliveries] == ["apprise:toot"]
 
 
-async def test_a_crash_between_send_and_record_repeats_the_message_once_with_the_same_nonce(session):
+async def test_a_crash_between_send_and_record_repeats_the_message_once_with_the_same_nonce(session, gateway):
     from bot.outbox.apprise_notifier import NONCE_HEADER, AppriseNotifier, build_targets
     from bot.outbox.delivery import deliver
     from tests.trackers.server import LoopbackServer, Route
@@ -111,7 +111,7 @@ async def test_a_crash_between_send_and_record_repeats_the_message_once_with_the
         session.commit()
 
         (again,) = pending(session, targets_prefix="apprise:")  # the restart finds it unfinished
-        assert await deliver(session, again, notifier) is True
+        assert await deliver(gateway, again, notifier) is True
         assert pending(session, targets_prefix="apprise:") == []
         nonces = [headers[NONCE_HEADER] for _, headers, _ in server.bodies]
     assert len(nonces) == 2 and len(set(nonces)) == 1  # nothing lost; one duplicate a receiver can drop

@@ -21,7 +21,7 @@ class About(commands.Cog):
         """What the sunset clause is, how models are judged, where the data comes from."""
         policy = await self.bot.policy(interaction.guild_id)
         guild_id = interaction.guild_id
-        settings = await self.bot.db(get_settings, guild_id) if guild_id is not None else None
+        settings = await self.bot.gateway.read(get_settings, guild_id) if guild_id is not None else None
         await interaction.response.send_message(embed=about_embed(policy, settings), ephemeral=True)
 
     @app_commands.command(name="help")

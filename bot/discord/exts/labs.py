@@ -21,7 +21,7 @@ class Labs(commands.GroupCog, group_name="lab", group_description="The labs that
     async def scorecard(self, interaction: Interaction[SunsetBot], name: str) -> None:
         """A lab's models by level, overdue count, longest overdue and recently opened models."""
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        card = await self.bot.db(lab_scorecard, name, policy, on)
+        card = await self.bot.gateway.read(lab_scorecard, name, policy, on)
         await interaction.response.send_message(embed=scorecard_embed(card, on=on))
 
     @scorecard.autocomplete("name")

@@ -27,7 +27,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
     async def status(self, interaction: Interaction[SunsetBot], name: str) -> None:
         """A model's openness, sunset date and status under this server's window and profile."""
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        card = await self.bot.db(model_card, name, policy, on)
+        card = await self.bot.gateway.read(model_card, name, policy, on)
         view = model_view(card.card.slug, card.card.sources)
         base_url = self.bot.app.settings.site.base_url
         embed = model_embed(card, on=on, base_url=base_url, mention=self.bot.mention)
@@ -44,7 +44,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
     @app_commands.describe(name="Model name, slug or alias")
     async def history(self, interaction: Interaction[SunsetBot], name: str) -> None:
         """A model's dated events and sourced observations."""
-        await send_pages(interaction, history_pages(await self.bot.db(model_history, name)))
+        await send_pages(interaction, history_pages(await self.bot.gateway.read(model_history, name)))
 
     @app_commands.command(name="report")
     @app_commands.describe(
@@ -66,7 +66,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
         note: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
         """Challenge a fact of a model: moderators review it against its sources and you are told the outcome."""
-        number = await self.bot.db(
+        number = await self.bot.gateway.write(
             report_fact,
             name=name,
             fact=fact,

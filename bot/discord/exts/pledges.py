@@ -16,8 +16,8 @@ from bot.services.queries import resolve_model, top_pledges
 async def pledge_and_reply(bot: SunsetBot, interaction: Interaction[SunsetBot], name: str, *, revoke: bool) -> None:
     """Record (or revoke) the user's pledge for a model and tell them, privately."""
     try:
-        slug = await bot.db(resolve_model, name)
-        result = await bot.db(
+        slug = await bot.gateway.read(resolve_model, name)
+        result = await bot.gateway.write(
             pledge, slug=slug, user_id=interaction.user.id, guild_id=interaction.guild_id, revoke=revoke
         )
     except Exception as error:
@@ -52,7 +52,7 @@ class Pledges(commands.Cog):
     @top_group.command(name="top")
     async def top(self, interaction: Interaction[SunsetBot]) -> None:
         """The most-pledged models, with counts across all servers."""
-        await interaction.response.send_message(embed=pledges_embed(await self.bot.db(top_pledges, 10)))
+        await interaction.response.send_message(embed=pledges_embed(await self.bot.gateway.read(top_pledges, 10)))
 
 
 async def setup(bot: SunsetBot) -> None:

@@ -38,7 +38,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="This
 
     async def _show(self, interaction: Interaction[SunsetBot], note: str | None = None) -> None:
         assert interaction.guild_id is not None
-        row = await self.bot.db(get_settings, interaction.guild_id)
+        row = await self.bot.gateway.read(get_settings, interaction.guild_id)
         policy = await self.bot.policy(interaction.guild_id)
         defaults = self.bot.app.settings.discord
         embed = settings_embed(row, policy, default_digest=(defaults.digest_weekday, defaults.digest_hour))
@@ -54,7 +54,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="This
     async def channel(self, interaction: Interaction[SunsetBot], channel: discord.TextChannel) -> None:
         """Set the default alerts channel."""
         assert interaction.guild_id is not None
-        await self.bot.db(update_settings, interaction.guild_id, alerts_channel_id=channel.id)
+        await self.bot.gateway.write(update_settings, interaction.guild_id, alerts_channel_id=channel.id)
         await self._show(interaction, "Alerts channel saved.")
 
     @app_commands.command(name="window")
@@ -62,7 +62,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="This
     async def window(self, interaction: Interaction[SunsetBot], years: app_commands.Range[int, 10, 15]) -> None:
         """Set this server's sunset window."""
         assert interaction.guild_id is not None
-        await self.bot.db(update_settings, interaction.guild_id, window_years=years)
+        await self.bot.gateway.write(update_settings, interaction.guild_id, window_years=years)
         await self._show(interaction, "Window saved.")
 
     @app_commands.command(name="profile")
@@ -70,7 +70,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="This
     async def profile(self, interaction: Interaction[SunsetBot], profile: Literal["weights", "strict"]) -> None:
         """Set what counts as opened on this server."""
         assert interaction.guild_id is not None
-        await self.bot.db(update_settings, interaction.guild_id, profile=profile)
+        await self.bot.gateway.write(update_settings, interaction.guild_id, profile=profile)
         await self._show(interaction, "Profile saved.")
 
     @app_commands.command(name="digest")
@@ -81,13 +81,13 @@ class Settings(commands.GroupCog, group_name="settings", group_description="This
         """Turn the weekly digest on (day and hour, UTC) or off."""
         assert interaction.guild_id is not None
         if weekday == "off":
-            await self.bot.db(update_settings, interaction.guild_id, digest_off=True)
+            await self.bot.gateway.write(update_settings, interaction.guild_id, digest_off=True)
         else:
             chosen = (
                 WEEKDAYS.index(weekday),
                 self.bot.app.settings.discord.digest_hour if hour is None else hour,
             )
-            await self.bot.db(update_settings, interaction.guild_id, digest=chosen)
+            await self.bot.gateway.write(update_settings, interaction.guild_id, digest=chosen)
         await self._show(interaction, "Digest saved.")
 
 

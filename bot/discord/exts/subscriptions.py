@@ -68,10 +68,10 @@ class Subscriptions(commands.Cog):
             where = user_target(interaction.user.id)
         value = None
         if scope == "model":
-            value = await self.bot.db(resolve_model, name or "")
+            value = await self.bot.gateway.read(resolve_model, name or "")
         elif scope == "lab":
-            value = await self.bot.db(resolve_lab, name or "")
-        info, new = await self.bot.db(
+            value = await self.bot.gateway.read(resolve_lab, name or "")
+        info, new = await self.bot.gateway.write(
             subscribe,
             guild_id=interaction.guild_id,
             target=where,
@@ -105,7 +105,7 @@ class Subscriptions(commands.Cog):
     @app_commands.describe(id="The subscription's id (see /subscriptions)")
     async def unsubscribe(self, interaction: Interaction[SunsetBot], id: int) -> None:
         """Stop a subscription (your DMs, or this server's channels with Manage Server)."""
-        target = await self.bot.db(
+        target = await self.bot.gateway.write(
             unsubscribe,
             subscription_id=id,
             guild_id=interaction.guild_id,
@@ -118,7 +118,9 @@ class Subscriptions(commands.Cog):
     @app_commands.command(name="subscriptions")
     async def subscriptions(self, interaction: Interaction[SunsetBot]) -> None:
         """This server's channel subscriptions and your DM subscriptions, with ids."""
-        rows = await self.bot.db(subscriptions_for, guild_id=interaction.guild_id, user_id=interaction.user.id)
+        rows = await self.bot.gateway.read(
+            subscriptions_for, guild_id=interaction.guild_id, user_id=interaction.user.id
+        )
         await send_pages(interaction, subscriptions_pages(rows, mention=self.bot.mention), ephemeral=True)
 
 

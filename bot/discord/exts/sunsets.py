@@ -32,7 +32,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
     async def overdue(self, interaction: Interaction[SunsetBot], lab: str | None = None, notable: bool = False) -> None:
         """Models past their sunset and still not open, most notable first."""
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.db(overdue, policy, on, lab=lab, notable_only=notable, limit=LIST_MAX + 1)
+        rows = await self.bot.gateway.read(overdue, policy, on, lab=lab, notable_only=notable, limit=LIST_MAX + 1)
         title = f"Overdue{' notable models' * notable}{f' — {clean(lab, 80)}' if lab else ''}"
         await send_pages(interaction, list_pages(title, rows, policy, on, most=LIST_MAX))
 
@@ -41,7 +41,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
     async def upcoming(self, interaction: Interaction[SunsetBot], days: app_commands.Range[int, 1, 3650] = 365) -> None:
         """Sunsets coming up for models that are not open yet, soonest first."""
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.db(upcoming, policy, on, days=days, limit=LIST_MAX + 1)
+        rows = await self.bot.gateway.read(upcoming, policy, on, days=days, limit=LIST_MAX + 1)
         await send_pages(interaction, list_pages(f"Sunsets in the next {days} days", rows, policy, on, most=LIST_MAX))
 
     @app_commands.command(name="recent")
@@ -49,7 +49,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
     async def recent(self, interaction: Interaction[SunsetBot], days: app_commands.Range[int, 1, 3650] = 90) -> None:
         """Sunsets passed in the last N days by models still not open."""
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.db(recent, policy, on, days=days, limit=LIST_MAX + 1)
+        rows = await self.bot.gateway.read(recent, policy, on, days=days, limit=LIST_MAX + 1)
         title = f"Sunsets passed in the last {days} days"
         await send_pages(interaction, list_pages(title, rows, policy, on, most=LIST_MAX))
 
@@ -58,7 +58,7 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
         """Counts by status and level, with a chart of models by release year."""
         await interaction.response.defer(thinking=True)
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        result = await self.bot.db(stats, policy, on)
+        result = await self.bot.gateway.read(stats, policy, on)
         png = await asyncio.to_thread(release_chart_png, result.by_year_level, window_years=result.window_years, on=on)
         chart = discord.File(io.BytesIO(png), filename=CHART_FILENAME)
         await interaction.followup.send(embed=stats_embed(result), file=chart)

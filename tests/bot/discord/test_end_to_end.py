@@ -501,6 +501,7 @@ async def test_a_member_challenges_a_fact_and_is_told_the_outcome_by_dm(running,
             "@everyone the launch post <@&1>",
         )
         challenges.accept(session, 1, moderator="mod", now=utcnow(), catalog_dirs=running.app.catalog_dirs())
+        session.commit()  # the caller owns the transaction
     await running.all_sent()
     (told,) = [m for m in fake.messages if "Your challenge #1" in m.text]
     assert told.channel_id == MEMBER_ID + 1  # the reporter's DMs
