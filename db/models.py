@@ -95,6 +95,7 @@ class Model(SQLModel, table=True):
         ),
         Index("ix_model_state_level_since", "state", "level_since"),
         Index("ix_model_state_level_until", "state", "level_until"),
+        Index("ix_model_state_updated", "state", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -128,7 +128,7 @@ def mark_evaluated(session: Session, on: date) -> None:
     store.mark_evaluated(session, on=on)
 
 
-SCAN_OVERLAP = timedelta(minutes=5)  # a transaction committed late is still seen; evaluating twice is harmless
+SCAN_OVERLAP = store.SCAN_OVERLAP
 EVALUATION_BATCH = 2_000  # models read, judged and written at a time: the evaluation's memory stays bounded
 
 

@@ -2,16 +2,17 @@
 
 import random
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from bot.services import queries
-from db.models import Model
+from db.models import Model, utcnow
 from tests.helpers import APACHE, LLAMA2, change, record, store_records, write_catalog
 from trackers.catalog import catalog_files
 from trackers.catalog.sync import sync_catalog
-from trackers.events import evaluate_all
+from trackers.events import evaluate_all, evaluate_changed
 from trackers.records import Access, Change, ModelRecord, TrainingCode, TrainingData
 from trackers.store import reads
 from trackers.sunset import Policy, Profile
@@ -116,3 +117,15 @@ def test_the_name_index_streamed_from_the_database_answers_as_one_built_from_row
     assert len(streamed) == len(built) > 0
     for typed in ("", "o", "old", "net", "olndet", "restricted", "zzz", "LM"):
         assert streamed.search(typed, 5) == built.search(typed, 5), typed
+
+
+def test_a_model_changed_after_the_last_change_scan_is_judged_on_its_new_facts(evaluated):
+    store_records(evaluated, [replace(record("2025-01-01", slug="moved"), lab="lab-0")])
+    evaluate_all(evaluated, Policy(), ON)
+    evaluate_changed(evaluated, Policy(), ON, datetime.now(UTC))  # the scan's mark: everything until now is stored
+    evaluated.commit()
+    assert "moved" not in {row.slug for row in queries.overdue(evaluated, Policy(), ON)}
+    model = evaluated.exec(select(Model).where(Model.slug == "moved")).one()
+    model.first_release, model.updated_at = "2010-01-01", utcnow()  # an edit, before the next scan
+    evaluated.commit()
+    assert "moved" in {row.slug for row in queries.overdue(evaluated, Policy(), ON)}

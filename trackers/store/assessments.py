@@ -22,6 +22,7 @@ from sqlmodel import Session, SQLModel, col, select
 from db.models import Lab, Model
 from trackers.assess import Standing
 from trackers.records import Level, ModelRecord
+from trackers.store.events import SCAN_OVERLAP, change_scan_mark
 from trackers.store.models import _record as as_record
 from trackers.store.models import visible
 from trackers.sunset import Policy, Status, release_cutoff
@@ -197,11 +198,15 @@ def _unindexed(column: Any) -> Any:
 
 
 def stale(session: Session, *, on: date, limit: int) -> list[str] | None:
-    """Slugs of the visible models whose stored level does not hold on `on`; None when there are more than `limit`.
-
-    Three indexed look-ups (never assessed, level from a later day, level ended by a change since)."""
+    """Slugs of the visible models whose stored assessment may not hold on `on`; None when there are more than
+    `limit`: never assessed, a level from a later day or ended by a change since, or the model changed after
+    the last change scan (which stores the assessment of what changed). Indexed look-ups, one each."""
+    conditions = [col(Model.level).is_(None), col(Model.level_since) > on, col(Model.level_until) <= on]
+    mark = change_scan_mark(session)
+    if mark is not None:
+        conditions.append(col(Model.updated_at) > mark.at - SCAN_OVERLAP)
     slugs: set[str] = set()
-    for condition in (col(Model.level).is_(None), col(Model.level_since) > on, col(Model.level_until) <= on):
+    for condition in conditions:
         slugs |= set(session.exec(select(Model.slug).where(visible(), condition).limit(limit + 1)).all())
         if len(slugs) > limit:
             return None

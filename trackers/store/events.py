@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import insert
@@ -17,6 +17,7 @@ from trackers.store.models import visible
 
 LAST_EVALUATION = "last_evaluation"
 CHANGE_SCAN = "last_change_scan"
+SCAN_OVERLAP = timedelta(minutes=5)  # a transaction committed late is still seen; evaluating twice is harmless
 
 
 class Draft(Protocol):
@@ -130,6 +131,13 @@ def advance_change_scan(session: Session, *, now: datetime) -> ScanMark | None:
     row.value = json.dumps({"at": now.isoformat(), "model_id": newest})
     session.add(row)
     return ScanMark(datetime.fromisoformat(previous["at"]), previous["model_id"]) if previous else None
+
+
+def change_scan_mark(session: Session) -> ScanMark | None:
+    """Where the last change scan stopped (None before the first)."""
+    row = session.get(Meta, CHANGE_SCAN)
+    mark = json.loads(row.value) if row and row.value else None
+    return ScanMark(datetime.fromisoformat(mark["at"]), mark["model_id"]) if mark else None
 
 
 def changed_since(session: Session, *, since: datetime) -> list[tuple[str, int]]:

@@ -27,6 +27,7 @@ INDEXES = {
     "ix_model_tally": ["state", "level", "release_latest", "release_earliest", "level_since", "level_until", "lab_id"],
     "ix_model_state_level_since": ["state", "level_since"],
     "ix_model_state_level_until": ["state", "level_until"],
+    "ix_model_state_updated": ["state", "updated_at"],
 }
 
 
