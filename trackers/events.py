@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final, Literal
 
 from sqlmodel import Session
 
@@ -18,12 +18,15 @@ from trackers.store import events as store
 from trackers.store.models import load_catalogue
 from trackers.sunset import Policy
 
-SUNSET_PASSED = "sunset_passed"
-SUNSET_APPROACHING = "sunset_approaching"
-OPENNESS_CHANGED = "openness_changed"
-OPENED_AFTER_SUNSET = "opened_after_sunset"
-NEW_MODEL = "new_model"
-SOURCE_PAUSED = "source_paused"
+DraftKind = Literal[
+    "sunset_passed", "sunset_approaching", "openness_changed", "opened_after_sunset", "new_model", "source_paused"
+]
+SUNSET_PASSED: Final = "sunset_passed"
+SUNSET_APPROACHING: Final = "sunset_approaching"
+OPENNESS_CHANGED: Final = "openness_changed"
+OPENED_AFTER_SUNSET: Final = "opened_after_sunset"
+NEW_MODEL: Final = "new_model"
+SOURCE_PAUSED: Final = "source_paused"
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class EventDraft:
     """An event before it is stored: what happened, to what, when, and what to say about it."""
 
     subject: str
-    kind: str
+    kind: DraftKind
     key: str
     occurred_on: date
     payload: dict[str, Any] = field(default_factory=dict)
