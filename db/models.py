@@ -92,6 +92,7 @@ class Model(SQLModel, table=True):
             "level_since",
             "level_until",
             "lab_id",
+            "updated_at",
         ),
         Index("ix_model_state_level_since", "state", "level_since"),
         Index("ix_model_state_level_until", "state", "level_until"),

@@ -193,13 +193,14 @@ class _Split:
 
 
 def _split(session: Session, policy: Policy, on: date) -> _Split | None:
-    slugs = stored.stale(session, on=on, limit=STALE_MAX)
+    cut = stored.cut_of(session, policy=policy, on=on)
+    slugs = stored.stale(session, cut=cut, limit=STALE_MAX)
     if slugs is None:
         return None
     catalogue = load_catalogue(session, slugs=set(slugs)) if slugs else Catalogue({}, {}, {})
     records = [catalogue.records[slug] for slug in slugs if slug in catalogue.records]
     stale = [assess(record, policy, on) for record in records if released_by(record, on)]
-    return _Split(stored.Cut.of(policy, on), catalogue, stale)
+    return _Split(cut, catalogue, stale)
 
 
 def _order(assessment: Assessment) -> tuple[int, date, str]:
@@ -350,7 +351,7 @@ def _counts(
         rows = [
             (lab.slug if lab else "", cut.status_of(t.level, t.release_latest).value, t.level,
              t.release_latest.year if t.release_latest else None, t.count)
-            for t in stored.tallies(session, on=on, lab_id=lab.id if lab else None)
+            for t in stored.tallies(session, cut=cut, lab_id=lab.id if lab else None)
         ]  # fmt: skip
     rows += [
         (a.record.lab, a.verdict.status.value, a.level.value, a.record.first_release.year if a.record.first_release

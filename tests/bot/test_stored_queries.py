@@ -43,15 +43,22 @@ def varied_records(count: int = 120):
     return records
 
 
-@pytest.fixture
-def evaluated(session):
+def evaluate_varied(session, *, scanned: bool):
     records = varied_records()
     notable = {r.slug: "Highly cited" if i % 7 == 0 else "Historical significance,SOTA improvement"
                for i, r in enumerate(records) if i % 5 == 0}  # fmt: skip
     store_records(session, records, notability=notable)
     evaluate_all(session, Policy(), ON)
+    if scanned:  # models changed within the scan's overlap count as stale: both paths at once
+        evaluate_changed(session, Policy(), ON, datetime.now(UTC))
+        evaluate_changed(session, Policy(), ON, datetime.now(UTC))
     session.commit()
     return session
+
+
+@pytest.fixture(params=["evaluated", "then scanned"])
+def evaluated(session, request):
+    return evaluate_varied(session, scanned=request.param == "then scanned")
 
 
 def both(monkeypatch, call):
@@ -86,7 +93,8 @@ def test_lists_and_counts_match_the_in_memory_assessment(evaluated, monkeypatch,
     assert queries.overdue(session, policy, on) or days_later < 0  # the lists are not trivially empty
 
 
-def test_the_stored_path_reads_no_model_it_does_not_show(evaluated, monkeypatch):
+def test_the_stored_path_reads_no_model_it_does_not_show(session, monkeypatch):
+    evaluated = evaluate_varied(session, scanned=False)
     loaded = []
     original = queries.load_catalogue  # type: ignore[attr-defined]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_
@@ -141,15 +141,17 @@ class Cut:
     below: tuple[str, ...]  # levels that do not meet the requirement
     overdue_before: date  # latest release before this: sunset passed
     due_soon_before: date  # … before this: sunset within the lead time
+    changed_after: datetime | None = None  # models changed after this are stale (see `stale`)
 
     @classmethod
-    def of(cls, policy: Policy, on: date) -> Cut:
+    def of(cls, policy: Policy, on: date, *, changed_after: datetime | None = None) -> Cut:
         """The bounds of `policy` on `on`."""
         return cls(
             on=on,
             below=LEVELS_BELOW[policy.profile.required_level],
             overdue_before=release_cutoff(on, policy.window_years),
             due_soon_before=release_cutoff(on + timedelta(days=policy.lead_time + 1), policy.window_years),
+            changed_after=changed_after,
         )
 
     def status_of(self, level: str, release_latest: date | None) -> Status:
@@ -178,13 +180,17 @@ def _status(cut: Cut) -> Any:
     )
 
 
-def _fresh(on: date) -> ColumnElement[bool]:
-    """Rows whose stored level holds on `on` (a level is stored by every assessment)."""
-    return and_(
+def _fresh(cut: Cut) -> ColumnElement[bool]:
+    """Rows whose stored assessment holds on the cut's day: assessed, its level valid then, not changed since the
+    last change scan (the complement of `stale`)."""
+    conditions = [
         col(Model.level).is_not(None),
-        or_(col(Model.level_since).is_(None), col(Model.level_since) <= on),
-        or_(col(Model.level_until).is_(None), col(Model.level_until) > on),
-    )
+        or_(col(Model.level_since).is_(None), col(Model.level_since) <= cut.on),
+        or_(col(Model.level_until).is_(None), col(Model.level_until) > cut.on),
+    ]
+    if cut.changed_after is not None:
+        conditions.append(col(Model.updated_at) <= cut.changed_after)
+    return and_(*conditions)
 
 
 def _released(on: date) -> ColumnElement[bool]:
@@ -197,14 +203,19 @@ def _unindexed(column: Any) -> Any:
     return func.coalesce(column, column)
 
 
-def stale(session: Session, *, on: date, limit: int) -> list[str] | None:
-    """Slugs of the visible models whose stored assessment may not hold on `on`; None when there are more than
-    `limit`: never assessed, a level from a later day or ended by a change since, or the model changed after
-    the last change scan (which stores the assessment of what changed). Indexed look-ups, one each."""
-    conditions = [col(Model.level).is_(None), col(Model.level_since) > on, col(Model.level_until) <= on]
+def cut_of(session: Session, *, policy: Policy, on: date) -> Cut:
+    """The cut of `policy` on `on`, with the time after which a change has not been scanned yet."""
     mark = change_scan_mark(session)
-    if mark is not None:
-        conditions.append(col(Model.updated_at) > mark.at - SCAN_OVERLAP)
+    return Cut.of(policy, on, changed_after=mark.at - SCAN_OVERLAP if mark else None)
+
+
+def stale(session: Session, *, cut: Cut, limit: int) -> list[str] | None:
+    """Slugs of the visible models whose stored assessment may not hold on the cut's day; None when there are
+    more than `limit`: never assessed, a level from a later day or ended by a change since, or the model changed
+    after the last change scan (which stores the assessment of what changed). Indexed look-ups, one each."""
+    conditions = [col(Model.level).is_(None), col(Model.level_since) > cut.on, col(Model.level_until) <= cut.on]
+    if cut.changed_after is not None:
+        conditions.append(col(Model.updated_at) > cut.changed_after)
     slugs: set[str] = set()
     for condition in conditions:
         slugs |= set(session.exec(select(Model.slug).where(visible(), condition).limit(limit + 1)).all())
@@ -258,7 +269,7 @@ def overdue_rows(
     """Fresh overdue models, at most `limit`: most notable, then longest overdue, then by name (or longest first)."""
     statement = _rows().where(
         visible(),
-        _fresh(cut.on),
+        _fresh(cut),
         _released(cut.on),
         _unindexed(col(Model.level)).in_(cut.below),
         _unindexed(col(Model.release_latest)) < cut.overdue_before,
@@ -277,7 +288,7 @@ def opened_candidates(session: Session, *, cut: Cut, lab_slug: str, since: date)
     statement = (
         select(Model.slug)
         .join(Lab, col(Lab.id) == col(Model.lab_id))
-        .where(visible(), _fresh(cut.on), ~_not_open(cut), col(Lab.slug) == lab_slug)
+        .where(visible(), _fresh(cut), ~_not_open(cut), col(Lab.slug) == lab_slug)
         .where(or_(col(Model.level_since) >= since, col(Model.release_latest) >= since))
     )
     return list(session.exec(statement).all())
@@ -289,7 +300,7 @@ def sunset_rows(
     """Fresh models not open whose latest release day is in [released_from, released_before), by sunset."""
     statement = _rows().where(
         visible(),
-        _fresh(cut.on),
+        _fresh(cut),
         _released(cut.on),
         _not_open(cut),
         col(Model.release_latest) >= released_from,
@@ -309,12 +320,12 @@ class Tally:
     count: int
 
 
-def tallies(session: Session, *, on: date, lab_id: int | None = None) -> list[Tally]:
+def tallies(session: Session, *, cut: Cut, lab_id: int | None = None) -> list[Tally]:
     """Counts of fresh released models by level and latest release day: one scan of a covering index, from
     which any policy's counts by status, level and year follow (`Cut.status_of`)."""
     statement = (
         sql_select(col(Model.level), col(Model.release_latest), func.count())
-        .where(visible(), _fresh(on), _released(on))
+        .where(visible(), _fresh(cut), _released(cut.on))
         .group_by(col(Model.level), col(Model.release_latest))
     )
     if lab_id is not None:
@@ -327,7 +338,7 @@ def lab_tallies(session: Session, *, cut: Cut) -> list[tuple[int, str, int]]:
     status = _status(cut)
     statement = (
         sql_select(col(Model.lab_id), status, func.count())
-        .where(visible(), _fresh(cut.on), _released(cut.on))
+        .where(visible(), _fresh(cut), _released(cut.on))
         .group_by(col(Model.lab_id), status)
     )
     return [(int(lab), str(status_), int(n)) for lab, status_, n in session.execute(statement).all()]

@@ -24,7 +24,9 @@ INDEXES = {
     "ix_model_state_status_sunset": ["state", "status", "sunset_on"],
     "ix_model_state_release": ["state", "release_latest"],
     "ix_model_state_notable": ["state", "notable_order", "release_latest", "sort_name"],
-    "ix_model_tally": ["state", "level", "release_latest", "release_earliest", "level_since", "level_until", "lab_id"],
+    "ix_model_tally": [
+        "state", "level", "release_latest", "release_earliest", "level_since", "level_until", "lab_id", "updated_at"
+    ],
     "ix_model_state_level_since": ["state", "level_since"],
     "ix_model_state_level_until": ["state", "level_until"],
     "ix_model_state_updated": ["state", "updated_at"],
