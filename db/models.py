@@ -119,7 +119,7 @@ class Model(SQLModel, table=True):
     verified_sources: str | None = Field(default=None, sa_column=Column(Text), description="one URL a line")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
-    assessed_on: date | None = Field(default=None, description="the day of its stored assessment; null = not yet")
+    assessed_on: date | None = Field(default=None, description="the day its assessment was last written; null = never")
     level: str | None = Field(default=None, max_length=2, description="L0–L4 on assessed_on")
     level_since: date | None = Field(default=None, description="its level holds from this day (null: always)")
     level_until: date | None = Field(default=None, description="… until the day before this one (null: for good)")
