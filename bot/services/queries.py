@@ -336,9 +336,15 @@ class _Counts:
 
 
 def _counts(
-    session: Session, policy: Policy, on: date, *, lab: reads.LabRow | None = None, by_lab: bool = False
+    session: Session,
+    policy: Policy,
+    on: date,
+    *,
+    lab: reads.LabRow | None = None,
+    by_lab: bool = False,
+    split: _Split | None = None,
 ) -> _Counts | None:
-    split = _split(session, policy, on)
+    split = split or _split(session, policy, on)
     if split is None:
         return None
     cut = split.cut
@@ -532,7 +538,7 @@ def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, rece
     lab = next(row for row in reads.labs(session) if row.slug == slug)
     since = on - timedelta(days=recent_days)
     split = _split(session, policy, on)
-    counts = _counts(session, policy, on, lab=lab) if split is not None else None
+    counts = _counts(session, policy, on, lab=lab, split=split) if split is not None else None
     if split is None or counts is None:
         _, assessments = _assessments(session, policy, on)
         mine = [a for a in assessments if a.record.lab == slug]
