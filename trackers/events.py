@@ -185,6 +185,22 @@ def evaluate_all(
     then never hold the write lock for minutes), else once at the end. The day is marked evaluated last, so
     an evaluation cut short is taken up again, announcing the rest, by the next one."""
     since = last_evaluation(session)
+    assessments.page_cache(session, kib=assessments.EVALUATION_CACHE_KIB)
+    announced = _evaluate_batches(session, policy, on, since, batch=batch, settle=settle)
+    assessments.page_cache(session, kib=assessments.DEFAULT_CACHE_KIB)  # a failed run leaves it wide: memory only
+    mark_evaluated(session, on)
+    return announced
+
+
+def _evaluate_batches(
+    session: Session,
+    policy: Policy,
+    on: date,
+    since: date | None,
+    *,
+    batch: int,
+    settle: Callable[[list[Event]], object] | None,
+) -> list[Event]:
     announced: list[Event] = []
     after = 0
     while ids := assessments.next_batch(session, after_id=after, limit=batch):
@@ -202,5 +218,4 @@ def evaluate_all(
         announced += news
         if settle is not None:
             settle(news)
-    mark_evaluated(session, on)
     return announced
