@@ -219,6 +219,8 @@ class Source(SQLModel, table=True):
     last_ok_at: datetime | None = Field(default=None, sa_column=_utc_column())
     last_attempt_at: datetime | None = Field(default=None, sa_column=_utc_column())
     next_due_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    claimed_by: str | None = Field(default=None, max_length=80, description="the tracker worker polling it now")
+    claimed_until: datetime | None = Field(default=None, sa_column=_utc_column())
 
 
 class Event(SQLModel, table=True):

@@ -36,3 +36,16 @@ def test_the_systemd_unit_does_not_restart_on_the_exit_code_of_a_bad_config():
     assert unit["Service"]["ExecStart"].endswith("/.venv/bin/sunset run")
     assert unit["Service"]["RestartPreventExitStatus"] == str(inspect.signature(cli.fail).parameters["code"].default)
     assert unit["Service"]["KillSignal"] == "SIGTERM" and unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_the_extra_tracker_workers_run_the_tracker_role_on_the_same_postgresql():
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    bot, tracker = compose["services"]["bot"], compose["services"]["tracker"]
+    assert tracker["command"] == ["run", "--role", "tracker"] and tracker["profiles"] == ["scale-out"]
+    assert tracker["build"] == bot["build"] and tracker["environment"] == bot["environment"]
+    assert tracker["deploy"]["replicas"] >= 2 and tracker["env_file"] == ".env"
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read_string((DEPLOY / "sunset-tracker@.service").read_text())
+    assert unit["Service"]["ExecStart"].endswith("/.venv/bin/sunset run --role tracker")
+    assert "sqlite" not in (DEPLOY / "sunset-tracker@.service").read_text()  # PostgreSQL's URL, from the env file
+    assert unit["Service"]["RestartPreventExitStatus"] == str(inspect.signature(cli.fail).parameters["code"].default)

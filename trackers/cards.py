@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-
 _FRONT = re.compile(rb"\A\s*---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _ARXIV = re.compile(r"^arxiv:(\d{4}\.\d{4,5})$")
 
@@ -16,6 +14,8 @@ def front_matter(body: bytes) -> dict[str, Any] | None:
     match = _FRONT.match(body.lstrip(b"\xef\xbb\xbf"))
     if not match:
         return None
+    import yaml  # here, not at the top: the settings import every kind to check options; start-up stays fast
+
     try:
         data = yaml.safe_load(match.group(1).decode("utf-8", errors="replace"))
     except yaml.YAMLError as error:

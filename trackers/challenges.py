@@ -176,7 +176,8 @@ def accept(
     os.replace(temporary, path)  # the file is whole before and after: never half-written
     how = f"applied as a change dated {since}" if since else "the fact at release corrected"
     _decide(session, challenge, model, "accepted", how, moderator, now)
-    sync_catalog(session, [path])  # the decision is stored with the file's new facts (sync_catalog commits)
+    sync_catalog(session, [path])
+    session.commit()  # the decision with the file's new facts
     return challenge
 
 

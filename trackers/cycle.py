@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import secrets
+import socket
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
-from sqlalchemy import Engine, bindparam, case, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlmodel import Session
 
-from db.models import ETAG_MAX, LAST_MODIFIED_MAX, Alias, Source
-from trackers.catalog import CatalogError
+from db.models import ETAG_MAX, LAST_MODIFIED_MAX, Source
 from trackers.events import NEWS_FROM_TRACKERS, EventDraft, source_paused_draft, store_drafts, tracker_drafts
 from trackers.http import Fetched, FetchError, HttpPolicy, Validators, fetch, same_host
 from trackers.reconcile import Index, Touched, reconcile
@@ -31,17 +35,19 @@ from trackers.schedule import Decision, Outcome, decide, is_due
 from trackers.sources import (
     Context,
     Document,
+    FeedKind,
     FollowUp,
+    LocalKind,
     Parsed,
     ParseError,
     Reader,
     Sighting,
     SourceSpec,
-    catalog,
-    reader_for,
-    start_url,
+    kinds,
+    source_kind,
     storable,
 )
+from trackers.store import claims, sources
 from trackers.store.models import load_catalogue
 from trackers.sunset import Policy
 
@@ -62,6 +68,7 @@ class TrackerConfig:
     default_interval: timedelta = timedelta(hours=6)
     max_pages: int = 10
     hf_token: str | None = field(default=None, repr=False)
+    claim_seconds: float = 300.0  # a claim not renewed for this long (its worker died) is taken by another worker
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,7 @@ class _Polled:
     sightings: tuple[Sighting, ...] = ()
     problems: tuple[str, ...] = ()
     items: int = 0
+    local: LocalKind[Any] | None = None  # a local kind: nothing fetched, applied whole when stored
 
 
 class Abandoned(Exception):
@@ -114,8 +122,11 @@ class Tracker:
         config: TrackerConfig,
         policy: Policy,
         rng: random.Random | None = None,
+        worker: str | None = None,
     ) -> None:
         self._engine = engine
+        self._worker = worker or f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._rows_ensured = False
         self._client = client
         self._specs = {spec.name: spec for spec in specs}
         self._config = config
@@ -130,11 +141,18 @@ class Tracker:
         return list(self._specs)
 
     def due(self, now: datetime) -> list[str]:
-        """Sources whose time has come (never polled, or next_due_at passed), skipping paused and disabled ones."""
+        """Sources whose time has come (never polled, or next_due_at passed), skipping paused and disabled ones
+        and those another worker has claimed (until its claim expires)."""
         rows = self._rows()
         return [
-            name for name in self._specs if name not in rows or is_due(rows[name].next_due_at, rows[name].status, now)
+            name
+            for name in self._specs
+            if name not in rows
+            or (is_due(rows[name].next_due_at, rows[name].status, now) and not self._claimed_by_other(rows[name], now))
         ]
+
+    def _claimed_by_other(self, row: Source, now: datetime) -> bool:
+        return row.claimed_by not in (None, self._worker) and row.claimed_until is not None and row.claimed_until > now
 
     def active(self) -> list[str]:
         """Sources that are neither paused nor disabled (what `sunset track --once` polls)."""
@@ -149,12 +167,50 @@ class Tracker:
         on_done: ProgressCallback | None = None,
         stop: asyncio.Event | None = None,
     ) -> CycleReport:
-        """Poll `names` (default: every due source) once; returns each source's report and the news to announce."""
-        # Reads in a worker thread, like the writes below: the event loop never waits on the database.
-        rows = await asyncio.to_thread(self._rows)
+        """Poll `names` (default: every due source) once; returns each source's report and the news to announce.
+
+        Without `names`, due sources are claimed a batch at a time (`trackers.store.claims`), so several
+        workers share them and none is polled twice for one due time; the claims are renewed while the
+        cycle runs and released as each source's outcome is stored (or at the end, when abandoned).
+        """
         self._index = None  # models may have changed since the last cycle (the catalog, a moderator)
-        selected = list(names) if names is not None else await asyncio.to_thread(self.due, now)
+        # Reads in a worker thread, like the writes: the event loop never waits on the database.
         known = await asyncio.to_thread(self._known_repos)
+        if names is not None:
+            return await self._run(now, list(names), await asyncio.to_thread(self._rows), known, on_done, stop)
+        reports: list[SourceReport] = []
+        announced: list[int] = []
+        started = time.monotonic()
+        renewing = asyncio.create_task(self._renew_claims(now, started))
+        try:
+            while stop is None or not stop.is_set():
+                claimed = await asyncio.to_thread(self._claim, now, time.monotonic() - started)
+                if not claimed:
+                    break
+                part = await self._run(
+                    now, [row.name for row in claimed], {row.name: row for row in claimed}, known, on_done, stop
+                )
+                reports += part.sources
+                announced += part.announced
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+            try:
+                await asyncio.to_thread(self._release)  # what was claimed but not stored (a stop) is due at once
+            except SQLAlchemyError as error:  # the database is away: the claims expire on their own
+                log.warning("could not release this worker's claims (%s); they expire", _first_line(error))
+        return CycleReport(tuple(reports), tuple(announced))
+
+    async def _run(
+        self,
+        now: datetime,
+        selected: list[str],
+        rows: dict[str, Source],
+        known: frozenset[str],
+        on_done: ProgressCallback | None,
+        stop: asyncio.Event | None,
+    ) -> CycleReport:
+        """Poll `selected` concurrently and store their outcomes in short transactions, as they finish."""
         slots = asyncio.Semaphore(self._config.concurrency)
         queue: asyncio.Queue[_Polled | None] = asyncio.Queue()
 
@@ -180,12 +236,7 @@ class Tracker:
                     batch.append(queue.get_nowait())
                 remaining -= len(batch)
                 for done in _transactions([polled for polled in batch if polled is not None]):
-                    async with self._write_lock:
-                        try:
-                            batch_reports, batch_events = await _to_the_end(self._persist, done, now)
-                        except BaseException:
-                            self._index = None  # the batch was rolled back: the index may name models that are gone
-                            raise
+                    batch_reports, batch_events = await self._store(done, now)
                     reports += batch_reports
                     announced += batch_events
                     for report in batch_reports:
@@ -209,13 +260,16 @@ class Tracker:
         slots: asyncio.Semaphore,
         stop: asyncio.Event | None,
     ) -> _Polled:
-        if spec.kind == "catalog":
-            return _Polled(spec, Outcome("ok"))
         try:
-            url, reader = start_url(spec), reader_for(spec.kind)
+            kind = source_kind(spec.kind)
+            url = kind.location(spec)
         except (KeyError, ValueError) as error:
             return _Polled(spec, Outcome("error", f"bad source options: {error}"))
-        headers = {"Authorization": f"Bearer {self._config.hf_token}"} if self._token_for(spec) else {}
+        if isinstance(kind, LocalKind):
+            return _Polled(spec, Outcome("ok"), local=kind)
+        reader = kind.read
+        token = self._config.hf_token if kind.hub_token else None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         validators = Validators(row.etag, row.last_modified) if row else None
         try:
             fetched = await self._fetch(url, now, slots, stop, validators=validators, headers=headers)
@@ -313,35 +367,83 @@ class Tracker:
                 self._client, url, policy=self._config.http, now=now, validators=validators, headers=headers
             )
 
-    def _token_for(self, spec: SourceSpec) -> bool:
-        return spec.kind == "huggingface" and bool(self._config.hf_token)
-
     # --- storing (database, no network) -------------------------------------------------------
+
+    async def _store(self, done: list[_Polled], now: datetime) -> tuple[list[SourceReport], list[int]]:
+        """Store one transaction's results; one that collided with another worker's (a deadlock, or both
+        creating the same model) is tried again, with a fresh index that sees what the other stored."""
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            async with self._write_lock:
+                try:
+                    return await _to_the_end(self._persist, done, now)
+                except DBAPIError as error:
+                    self._index = None  # the batch was rolled back: the index may name models that are gone
+                    if attempt == STORE_ATTEMPTS or _sqlstate(error) not in WORKER_COLLISIONS:
+                        raise
+                    log.warning(
+                        "storing %d sources collided with another worker (%s); again", len(done), _first_line(error)
+                    )
+                except BaseException:
+                    self._index = None
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _claim(self, now: datetime, elapsed: float) -> list[Source]:
+        """Claim the next batch of sources due at `now` for this worker (creating the rows of sources never seen)."""
+        with Session(self._engine, expire_on_commit=False) as session:
+            if not self._rows_ensured:
+                claims.ensure_rows(session, sources=[(s.name, s.kind, s.lab) for s in self._specs.values()])
+                self._rows_ensured = True
+            until = now + timedelta(seconds=elapsed + self._config.claim_seconds)
+            limit = self._config.concurrency * CLAIM_BATCH_PER_SLOT
+            rows = claims.claim_due(session, names=self.names, worker=self._worker, now=now, until=until, limit=limit)
+            session.commit()
+            return rows
+
+    async def _renew_claims(self, now: datetime, started: float) -> None:
+        """The heartbeat: push this worker's claims back a claim period, three times per period."""
+        while True:
+            await asyncio.sleep(self._config.claim_seconds / 3)
+            until = now + timedelta(seconds=time.monotonic() - started + self._config.claim_seconds)
+            try:
+                await asyncio.to_thread(self._extend, until)
+            except SQLAlchemyError as error:  # a blip: the next beat renews them, well before they expire
+                log.warning("could not renew this worker's claims (%s); retrying", _first_line(error))
+
+    def _extend(self, until: datetime) -> None:
+        with Session(self._engine) as session:
+            claims.extend(session, worker=self._worker, until=until)
+            session.commit()
+
+    def _release(self) -> None:
+        with Session(self._engine) as session:
+            claims.release(session, worker=self._worker)
+            session.commit()
 
     def _rows(self) -> dict[str, Source]:
         with Session(self._engine, expire_on_commit=False) as session:
-            return {row.name: row for row in session.exec(select(Source)).all()}
+            return sources.source_rows(session)
 
     def _known_repos(self) -> frozenset[str]:
-        if not any(spec.kind == "huggingface" for spec in self._specs.values()):
+        if not any(kind.known_repos for kind in map(_feed_kind, self._specs.values()) if kind is not None):
             return frozenset()
         with Session(self._engine) as session:
-            return frozenset(session.exec(select(Alias.name).where(Alias.kind == "hf_repo")).all())
+            return sources.known_hub_repos(session)
 
     def _persist(self, results: list[_Polled], now: datetime) -> tuple[list[SourceReport], list[int]]:
         """One transaction: each result's sightings reconciled, its row updated, the implied events stored."""
-        reports = [self._persist_catalog(result.spec, now) for result in results if result.spec.kind == "catalog"]
+        polled = [result.spec.name for result in results]
+        reports = [self._persist_local(result, now) for result in results if result.local is not None]
         if reports:
-            self._index = None  # the catalog may have added or renamed models
+            self._index = None  # a local source (the catalog) may have added or renamed models
         fresh = [result for result in results if result.outcome.status == "not_modified"]
-        results = [r for r in results if r.spec.kind != "catalog" and r.outcome.status != "not_modified"]
+        results = [r for r in results if r.local is None and r.outcome.status != "not_modified"]
         befores: dict[str, ModelRecord | None] = {}
         quiet_slugs: set[str] = set()
         drafts: list[EventDraft] = []
         with Session(self._engine, expire_on_commit=False) as session:
             reports += self._record_not_modified(session, fresh, now)
-            names = [result.spec.name for result in results]
-            rows = {row.name: row for row in session.exec(select(Source).where(col(Source.name).in_(names))).all()}
+            rows = sources.source_rows(session, names=[result.spec.name for result in results])
             if self._index is None and any(result.sightings for result in results):
                 self._index = Index.load(session)
             index = self._index
@@ -354,12 +456,12 @@ class Tracker:
                 if row.last_ok_at is None:  # a source's first successful run finds history, not news
                     quiet_slugs |= {item.slug for item in touched}
                 reports.append(self._record_outcome(session, row, result, report, now, drafts))
-            session.flush()
             after = load_catalogue(session, slugs=set(befores)).records if befores else {}
             for slug, before in befores.items():
                 if slug in after:
                     drafts += tracker_drafts(before, after[slug], self._policy, now.date())
             loud = store_drafts(session, drafts, lambda draft: _announce(draft, quiet_slugs))
+            claims.release(session, worker=self._worker, names=polled)  # with the next poll: due again only then
             session.commit()
             return reports, [event.id for event in loud if event.id is not None]
 
@@ -368,9 +470,7 @@ class Tracker:
 
         An error is cleared; a warning about the document's content stays, since the document is the same.
         """
-        if not results:
-            return []
-        params = []
+        next_due: dict[str, datetime | None] = {}
         for result in results:
             decision = decide(
                 result.outcome,
@@ -380,22 +480,9 @@ class Tracker:
                 max_failures=self._config.max_failures,
                 rng=self._rng,
             )
-            params.append({"b_name": result.spec.name, "b_next": decision.next_due_at})
+            next_due[result.spec.name] = decision.next_due_at
             log.info("source=%s status=not_modified new=0 changed=0 items=0", result.spec.name)
-        table = Source.metadata.tables["source"]
-        statement = (
-            update(table)
-            .where(table.c.name == bindparam("b_name"))
-            .values(
-                status="not_modified",
-                consecutive_failures=0,
-                next_due_at=bindparam("b_next"),
-                last_attempt_at=now,
-                last_ok_at=now,
-                last_error=case((table.c.last_error.startswith(WARNING), table.c.last_error), else_=None),
-            )
-        )
-        session.execute(statement, params)
+        sources.record_not_modified(session, next_due=next_due, now=now, keep_errors_starting=WARNING)
         return [SourceReport(result.spec.name, result.spec.kind, "not_modified") for result in results]
 
     def _record_outcome(
@@ -418,7 +505,7 @@ class Tracker:
             rng=self._rng,
         )
         _update_row(row, spec, decision, outcome, result, now)
-        session.add(row)
+        sources.save_source(session, row=row)
         if decision.paused_now:
             key = now.isoformat(timespec="seconds")
             drafts.append(source_paused_draft(spec.name, decision.consecutive_failures, outcome.error, now.date(), key))
@@ -429,23 +516,28 @@ class Tracker:
         )  # fmt: skip
         return replace(report, status=decision.status, error=row.last_error)
 
-    def _persist_catalog(self, spec: SourceSpec, now: datetime) -> SourceReport:
-        """The bundled catalog is local and already a full record: load changed files, then record the outcome."""
+    def _persist_local(self, result: _Polled, now: datetime) -> SourceReport:
+        """A local source (the catalog) in a transaction of its own: applied whole, then its outcome recorded.
+
+        A malformed document rolls back everything the source applied; the error is recorded on its row.
+        """
+        spec, kind = result.spec, result.local
+        assert kind is not None
         with Session(self._engine, expire_on_commit=False) as session:
             try:
-                synced = catalog.load(session, spec)
-            except CatalogError as error:
+                applied = kind.apply(session, spec)
+            except ParseError as error:
                 session.rollback()
-                outcome, report = Outcome("error", str(error)), SourceReport(spec.name, spec.kind, "error")
+                result = replace(result, outcome=Outcome("error", str(error)))
+                report = SourceReport(spec.name, spec.kind, "error")
             else:
-                status: Literal["ok", "not_modified"] = "ok" if synced.files_loaded else "not_modified"
-                outcome = Outcome(status)
-                report = SourceReport(spec.name, spec.kind, status, changed=synced.files_loaded, items=synced.models)
-            row = session.exec(select(Source).where(Source.name == spec.name)).first()
+                status: Literal["ok", "not_modified"] = "ok" if applied.changed else "not_modified"
+                result = replace(result, outcome=Outcome(status), items=applied.items)
+                report = SourceReport(spec.name, spec.kind, status, changed=applied.changed, items=applied.items)
+            row = sources.source_rows(session, names=[spec.name]).get(spec.name)
             row = row or Source(name=spec.name, kind=spec.kind)
             drafts: list[EventDraft] = []
-            report = self._record_outcome(session, row, _Polled(spec, outcome), report, now, drafts)
-            row.url, row.items_seen = str(catalog.folder(spec)), report.items or row.items_seen
+            report = self._record_outcome(session, row, result, report, now, drafts)
             store_drafts(session, drafts, lambda draft: True)
             session.commit()
             return report
@@ -473,6 +565,9 @@ class Tracker:
 # feeds, 100 changed, 2 cores) cycle 2 took 1.09-1.12 s this way, against 1.11-1.15 s with the writes
 # inline on the loop, and 1.13-1.14 s with no bound on the batch.
 STORE_BATCH = 8
+STORE_ATTEMPTS = 3
+WORKER_COLLISIONS = {"40P01", "40001", "23505"}  # PostgreSQL: deadlock, serialization failure, unique violation
+CLAIM_BATCH_PER_SLOT = 4  # a worker claims 4 × its concurrency at a time: enough to keep busy, small to share
 
 
 async def _to_the_end(function: Callable[..., _T], *args: object) -> _T:
@@ -501,6 +596,17 @@ def _transactions(results: list[_Polled]) -> Iterator[list[_Polled]]:
         yield heavy[start : start + STORE_BATCH]
 
 
+def _sqlstate(error: DBAPIError) -> str | None:
+    """The SQLSTATE of a driver error (psycopg's `sqlstate`), None when the driver gives none (SQLite)."""
+    return getattr(error.orig, "sqlstate", None)
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of a database error's message (the driver's, without SQLAlchemy's statement dump)."""
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+
+
 def _announce(draft: EventDraft, quiet_slugs: set[str]) -> bool:
     """News from trackers is told at once, except what a source finds on its first run (its history)."""
     if draft.kind not in NEWS_FROM_TRACKERS:
@@ -512,8 +618,9 @@ def _update_row(
     row: Source, spec: SourceSpec, decision: Decision, outcome: Outcome, result: _Polled, now: datetime
 ) -> None:
     row.kind, row.lab = spec.kind, spec.lab
-    if spec.kind != "catalog" and _has_url(spec):
-        row.url = start_url(spec)[:1000]
+    location = _location(spec)
+    if location is not None:
+        row.url = location[:1000]
     row.status, row.consecutive_failures = decision.status, decision.consecutive_failures
     row.next_due_at, row.last_attempt_at = decision.next_due_at, now
     if outcome.status in ("ok", "not_modified"):
@@ -522,7 +629,7 @@ def _update_row(
         if result.validators is not None:  # a validator too long for its column is dropped, never cut
             row.etag = _kept(result.validators.etag, ETAG_MAX)
             row.last_modified = _kept(result.validators.last_modified, LAST_MODIFIED_MAX)
-        if outcome.status == "ok" and spec.kind != "catalog":
+        if outcome.status == "ok":
             row.items_seen = result.items
     else:
         row.last_error = storable(outcome.error)[:2000] if outcome.error else None
@@ -532,12 +639,18 @@ def _kept(value: str | None, limit: int) -> str | None:
     return value if value is not None and len(value) <= limit else None
 
 
-def _has_url(spec: SourceSpec) -> bool:
+def _location(spec: SourceSpec) -> str | None:
+    """Where the source is read from (a URL or a folder); None when its kind or options are invalid."""
     try:
-        start_url(spec)
+        return source_kind(spec.kind).location(spec)
     except (KeyError, ValueError):
-        return False
-    return True
+        return None
+
+
+def _feed_kind(spec: SourceSpec) -> FeedKind[Any] | None:
+    """The source's kind when it is fetched (None for a local or unknown kind)."""
+    kind = source_kind(spec.kind) if spec.kind in kinds() else None
+    return kind if isinstance(kind, FeedKind) else None
 
 
 async def _read(reader: Reader, document: Document, context: Context) -> Parsed:

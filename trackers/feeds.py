@@ -19,8 +19,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
-
 from trackers.htmltext import html_to_text, plain
 from trackers.sources import Document, ParseError
 
@@ -88,6 +86,9 @@ def parse_feed(
         raise ParseError(f"not a feed: {first_element.start()} bytes before the first element")
     deadline = clock() + budget.seconds
     headers = {"content-type": document.content_type} if document.content_type else {}
+    # Imported here, not at the top: the settings import every kind to check options, and start-up stays fast.
+    import feedparser
+
     # No base URL for feedparser: it would resolve a bare guid ("12345") it copies into `link` into a
     # made-up URL. Links are resolved here instead, after feedparser has applied any xml:base.
     parsed = feedparser.parse(document.body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)

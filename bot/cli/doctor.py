@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.runtime.config import USER_AGENT_NOTE, Settings
 from db.engine import make_engine, redacted
 from db.migrate import alembic_config, current_revision
-from trackers.sources import SourceSpec, start_url
+from trackers.sources import FeedKind, SourceSpec, source_kind
 
 DISCORD_API = "https://discord.com/api/v10"
 TIMEOUT_SECONDS = 10.0
@@ -63,9 +63,10 @@ def source_hosts(specs: Iterable[SourceSpec]) -> dict[tuple[str, int], list[str]
     """(host, port) → the names of the sources fetched from it (the catalog reads no network)."""
     hosts: dict[tuple[str, int], list[str]] = {}
     for spec in specs:
-        if spec.kind == "catalog":
+        kind = source_kind(spec.kind)
+        if not isinstance(kind, FeedKind):
             continue
-        parts = urlsplit(start_url(spec))
+        parts = urlsplit(kind.location(spec))
         if parts.hostname:
             port = parts.port or (443 if parts.scheme == "https" else 80)
             hosts.setdefault((parts.hostname, port), []).append(spec.name)

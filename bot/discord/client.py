@@ -15,7 +15,7 @@ import json
 import logging
 import pkgutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -288,8 +288,12 @@ async def start_discord(
     stop: asyncio.Event,
     say: Callable[[str], None],
     backoff: Sequence[float] | None = None,
+    may_deliver: Callable[[], Awaitable[bool]] | None = None,
 ) -> DiscordRuntime | None:
-    """Log in (retrying while Discord is unreachable), connect to the gateway, start the outbox and digest jobs."""
+    """Log in (retrying while Discord is unreachable), connect to the gateway, start the outbox and digest jobs.
+
+    `may_deliver` is asked before each delivery round (the delivery lease: one delivering process at a time).
+    """
     apply_api_base(app.settings.discord_api_base)
     bot = await login_with_retry(app, stop=stop, say=say, backoff=backoff or LOGIN_BACKOFF_SECONDS)
     if bot is None:
@@ -301,7 +305,8 @@ async def start_discord(
     async def work() -> None:
         while True:
             try:
-                await deliver_discord(app, notifier)
+                if may_deliver is None or await may_deliver():
+                    await deliver_discord(app, notifier)
             except Exception:
                 log.exception("discord delivery round failed; retrying next tick")
             wake.clear()

@@ -17,8 +17,9 @@ from bot.runtime.gateway import Gateway
 from db.engine import make_engine, redacted
 from db.migrate import upgrade
 from db.models import utcnow
-from trackers.catalog import CATALOG_DIR, catalog_files
+from trackers.catalog import catalog_files
 from trackers.catalog.sync import SyncResult, sync_catalog
+from trackers.sources.catalog import KIND as CATALOG
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,7 @@ class App:
     def catalog_dirs(self) -> list[Path]:
         """Folders of the configured catalog sources: the bundled one unless a source sets `path`."""
         return [
-            Path(source.options.get("path") or CATALOG_DIR)
-            for source in self.settings.sources
-            if source.kind == "catalog"
+            Path(CATALOG.location(source.spec())) for source in self.settings.sources if source.kind == CATALOG.name
         ]
 
     @property
@@ -65,7 +64,9 @@ class App:
         if not dirs:
             return None
         with self.session() as session:
-            return sync_catalog(session, [path for directory in dirs for path in catalog_files(directory)])
+            synced = sync_catalog(session, [path for directory in dirs for path in catalog_files(directory)])
+            session.commit()
+            return synced
 
 
 @contextmanager

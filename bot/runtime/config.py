@@ -27,8 +27,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from trackers import events
+from trackers.sources import SourceSpec, kinds, source_kind
 from trackers.sunset import DEFAULT_LEAD_DAYS, WINDOW_MAX, WINDOW_MIN, Policy, Profile
 
 APP_NAME = "sunset-clause"
@@ -105,59 +107,60 @@ class TrackerSettings(_Section):
         return self.user_agent != DEFAULT_USER_AGENT
 
 
-# Each kind's own keys in a `[[sources]]` entry: (required — one of, when a tuple; optional). Anything else is
-# a typo, refused at start-up rather than failing at the first poll.
-KIND_KEYS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
-    "catalog": ((), frozenset({"path"})),
-    "rss": (("url",), frozenset()),
-    "github": (("repo", "url"), frozenset({"model"})),
-    "huggingface": (("author",), frozenset({"endpoint", "page_size"})),
-    "epoch": ((), frozenset({"url"})),
-}
-
-
 class SourceSettings(BaseModel):
-    """One `[[sources]]` entry; the kind's own keys (KIND_KEYS) are checked, then kept as given."""
+    """One `[[sources]]` entry: the common keys, and the kind's own keys checked against the kind's options model."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     name: Annotated[str, Field(min_length=1, max_length=120)]
-    kind: Literal["catalog", "rss", "github", "huggingface", "epoch"]
+    kind: str
     lab: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     interval_minutes: Annotated[int, Field(ge=5, le=10080)] | None = None
 
     @property
     def options(self) -> dict[str, Any]:
-        """The kind's own keys."""
+        """The kind's own keys, as given."""
         return dict(self.model_extra or {})
 
-    @model_validator(mode="after")
-    def _kind_keys_are_known(self) -> SourceSettings:
-        required, optional = KIND_KEYS[self.kind]
-        allowed = set(required) | optional
-        unknown = sorted(set(self.options) - allowed)
-        if unknown:
-            expected = ", ".join(sorted(allowed | {"name", "kind", "lab", "interval_minutes"}))
-            raise ValueError(f"source {self.name!r}: unknown key {unknown[0]!r} for {self.kind} (keys: {expected})")
-        if required and not any(self.options.get(key) for key in required):
-            raise ValueError(f"source {self.name!r}: kind {self.kind} needs {' or '.join(required)}")
-        for key, value in self.options.items():
-            if key == "path":
-                continue  # checked below, with its own message
-            wanted = int if key == "page_size" else str
-            if not isinstance(value, wanted) or isinstance(value, bool):
-                raise ValueError(f"source {self.name!r}: {key} must be a {'number' if wanted is int else 'string'}")
-        return self
+    def spec(self) -> SourceSpec:
+        """This entry as the trackers' record."""
+        return SourceSpec(self.name, self.kind, self.lab, self.interval_minutes, self.options)
+
+    @field_validator("kind")
+    @classmethod
+    def _a_known_kind(cls, value: str) -> str:
+        if value not in kinds():
+            *others, last = (repr(name) for name in kinds())
+            expected = f"{', '.join(others)} or {last}"
+            raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": expected})
+        return value
 
     @model_validator(mode="after")
-    def _catalog_path_is_a_folder(self) -> SourceSettings:
-        path = self.options.get("path")
-        if self.kind == "catalog" and path is not None:
-            if not isinstance(path, str):
-                raise ValueError(f"a catalog source's path is a folder name in quotes (got {path!r})")
-            if not Path(path).expanduser().is_dir():
-                raise ValueError(f"the catalog folder {path!r} does not exist")
+    def _kind_options_are_valid(self) -> SourceSettings:
+        options = source_kind(self.kind).options
+        try:
+            options.model_validate(self.options)
+        except ValidationError as error:
+            raise ValueError(f"source {self.name!r}: {_option_problem(error, self.kind, options)}") from None
         return self
+
+
+def _option_problem(error: ValidationError, kind: str, options: type[BaseModel]) -> str:
+    """The first problem with a source's own keys, as words: which key, what is wrong, what is allowed."""
+    problems = error.errors()
+    first = next((item for item in problems if item["type"] == "extra_forbidden"), problems[0])
+    key = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "extra_forbidden":
+        expected = ", ".join(sorted({*options.model_fields, "name", "kind", "lab", "interval_minutes"}))
+        return f"unknown key {key!r} for {kind} (keys: {expected})"
+    if first["type"] == "missing":
+        return f"kind {kind} needs {key}"
+    message = first["msg"].removeprefix("Value error, ")
+    if not key:  # a rule over several keys (github: repo or url)
+        return f"kind {kind} {message}"
+    if first["type"] == "value_error":
+        return f"{key}: {message}"
+    return f"{key}: {message} (got {first.get('input')!r})"
 
 
 class DiscordSettings(_Section):

@@ -27,6 +27,7 @@ from bot.outbox.delivery import (
     fan_out,
     recover_undelivered,
 )
+from bot.outbox.lease import DeliveryLease
 from bot.outbox.notifications import deliver_notifications, queue_weekly_posts, sync_targets
 from bot.runtime.app import App
 from bot.runtime.config import USER_AGENT_NOTE
@@ -168,6 +169,8 @@ async def _run(
     discord_backoff: Sequence[float] | None,
 ) -> None:
     notifier = ConsoleNotifier(console)
+    lease = DeliveryLease(app.engine, app.gateway)  # on PostgreSQL one process at a time delivers; others wait
+    deliver_console_round, notify_targets_round = lease.gated(deliver_console), lease.gated(notify_targets)
     # Whole lines however narrow the terminal, and literal text: piped into a log, nothing wraps.
     say = functools.partial(console.print, soft_wrap=True, markup=False, highlight=False)
     targets = build_targets(app.settings.notifications)  # ConfigError for a URL Apprise rejects
@@ -191,12 +194,12 @@ async def _run(
         say("Console mode: DISCORD_TOKEN is not set, so events are printed here (set it to run the Discord bot).")
     if builder is not None:
         say(f"The Sunset Board is in {builder.folder}, rebuilt after each evaluation and tracking cycle.")
-    await deliver_console(app, notifier)
+    await deliver_console_round(app, notifier)
     outside = AppriseNotifier(targets, board_url=app.settings.site.base_url)
     if targets:
         shown = ", ".join(f"{name} ({target.shown})" for name, target in targets.items())
         say(f"Notification targets: {shown}.")
-        await notify_targets(app, outside)
+        await notify_targets_round(app, outside)
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
     scheduler = AsyncIOScheduler(timezone=UTC)
     evaluation = CronTrigger(hour=hour, minute=minute, timezone=UTC)
@@ -209,9 +212,9 @@ async def _run(
         scheduler.add_job(job, "interval", seconds=seconds, args=args, id=job.__name__, coalesce=True, max_instances=1)
 
     every(change_interval, announce_and_publish, app, builder)
-    every(delivery_interval, deliver_console, app, notifier)
+    every(delivery_interval, deliver_console_round, app, notifier)
     if targets:
-        every(delivery_interval, notify_targets, app, outside)
+        every(delivery_interval, notify_targets_round, app, outside)
 
     async def after_cycle(report: CycleReport) -> None:
         if builder is not None:
@@ -233,7 +236,13 @@ async def _run(
             from bot.discord.client import start_discord
 
             discord_runtime = await start_discord(
-                app, scheduler, delivery_interval=delivery_interval, stop=stop, say=say, backoff=discord_backoff
+                app,
+                scheduler,
+                delivery_interval=delivery_interval,
+                stop=stop,
+                say=say,
+                backoff=discord_backoff,
+                may_deliver=lease.held,
             )
             if discord_runtime is not None:
                 say("Connected to Discord: slash commands ready, alerts go to subscribed channels and DMs.")
@@ -245,6 +254,7 @@ async def _run(
         await tracking.close()
         if discord_runtime is not None:
             await discord_runtime.close()
+        await lease.close()
         say("Stopped.")
 
 

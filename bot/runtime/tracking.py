@@ -22,7 +22,7 @@ from bot.store.sources import source_rows
 from db.models import Source, utcnow
 from trackers.cycle import CycleReport, ProgressCallback, Tracker, TrackerConfig
 from trackers.http import HttpPolicy, make_client
-from trackers.sources import SourceSpec, start_url
+from trackers.sources import SourceSpec, source_kind
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,7 @@ def tracker_config(settings: Settings) -> TrackerConfig:
 
 def source_specs(settings: Settings) -> list[SourceSpec]:
     """The configured sources as the trackers' records."""
-    return [
-        SourceSpec(source.name, source.kind, source.lab, source.interval_minutes, source.options)
-        for source in settings.sources
-    ]
+    return [source.spec() for source in settings.sources]
 
 
 def build_tracker(app: App, client: httpx.AsyncClient) -> Tracker:
@@ -223,10 +220,8 @@ def source_views(app: App) -> list[SourceView]:
 
 
 def _url(spec: SourceSpec) -> str | None:
-    if spec.kind == "catalog":
-        return spec.options.get("path") or "bundled"
     try:
-        return start_url(spec)
+        return source_kind(spec.kind).location(spec)
     except (KeyError, ValueError):
         return None
 

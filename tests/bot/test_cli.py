@@ -89,7 +89,7 @@ def test_an_unknown_model_exits_1_with_suggestions(config):
 def test_with_no_catalog_source_an_unknown_model_says_why_there_are_no_models(tmp_path, database_url):
     path = tmp_path / "config.toml"
     path.write_text(
-        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n'
+        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}[[sources]]\nname = "feed"\nkind = "rss"\nurl = "https://x.example/feed"\n'
     )
     result = sunset(path, "status", "GPT-3")
     assert result.exit_code == 1

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,19 @@ def test_secrets_come_only_from_the_environment(tmp_path):
         ('[[sources]]\nname = "gh"\nkind = "github"\n', "source 'gh': kind github needs repo or url"),
         (
             '[[sources]]\nname = "hub"\nkind = "huggingface"\nauthor = "x"\npage_size = "50"\n',
-            "page_size must be a number",
+            "source 'hub': page_size: Input should be a valid integer (got '50')",
+        ),
+        (
+            '[[sources]]\nname = "hub"\nkind = "huggingface"\nauthor = "x"\npage_size = 0\n',
+            "source 'hub': page_size: Input should be greater than or equal to 1 (got 0)",
+        ),
+        (
+            '[[sources]]\nname = "gh"\nkind = "github"\nrepo = "not a repo"\n',
+            "source 'gh': repo: must be OWNER/NAME (got 'not a repo')",
+        ),
+        (
+            '[[sources]]\nname = "news"\nkind = "rss"\nurl = "feed.xml"\n',
+            "source 'news': url: must be an http(s) URL (got 'feed.xml')",
         ),
         (
             '[trackers]\nreplace_default_sources = "yes"\n',
@@ -163,3 +176,20 @@ def test_the_unused_alert_role_id_is_refused_with_what_to_do(tmp_path):
     path.write_text("[discord]\nalert_role_id = 123\n")
     with pytest.raises(ConfigError, match=r"discord.alert_role_id .* is no longer a setting .*; delete the line"):
         load_settings(path, env={})
+
+
+def test_the_example_documents_every_source_kind_and_each_of_its_keys():
+    from trackers.sources import kinds
+
+    described: dict[str, str] = {}  # kind → its lines in the example's comment ("#   rss  `url`: …" and continuations)
+    current = None
+    for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if match := re.match(r"#   (\w+) ", line):
+            current = match.group(1)
+        elif not line.startswith("#    "):
+            current = None
+        if current is not None:
+            described[current] = described.get(current, "") + line
+    for name, kind in kinds().items():
+        assert name in described, f"config.example.toml does not describe the {name} kind"
+        assert all(f"`{key}`" in described[name] for key in kind.options.model_fields), described[name]

@@ -86,7 +86,7 @@ def test_a_cycles_summary_groups_failures_by_cause_commonest_first():
 async def test_a_config_without_the_catalog_says_so_at_start(tmp_path, database_url):
     path = tmp_path / "config.toml"
     path.write_text(
-        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}[[sources]]\nname = "feed"\nkind = "rss"\nurl = "x"\n'
+        f'[database]\nurl = "{database_url}"\n\n{ONLY_THESE_SOURCES}[[sources]]\nname = "feed"\nkind = "rss"\nurl = "https://x.example/feed"\n'
     )
     output = await run_once(load_settings(path, env={}), date(2026, 11, 28))
     assert "0 models" in output

@@ -85,6 +85,22 @@ def test_track_once_polls_every_source_and_ends_with_a_table_even_when_one_fails
     assert sunset(config, "track", "--source", "nope").exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('kind = "github"\nrepo = "llama models"', "source 'bad': repo: must be OWNER/NAME (got 'llama models')"),
+        ('kind = "rss"\nurl = "news.rss"', "source 'bad': url: must be an http(s) URL (got 'news.rss')"),
+        ('kind = "huggingface"\nauthor = "x"\npage_size = 0', "source 'bad': page_size: Input should be greater"),
+    ],
+)
+def test_a_bad_source_stops_track_at_start_up_with_one_line_and_exit_2(config, served, entry, message):
+    config.write_text(config.read_text() + f'\n[[sources]]\nname = "bad"\n{entry}\n')
+    result = sunset(config, "track", "--once")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == "" and not served.requests  # nothing polled
+
+
 def test_track_once_with_allow_failures_exits_0_and_still_names_the_failed_sources(config):
     result = sunset(config, "track", "--once", "--allow-failures")
     assert result.exit_code == 0, result.output

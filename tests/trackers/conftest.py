@@ -89,6 +89,7 @@ def catalog_engine(engine, tmp_path):
     """The migrated test database with the small test catalog loaded."""
     with Session(engine) as session:
         sync_catalog(session, catalog_files(write_catalog(tmp_path / "catalog")))
+        session.commit()
     return engine
 
 

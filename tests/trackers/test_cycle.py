@@ -235,3 +235,31 @@ async def test_the_hub_token_goes_only_to_the_sources_own_host_even_when_a_next_
     assert server.requests[0][1].get("Authorization") == "Bearer hf_secret"
     assert elsewhere.hits("/api/models") == 1
     assert "Authorization" not in elsewhere.requests[0][1]
+
+
+async def test_the_catalog_is_a_source_like_the_others_applied_whole_and_rolled_back_whole(
+    lab_server, make_tracker, catalog_engine, tmp_path
+):
+    folder = tmp_path / "catalog"  # the folder catalog_engine loaded
+    catalog = SourceSpec("catalog", "catalog", options={"path": str(folder)})
+    news = SourceSpec("testlab-news", "rss", "testlab", options={"url": lab_server.url("/news.rss")})
+    tracker = make_tracker([catalog, news])
+    first = by_name(await tracker.run_cycle(NOW))
+    assert (first["catalog"].status, first["catalog"].changed) == ("not_modified", 0)  # loaded already, unchanged
+    assert first["testlab-news"].status == "ok"
+
+    lab_file = folder / "testlab.toml"
+    lab_file.write_text(lab_file.read_text().replace("Restricted LM", "Restricted LM v2"))
+    (folder / "zz.toml").write_text('[lab]\nslug = "zz"\nname = "Z"\nurl = "not a url"\n')
+    broken = by_name(await tracker.run_cycle(NOW + timedelta(days=1), names=["catalog", "testlab-news"]))
+    assert broken["catalog"].status == "error" and "zz.toml" in (broken["catalog"].error or "")
+    assert broken["testlab-news"].status == "not_modified"  # one failing source never stops the others
+    assert models(catalog_engine)["restricted"].name == "Restricted LM"  # nothing of that load was kept
+
+    (folder / "zz.toml").unlink()
+    fixed = by_name(await tracker.run_cycle(NOW + timedelta(days=2), names=["catalog"]))
+    assert (fixed["catalog"].status, fixed["catalog"].changed, fixed["catalog"].items) == ("ok", 1, 3)
+    assert models(catalog_engine)["restricted"].name == "Restricted LM v2"
+    with Session(catalog_engine) as session:
+        row = session.exec(select(Source).where(Source.name == "catalog")).one()
+    assert (row.kind, row.url, row.status, row.items_seen, row.last_error) == ("catalog", str(folder), "ok", 3, None)

@@ -22,7 +22,7 @@ from trackers.sources import (
     github,
     huggingface,
     rss,
-    start_url,
+    source_kind,
 )
 
 TODAY = date(2026, 11, 10)
@@ -103,11 +103,11 @@ def test_github_releases_give_code_releases_of_the_configured_model():
     }
     assert all(s.rank == ARTEFACT for s in parsed.sightings)
     assert (
-        github.start_url({"repo": "meta-llama/llama-models"})
+        source_kind("github").location(SourceSpec("g", "github", options={"repo": "meta-llama/llama-models"}))
         == "https://github.com/meta-llama/llama-models/releases.atom"
     )
     with pytest.raises(ValueError, match="OWNER/NAME"):
-        github.start_url({"repo": "not a repo"})
+        source_kind("github").location(SourceSpec("g", "github", options={"repo": "not a repo"}))
 
 
 def test_a_hub_listing_gives_repos_cards_to_read_and_the_next_page():
@@ -138,7 +138,7 @@ def test_the_hub_creation_floor_is_before_then_and_private_repos_are_skipped():
 
 
 def test_the_listing_url_asks_for_newest_first_with_the_fields_we_read():
-    url = start_url(SourceSpec("m", "huggingface", options={"author": "meta-llama"}))
+    url = source_kind("huggingface").location(SourceSpec("m", "huggingface", options={"author": "meta-llama"}))
     assert url.startswith("https://huggingface.co/api/models?author=meta-llama&sort=createdAt&direction=-1")
     assert "expand%5B%5D=cardData" in url and "expand%5B%5D=gated" in url
 
@@ -223,3 +223,25 @@ def test_a_placeholder_date_is_read_as_undated_not_as_a_release_date():
     parsed = rss.read(Document("https://t.example/rss", body), context("rss"))
     assert ("Orbit 2", "announced", "undated") in facts(parsed)
     assert any("before 1995" in problem for problem in parsed.problems)
+
+
+def test_every_source_module_registers_its_kind_and_the_settings_accept_exactly_those():
+    from bot.runtime.config import SourceSettings
+    from trackers.sources import FeedKind, LocalKind, kinds
+
+    assert set(kinds()) == {"catalog", "epoch", "github", "huggingface", "rss"}
+    assert isinstance(kinds()["catalog"], LocalKind)
+    assert all(isinstance(kind, FeedKind) for name, kind in kinds().items() if name != "catalog")
+    for name in kinds():
+        assert SourceSettings.model_validate({"name": "s", "kind": name, **EXAMPLE_OPTIONS[name]}).kind == name
+    with pytest.raises(ValueError, match="'catalog', 'epoch', 'github', 'huggingface' or 'rss'"):
+        SourceSettings.model_validate({"name": "s", "kind": "ftp"})
+
+
+EXAMPLE_OPTIONS: dict[str, dict[str, object]] = {
+    "catalog": {},
+    "epoch": {},
+    "github": {"repo": "owner/name"},
+    "huggingface": {"author": "testlab", "page_size": 50},
+    "rss": {"url": "https://testlab.example/news.rss"},
+}

@@ -1,4 +1,8 @@
-"""Sources: one small module per kind, each a `read(document, context) -> Parsed` function.
+"""Sources: one small module per kind, discovered here; each declares its `KIND` and nothing else lists kinds.
+
+A kind is either fetched (`FeedKind`: a start URL from its options and a pure `read(document, context)
+-> Parsed`) or local (`LocalKind`: read on this machine and applied whole, as the catalog is). Every
+kind has a pydantic model of its own `[[sources]]` keys, which the settings check at start-up.
 
 The HTTP layer (`trackers.http`) fetches; a reader only turns one document into sightings (sourced
 claims about models) and, where a source spans several documents (the Hub's pages and model cards),
@@ -7,11 +11,20 @@ names the follow-up documents to fetch. Readers are pure: bytes in, records out.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import cache
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 # C0 controls and DEL (but tab and newlines), and the bidirectional controls that let text display reversed
 # (U+202E makes "gpt-4" read "4-tpg"; trojan-source tricks): nothing from outside carries them.
@@ -113,27 +126,86 @@ class ParseError(Exception):
 Reader = Callable[[Document, Context], Parsed]
 
 
-def reader_for(kind: str) -> Reader:
-    """The reader of a source kind."""
-    from trackers.sources import epoch, github, huggingface, rss
-
-    readers: dict[str, Reader] = {
-        "rss": rss.read,
-        "github": github.read,
-        "huggingface": huggingface.read,
-        "epoch": epoch.read,
-    }
-    return readers[kind]
+def _http_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+\S*", value):
+        raise ValueError(f"must be an http(s) URL (got {value!r})")
+    return value
 
 
-def start_url(spec: SourceSpec) -> str:
-    """The first document of a source, from its kind-specific options."""
-    from trackers.sources import epoch, github, huggingface, rss
+HttpUrlText = Annotated[str, Field(max_length=1000), AfterValidator(_http_url)]
+"""An option naming a document to fetch: an absolute http(s) URL."""
 
-    builders: dict[str, Callable[[Mapping[str, Any]], str]] = {
-        "rss": rss.start_url,
-        "github": github.start_url,
-        "huggingface": huggingface.start_url,
-        "epoch": epoch.start_url,
-    }
-    return builders[spec.kind](spec.options)
+
+class Options(BaseModel):
+    """A kind's own keys in a `[[sources]]` entry: strictly typed, any other key refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+_O = TypeVar("_O", bound=Options)
+
+
+@dataclass(frozen=True)
+class FeedKind(Generic[_O]):
+    """A kind fetched over HTTP: its first document's URL from its options, and the reader of its documents.
+
+    `hub_token`: its requests (to its own host only) carry the configured Hugging Face token.
+    `known_repos`: its reader is told which Hub repositories are already known (to skip their cards).
+    """
+
+    name: str
+    options: type[_O]
+    start_url: Callable[[_O], str]
+    read: Reader
+    hub_token: bool = False
+    known_repos: bool = False
+
+    def location(self, spec: SourceSpec) -> str:
+        """Where the source is read from: its start URL (ValueError when its options are invalid)."""
+        return self.start_url(self.options.model_validate(spec.options))
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a local source's apply step changed: `changed` documents (files) loaded, `items` they hold."""
+
+    changed: int
+    items: int
+
+
+@dataclass(frozen=True)
+class LocalKind(Generic[_O]):
+    """A kind read on this machine and applied whole, in a transaction of its own (the catalog).
+
+    `apply(session, spec)` writes what changed without committing and raises ParseError, before writing
+    anything of the faulty document, when one is malformed (the caller rolls back and records the error).
+    """
+
+    name: str
+    options: type[_O]
+    folder: Callable[[_O], str]
+    apply: Callable[[Session, SourceSpec], Applied]
+
+    def location(self, spec: SourceSpec) -> str:
+        """Where the source is read from: its folder (ValueError when its options are invalid)."""
+        return self.folder(self.options.model_validate(spec.options))
+
+
+SourceKind = FeedKind[Any] | LocalKind[Any]
+
+
+@cache
+def kinds() -> Mapping[str, SourceKind]:
+    """Every source kind by name, discovered: each module of this package that declares a `KIND`."""
+    found: dict[str, SourceKind] = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda item: item.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        kind = getattr(module, "KIND", None)
+        if isinstance(kind, FeedKind | LocalKind):
+            found[kind.name] = kind
+    return MappingProxyType(found)
+
+
+def source_kind(name: str) -> SourceKind:
+    """The kind called `name` (KeyError when there is none)."""
+    return kinds()[name]

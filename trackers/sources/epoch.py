@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
-from typing import Any
 
 from trackers.records import PartialDate
-from trackers.sources import DATASET, Context, Document, Parsed, ParseError, Sighting
+from trackers.sources import DATASET, Context, Document, FeedKind, HttpUrlText, Options, Parsed, ParseError, Sighting
 
 DEFAULT_URL = "https://epoch.ai/data/notable_ai_models.csv"
 ATTRIBUTION = "Epoch AI, 'Notable AI Models', CC-BY 4.0 (https://epoch.ai/data/notable-ai-models)"
 REQUIRED = ("Model", "Publication date")
 
 
-def start_url(options: Mapping[str, Any]) -> str:
+class EpochOptions(Options):
+    """`url`: the CSV (Epoch AI's published one unless given)."""
+
+    url: HttpUrlText = DEFAULT_URL
+
+
+def start_url(options: EpochOptions) -> str:
     """The CSV's URL (Epoch's published one unless configured)."""
-    return str(options.get("url") or DEFAULT_URL)
+    return options.url
 
 
 def access_of(accessibility: str) -> str | None:
@@ -71,3 +75,6 @@ def _rows(rows: csv.DictReader[str], url_of_file: str, context: Context) -> Pars
             sightings.append(Sighting(name, "access", access, url, DATASET, note=ATTRIBUTION))
     problems = (f"{bad_dates} rows with an unreadable or future date",) if bad_dates else ()
     return Parsed(sightings=tuple(sightings), problems=problems, items=count)
+
+
+KIND = FeedKind("epoch", EpochOptions, start_url, read)

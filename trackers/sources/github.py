@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
 
 from trackers.feeds import cues, model_names, parse_feed
-from trackers.sources import ARTEFACT, Context, Document, Parsed, Sighting
-
-_REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
+from trackers.sources import ARTEFACT, Context, Document, FeedKind, HttpUrlText, Options, Parsed, Sighting
 
 
-def start_url(options: Mapping[str, Any]) -> str:
+class GithubOptions(Options):
+    """`repo` (OWNER/NAME) or `url` (a releases.atom elsewhere, e.g. a mirror); `model`: every release's model."""
+
+    repo: str | None = None
+    url: HttpUrlText | None = None
+    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    @field_validator("repo")
+    @classmethod
+    def _owner_slash_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValueError(f"must be OWNER/NAME (got {value!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _repo_or_url(self) -> GithubOptions:
+        if not (self.repo or self.url):
+            raise ValueError("needs repo or url")
+        return self
+
+
+def start_url(options: GithubOptions) -> str:
     """`https://github.com/OWNER/REPO/releases.atom` (or `url` when given, e.g. a mirror)."""
-    if options.get("url"):
-        return str(options["url"])
-    repo = str(options["repo"])
-    if not _REPO.match(repo):
-        raise ValueError(f"repo must be OWNER/NAME (got {repo!r})")
-    return f"https://github.com/{repo}/releases.atom"
+    return options.url or f"https://github.com/{options.repo}/releases.atom"
 
 
 def read(document: Document, context: Context) -> Parsed:
@@ -36,3 +51,6 @@ def read(document: Document, context: Context) -> Parsed:
             sightings.append(Sighting(name, "code_release", f"{tag} ({date_text})", entry.link, ARTEFACT))
             sightings += [Sighting(name, fact, value, entry.link, ARTEFACT) for fact, value in facts.items()]
     return Parsed(sightings=tuple(sightings), problems=feed.problems, items=len(feed.entries))
+
+
+KIND = FeedKind("github", GithubOptions, start_url, read)

@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
+from pydantic import Field
+
 from trackers.cards import card_facts, front_matter
-from trackers.sources import ARTEFACT, Context, Document, FollowUp, Parsed, ParseError, Sighting
+from trackers.sources import (
+    ARTEFACT,
+    Context,
+    Document,
+    FeedKind,
+    FollowUp,
+    HttpUrlText,
+    Options,
+    Parsed,
+    ParseError,
+    Sighting,
+)
 
 HUB = "https://huggingface.co"
 CREATED_AT_FLOOR = "2022-03-02"
@@ -24,11 +36,19 @@ MAX_CARDS = 20  # card fetches per listing page; the rest rely on the listing's 
 EXPAND = ("createdAt", "gated", "private", "disabled", "tags", "cardData")
 
 
-def start_url(options: Mapping[str, Any]) -> str:
+class HubOptions(Options):
+    """`author`: the Hub organisation or user; `endpoint`: another Hub; `page_size`: models per listing page."""
+
+    author: Annotated[str, Field(pattern=r"^[\w.-]{1,96}$")]
+    endpoint: HttpUrlText | None = None
+    page_size: Annotated[int, Field(ge=1, le=1000)] = PAGE_SIZE
+
+
+def start_url(options: HubOptions) -> str:
     """The author's listing: newest first, with the fields we read expanded."""
-    endpoint = str(options.get("endpoint") or HUB).rstrip("/")
-    query = [("author", str(options["author"])), ("sort", "createdAt"), ("direction", "-1")]
-    query += [("limit", str(options.get("page_size", PAGE_SIZE)))] + [("expand[]", field) for field in EXPAND]
+    endpoint = (options.endpoint or HUB).rstrip("/")
+    query = [("author", options.author), ("sort", "createdAt"), ("direction", "-1")]
+    query += [("limit", str(options.page_size))] + [("expand[]", field) for field in EXPAND]
     return f"{endpoint}/api/models?{urlencode(query)}"
 
 
@@ -99,3 +119,6 @@ def _card(document: Document) -> Parsed:
     facts = card_facts(data, [])
     name = repo.split("/", 1)[-1]
     return Parsed(tuple(Sighting(name, fact, value, url, ARTEFACT, hf_repo=repo) for fact, value in facts))
+
+
+KIND = FeedKind("huggingface", HubOptions, start_url, read, hub_token=True, known_repos=True)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from trackers.feeds import cues, hf_repos_mentioned, model_names, parse_feed
-from trackers.sources import ANNOUNCEMENT, Context, Document, Parsed, Sighting
+from trackers.sources import ANNOUNCEMENT, Context, Document, FeedKind, HttpUrlText, Options, Parsed, Sighting
 
 
-def start_url(options: Mapping[str, Any]) -> str:
+class RssOptions(Options):
+    """`url`: the feed."""
+
+    url: HttpUrlText
+
+
+def start_url(options: RssOptions) -> str:
     """The feed URL, as configured."""
-    return str(options["url"])
+    return options.url
 
 
 def read(document: Document, context: Context) -> Parsed:
@@ -31,3 +34,6 @@ def read(document: Document, context: Context) -> Parsed:
             # A linked repository is only a pointer: the Hub source must confirm the artefact.
             sightings += [Sighting(name, "hf_repo_mentioned", repo, entry.link, ANNOUNCEMENT) for repo in repos[:3]]
     return Parsed(sightings=tuple(sightings), problems=feed.problems, items=len(feed.entries))
+
+
+KIND = FeedKind("rss", RssOptions, start_url, read)
