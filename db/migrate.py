@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, String, TypeDecorator, create_engine, event
+from sqlalchemy import Engine, String, TypeDecorator, create_engine, event, inspect, text
+
+if TYPE_CHECKING:  # Alembic is imported only when there is migration work: most starts find the schema current
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config pointing at our migrations and sharing the given engine."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -26,7 +32,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     A process killed mid-migration leaves the database at the previous revision, whole, on PostgreSQL
     and SQLite alike: SQLite's DDL is transactional once the driver stops committing around it.
+    A database already at the head costs one query and no Alembic import.
     """
+    if revision == "head" and is_current(engine):
+        return
+    from alembic import command
+
     if engine.dialect.name != "sqlite":
         command.upgrade(alembic_config(engine), revision)
         return
@@ -56,8 +67,46 @@ def _transactional_sqlite(engine: Engine) -> Engine:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database's stored revisions are exactly the migrations' heads (one query, no Alembic)."""
+    heads = script_heads()
+    return heads is not None and stored_revisions(engine) == heads
+
+
+def stored_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions recorded in the database's version table (empty for a database never migrated)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return frozenset()
+        return frozenset(row[0] for row in connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")))
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def script_heads() -> frozenset[str] | None:
+    """The head revisions of db/migrations/versions, read from the files' `revision`/`down_revision` lines
+    (what Alembic's ScriptDirectory finds, without importing it); None when a file does not say plainly."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = {match[1]: match[2] for match in _REVISION.finditer(path.read_text(encoding="utf-8"))}
+        try:
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found["down_revision"])
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        if not isinstance(revision, str):
+            return None
+        revisions.add(revision)
+        parents.update([down] if isinstance(down, str) else down or ())
+    return frozenset(revisions - parents) or None
 
 
 def compare_type(

@@ -69,6 +69,8 @@ class Lab(SQLModel, table=True):
     name: str = Field(max_length=120)
     url: str | None = Field(default=None, max_length=500)
     hf_orgs: str = Field(default="", max_length=500, description="comma-separated official Hub organisations")
+    parent_slug: str | None = Field(default=None, max_length=80, index=True, description="the lab this one is part of")
+    parent_source: str | None = Field(default=None, max_length=1000, description="the URL that states it")
 
 
 class Model(SQLModel, table=True):

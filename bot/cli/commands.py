@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import json
 import logging
 import os
@@ -14,41 +12,28 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import Session
 
-from bot.cli.track_view import (
-    challenge_dict,
-    challenges_table,
-    cycle_table,
-    evidence_dict,
-    evidence_table,
-    pending_dict,
-    pending_table,
-    sources_table,
-    track_until_stopped,
-    track_with_progress,
-)
-from bot.outbox.delivery import fan_out
-from bot.present.assessment import STATUS_WORDS, coverage, notable_first
-from bot.runtime.app import App, DiscordLoginError, open_app, today_utc
-from bot.runtime.config import USER_AGENT_NOTE, ConfigError, Settings, config_path, load_settings
-from bot.runtime.tracking import source_views
-from bot.services import queries
-from bot.services.community import subscription_health
-from db.models import utcnow
-from trackers import challenges, review
-from trackers.assess import Assessment
-from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog, read_lab_file
-from trackers.cycle import CycleReport
 from trackers.records import Level
-from trackers.store.models import Catalogue, load_catalogue
 from trackers.sunset import WINDOW_MAX, WINDOW_MIN, Policy, Profile, Status
+
+# Each command imports what it needs in its body: `sunset --help` and the quick commands must not pay for
+# SQLAlchemy, Alembic, aiohttp or discord.py (tests/bot/test_cli_startup.py checks it).
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.runtime.app import App
+    from bot.runtime.config import Settings
+    from bot.services import queries
+    from trackers.assess import Assessment
+    from trackers.catalog import epoch
+    from trackers.cycle import CycleReport
+    from trackers.store.models import Catalogue
 
 app = typer.Typer(
     name="sunset",
@@ -101,6 +86,8 @@ def main_options(
     ] = False,
 ) -> None:
     """Sunset Clause: a sourced record of AI models, and when each should be opened."""
+    from bot.runtime.config import ConfigError, config_path, load_settings
+
     try:
         settings = load_settings(config)
     except ConfigError as error:
@@ -137,6 +124,8 @@ def _policy(settings: Settings, window: int | None, profile: str | None) -> Poli
 
 
 def _on(text: str | None) -> date:
+    from bot.runtime.app import today_utc
+
     if text is None:
         return today_utc()
     try:
@@ -151,6 +140,10 @@ def _emit_json(data: Any) -> None:
 
 def _complete_model(ctx: typer.Context, incomplete: str) -> list[str]:
     """Shell completion of model names: the slugs of the closest matches in the database."""
+    from sqlmodel import Session
+
+    from bot.runtime.config import load_settings
+    from bot.services import queries
     from db.engine import make_engine
 
     try:
@@ -184,6 +177,9 @@ def status(
     ] = False,
 ) -> None:
     """Show one model: release, openness, sunset date and status, with sources."""
+    from bot.services import queries
+    from trackers import review
+
     policy, when = _policy(ctx.obj, window, profile), _on(on)
     with _app_context(ctx) as application, application.session() as session:
         try:
@@ -193,6 +189,8 @@ def status(
         observations = review.evidence(session, found.card.slug) if show_evidence else []
     result = found.card.to_json()
     if show_evidence:
+        from bot.cli.track_view import evidence_dict, evidence_table  # the rich tables of `track` and `review`
+
         result["evidence"] = [evidence_dict(item) for item in observations]
     if as_json:
         _emit_json(result)
@@ -203,6 +201,8 @@ def status(
 
 
 def _unknown_model(name: str, suggestions: tuple[str, ...], as_json: bool, catalog_hint: str | None) -> NoReturn:
+    from bot.services import queries
+
     if as_json:
         hint = catalog_hint or queries.ADD_MODEL_HINT
         _emit_json({"error": "unknown model", "query": name, "suggestions": list(suggestions), "hint": hint})
@@ -234,6 +234,8 @@ def list_models(
     profile: ProfileOption = None,
 ) -> None:
     """List models with their status, the most notable first (Epoch AI's criteria, then citations)."""
+    from bot.services import queries
+
     if sort not in SORTS:
         fail(f"--sort must be one of: {', '.join(SORTS)} (got {sort!r})")
     if status_filter is not None and status_filter not in {s.value for s in Status}:
@@ -267,15 +269,23 @@ def list_models(
 
 
 def _resolve_labs(session: Session, texts: list[str]) -> set[str]:
-    """The slugs `--lab` names; one that matches nothing ends the program with suggestions (exit 2)."""
-    slugs = set()
+    """The slugs `--lab` names, with the labs below each (said on stderr); one that matches nothing ends the
+    program with suggestions (exit 2)."""
+    from bot.services import queries
+    from trackers.store.labs import lab_and_children
+
+    slugs: set[str] = set()
     for text in texts:
         try:
             slug = queries.resolve_lab(session, text)
         except queries.NotFoundError as error:
             hint = f"; did you mean: {', '.join(error.suggestions)}?" if error.suggestions else ""
             fail(f"--lab: no lab called {text!r}{hint} (see `sunset labs`)")
-        slugs.add(slug)
+        family = lab_and_children(session, slug=slug)
+        slugs |= family.slugs
+        if family.children:
+            below = ", ".join(f"{name} ({child})" for child, name in family.children)
+            typer.echo(f"note: --lab {text} includes its child labs (see `sunset labs`): {below}", err=True)
         for other, name in queries.labs_also_named(session, text, slug):
             if other not in slugs and other not in texts:
                 typer.echo(f"note: {name} is a separate lab; add --lab {other} to include it", err=True)
@@ -284,34 +294,74 @@ def _resolve_labs(session: Session, texts: list[str]) -> set[str]:
 
 @app.command()
 def labs(ctx: typer.Context, as_json: JsonOption = False, on: OnOption = None) -> None:
-    """List the labs: slug (for --lab), name, Hub organisations, models, overdue and open."""
+    """List the labs as a tree (a lab under the one it is part of): slug (for --lab), name, Hub organisations,
+    models, overdue and open."""
+    from bot.services import queries
+    from trackers.store.labs import lab_parents
+
     policy, when = _policy(ctx.obj, None, None), _on(on)
     with _app_context(ctx) as application, application.session() as session:
         summaries = queries.lab_summaries(session, policy, when)
+        parents = lab_parents(session)
+    tree = _as_tree(summaries, parents)
     if as_json:
-        _emit_json([asdict(summary) | {"hf_orgs": list(summary.hf_orgs)} for summary in summaries])
+        _emit_json(
+            [asdict(item) | {"hf_orgs": list(item.hf_orgs), "parent": parents.get(item.slug)} for _, item in tree]
+        )
         return
     table = Table(title=f"{len(summaries)} labs — {policy.window_years}-year window, on {when}")
     for column in ("Slug", "Name", "Hub organisations", "Models", "Overdue", "Open"):
         table.add_column(column, justify="right" if column in ("Models", "Overdue", "Open") else "left")
-    for item in summaries:
-        cells = (item.slug, escape(item.name), ", ".join(item.hf_orgs) or "—", item.models, item.overdue, item.open)
+    for depth, item in tree:
+        name = f"{'  ' * (depth - 1)}└ {escape(item.name)}" if depth else escape(item.name)
+        cells = (item.slug, name, ", ".join(item.hf_orgs) or "—", item.models, item.overdue, item.open)
         table.add_row(*map(str, cells))
     out.print(table)
+
+
+def _as_tree(summaries: list[queries.LabSummary], parents: dict[str, str]) -> list[tuple[int, queries.LabSummary]]:
+    """Labs in their given order, each followed by the labs that are part of it (depth first, with depths)."""
+    known = {item.slug for item in summaries}
+    children: dict[str | None, list[queries.LabSummary]] = {}
+    for item in summaries:
+        parent = parents.get(item.slug)
+        children.setdefault(parent if parent in known and parent != item.slug else None, []).append(item)
+    tree: list[tuple[int, queries.LabSummary]] = []
+    placed: set[str] = set()
+
+    def place(parent: str | None, depth: int) -> None:
+        for item in children.get(parent, []):
+            if item.slug not in placed:  # a loop in the data is shown once, never followed forever
+                placed.add(item.slug)
+                tree.append((depth, item))
+                place(item.slug, depth + 1)
+
+    place(None, 0)
+    tree += [(0, item) for item in summaries if item.slug not in placed]  # labs caught in a loop of parents
+    return tree
 
 
 def _by_sunset(assessment: Assessment) -> tuple[date, str]:
     return (assessment.verdict.sunset_date or date.max, assessment.record.name.casefold())
 
 
-SORTS: dict[str, Callable[[Assessment], Any]] = {
-    "notable": notable_first,
-    "sunset": _by_sunset,
-    "name": lambda assessment: assessment.record.name.casefold(),
-}
+def _by_name(assessment: Assessment) -> str:
+    return assessment.record.name.casefold()
+
+
+SORTS = ("notable", "sunset", "name")
+
+
+def _sort_key(sort: str) -> Callable[[Assessment], Any]:
+    """The key of `--sort`: most notable first (then longest overdue), by sunset date, or by name."""
+    from bot.present.assessment import notable_first
+
+    return {"notable": notable_first, "sunset": _by_sunset, "name": _by_name}[sort]
 
 
 def _print_status(card: queries.Card) -> None:
+    from bot.present.assessment import STATUS_WORDS
+
     openness = card.openness
     table = Table(title=f"{card.name} — {card.lab}", show_header=False)
     table.add_column(style="bold")
@@ -347,6 +397,9 @@ def _print_status(card: queries.Card) -> None:
 @contextmanager
 def _app_context(ctx: typer.Context) -> Iterator[App]:
     """Open the app; a broken catalog file becomes one line and exit 2."""
+    from bot.runtime.app import open_app
+    from trackers.catalog import CatalogError
+
     try:
         with open_app(ctx.obj) as application:
             yield application
@@ -357,6 +410,7 @@ def _app_context(ctx: typer.Context) -> Iterator[App]:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply database migrations (also done automatically at start-up)."""
+    from bot.runtime.app import open_app
     from db.engine import redacted
     from db.migrate import current_revision
 
@@ -373,6 +427,9 @@ def catalog_check(
     ] = None,
 ) -> None:
     """Validate every catalog file (or the ones named) and report missing or inconsistent facts."""
+    from bot.runtime.app import today_utc
+    from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog, read_lab_file
+
     try:
         files = load_catalog()
         named = {read_lab_file(path).path.name for path in paths or []}
@@ -394,6 +451,8 @@ def catalog_check(
 
 
 def _exclusions() -> list[epoch.Exclusion]:
+    from trackers.catalog import CatalogError, epoch
+
     try:
         return epoch.read_exclusions()
     except CatalogError as error:
@@ -401,23 +460,45 @@ def _exclusions() -> list[epoch.Exclusion]:
 
 
 @app.command()
-def run(ctx: typer.Context) -> None:
+def run(
+    ctx: typer.Context,
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="all: the bot here and the trackers in a child process it supervises (default); "
+            "bot: commands, delivery, evaluation and the board only; tracker: only the trackers.",
+        ),
+    ] = "all",
+) -> None:
     """Run the bot: load the catalog, evaluate daily, and announce new events (Ctrl-C stops it)."""
-    from bot.runtime.runner import run_until_stopped
+    from bot.runtime.app import DiscordLoginError, open_app
+    from bot.runtime.config import ConfigError
+    from bot.runtime.runner import ROLES, run_until_stopped, tracker_command
+    from trackers.catalog import CatalogError
 
+    if role not in ROLES:
+        fail(f"--role must be one of {', '.join(ROLES)} (got {role!r})")
     settings: Settings = ctx.obj
     root = logging.getLogger()
     root.setLevel(min(root.level, getattr(logging, settings.logging.level)))
-    with _app_context(ctx) as application:
-        try:
-            run_until_stopped(application, out)
-        except (ConfigError, DiscordLoginError) as error:
-            fail(str(error))
+    # The bot role loads the catalog; the tracker role leaves that to it (and to its catalog source).
+    try:
+        with open_app(settings, load_catalog=role != "tracker") as application:
+            child = tracker_command(ctx.meta.get("config_path")) if role == "all" else None
+            run_until_stopped(application, out, role=role, tracker=child)
+    except CatalogError as error:
+        fail(f"catalog: {error}")
+    except (ConfigError, DiscordLoginError) as error:
+        fail(str(error))
 
 
 @catalog_app.command("stats")
 def catalog_stats(ctx: typer.Context, as_json: JsonOption = False, on: OnOption = None) -> None:
     """Coverage of the catalog: models by lab, decade, level and status."""
+    from bot.present.assessment import coverage
+    from trackers.store.models import load_catalogue
+
     policy, when = _policy(ctx.obj, None, None), _on(on)
     with _app_context(ctx) as application, application.session() as session:
         catalogue = load_catalogue(session)
@@ -441,6 +522,8 @@ def catalog_stats(ctx: typer.Context, as_json: JsonOption = False, on: OnOption 
 
 def _epoch_coverage(catalogue: Catalogue) -> dict[str, Any]:
     """Per release year: catalog models, and Epoch's notable rows covered, excluded and unaccounted."""
+    from trackers.catalog import epoch
+
     names = epoch.names_of((r.slug, (r.name, *r.aliases)) for r in catalogue.records.values())
     accounts = epoch.account(epoch.read_snapshot(), names, _exclusions())
     models = Counter(record.first_release.year for record in catalogue.records.values() if record.first_release)
@@ -498,6 +581,11 @@ def track(
 
     A one-shot cycle exits 1 when any polled source failed (so cron can tell), unless --allow-failures.
     """
+    import asyncio
+
+    from bot.cli.track_view import cycle_table, track_until_stopped, track_with_progress
+    from bot.runtime.config import USER_AGENT_NOTE
+
     settings: Settings = ctx.obj
     known = {spec.name for spec in settings.sources}
     unknown = [name for name in source or [] if name not in known]
@@ -534,6 +622,9 @@ SOURCE_SUCCESS = frozenset({"ok", "not_modified"})
 @app.command()
 def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the configured sources and their health: status, last error, failures, last success, next poll."""
+    from bot.cli.track_view import sources_table
+    from bot.runtime.tracking import source_views
+
     with _app_context(ctx) as application:
         views = source_views(application)
     if as_json:
@@ -545,6 +636,8 @@ def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @app.command()
 def subscriptions(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List every alert subscription and its health: paused ones first, with the reason and failed deliveries."""
+    from bot.services.community import subscription_health
+
     with _app_context(ctx) as application, application.session() as session:
         health = subscription_health(session)
     if as_json:
@@ -626,6 +719,9 @@ app.add_typer(review_app, name="review")
 @review_app.callback()
 def review_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List unconfirmed models (confirm, merge into an existing model, or reject each)."""
+    from bot.cli.track_view import challenges_table, pending_dict, pending_table
+    from trackers import challenges, review
+
     if ctx.invoked_subcommand is not None:
         return
     with _app_context(ctx) as application, application.session() as session:
@@ -641,6 +737,9 @@ def review_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 @review_app.command("challenges")
 def review_challenges(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Open challenges to facts, each beside the record's current claims and their sources."""
+    from bot.cli.track_view import challenge_dict, challenges_table
+    from trackers import challenges
+
     with _app_context(ctx) as application, application.session() as session:
         disputed = challenges.pending(session)
     if as_json:
@@ -660,6 +759,10 @@ def review_accept(
     by: Annotated[str, typer.Option("--by", help="The moderator's name, kept with the evidence.")] = "moderator",
 ) -> None:
     """Accept a challenge: the catalog file is edited (the challenge kept as evidence) and loaded again."""
+    from db.models import utcnow
+    from trackers import challenges
+    from trackers.catalog import CatalogError
+
     when = _on(since) if since else None
     with _app_context(ctx) as application, application.session() as session:
         try:
@@ -676,6 +779,10 @@ def review_accept(
 @review_app.command("confirm")
 def review_confirm(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Unconfirmed model.")]) -> None:
     """Confirm a model: it becomes visible everywhere and its 'new model' event is announced."""
+    from bot.outbox.delivery import fan_out
+    from db.models import utcnow
+    from trackers import review
+
     with _app_context(ctx) as application, application.session() as session:
         try:
             announced = review.confirm(session, name, utcnow())
@@ -692,6 +799,9 @@ def review_merge(
     into: Annotated[str, typer.Argument(help="The existing model it is another name for.")],
 ) -> None:
     """Merge an unconfirmed model into an existing one: its name becomes an alias, its evidence moves over."""
+    from db.models import utcnow
+    from trackers import review
+
     with _app_context(ctx) as application, application.session() as session:
         try:
             target = review.merge(session, name, into, utcnow())
@@ -711,6 +821,9 @@ def review_reject(
     by: Annotated[str, typer.Option("--by", help="The moderator's name.")] = "moderator",
 ) -> None:
     """Reject a name (it stays hidden and the trackers never create it again) or a challenge (with --reason)."""
+    from db.models import utcnow
+    from trackers import challenges, review
+
     with _app_context(ctx) as application, application.session() as session:
         try:
             if name.isdigit():
@@ -723,17 +836,26 @@ def review_reject(
     typer.echo(f"rejected {'challenge #' * name.isdigit()}{name}")
 
 
+# trackers.challenges.FACTS, spelt out because importing that module costs SQLAlchemy (a test keeps them equal).
+CHALLENGE_FACTS = ("released", "access", "license", "training_code", "training_data", "checkpoints")
+
+
 @app.command()
 def report(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The model (name, slug or alias).")],
-    fact: Annotated[str, typer.Option("--fact", help=f"The disputed fact: {', '.join(challenges.FACTS)}.")],
+    fact: Annotated[str, typer.Option("--fact", help=f"The disputed fact: {', '.join(CHALLENGE_FACTS)}.")],
     value: Annotated[str, typer.Option("--value", help="What it should say (a date, an access value, a licence…).")],
     source: Annotated[str, typer.Option("--source", help="The URL that shows it.")],
     note: Annotated[str | None, typer.Option("--note", help="Anything a moderator should know.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Your name, shown to moderators.")] = None,
 ) -> None:
     """Challenge a fact: it goes to the review queue beside the record's current claim and its sources."""
+    import getpass
+
+    from db.models import utcnow
+    from trackers import challenges
+
     reporter = f"cli:{by or getpass.getuser()}"
     with _app_context(ctx) as application, application.session() as session:
         try:
@@ -753,6 +875,10 @@ def review_stale(
     as_json: JsonOption = False,
 ) -> None:
     """Overdue or due-soon models whose verification is missing or older than --days: check them again."""
+    from bot.runtime.app import today_utc
+    from trackers import review
+    from trackers.store.models import load_catalogue
+
     when = today_utc()
     with _app_context(ctx) as application, application.session() as session:
         catalogue = load_catalogue(session)
@@ -849,6 +975,7 @@ def show_config(ctx: typer.Context, as_json: JsonOption = False) -> None:
         "HF_TOKEN": "set (redacted)" if settings.hf_token else "not set",
         "DISCORD_API_BASE": settings.discord_api_base or "not set",
         "SUNSET_DATABASE_URL": "set (used above)" if os.environ.get("SUNSET_DATABASE_URL") else "not set",
+        "SUNSET_HEALTH_PORT": "set (used above)" if os.environ.get("SUNSET_HEALTH_PORT") else "not set",
     }
     if as_json:
         _emit_json({"config_file": str(path) if path else None, "environment": environment, "settings": effective})
@@ -882,6 +1009,8 @@ def _without_none(value: Any) -> Any:
 @app.command()
 def doctor(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Check the installation: database, each source host reachable, Discord token accepted (exit 1 on a failure)."""
+    import asyncio
+
     from bot.cli.doctor import run_checks
     from bot.runtime.tracking import source_specs
 
@@ -945,6 +1074,8 @@ def upcoming(
     profile: ProfileOption = None,
 ) -> None:
     """Models not yet open whose sunset falls in the next --days days, soonest first (as /sunset upcoming)."""
+    from bot.services import queries
+
     _sunsets_within(ctx, queries.upcoming, "in the next", days, limit, as_json, (on, window, profile))
 
 
@@ -959,6 +1090,8 @@ def recent(
     profile: ProfileOption = None,
 ) -> None:
     """Models whose sunset passed in the last --days days while still not open (as /sunset recent)."""
+    from bot.services import queries
+
     _sunsets_within(ctx, queries.recent, "passed in the last", days, limit, as_json, (on, window, profile))
 
 
@@ -970,6 +1103,8 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Models whose name or alias matches: prefixes, inner words and typos (as /model search)."""
+    from bot.services import queries
+
     with _app_context(ctx) as application, application.session() as session:
         found = queries.load_name_index(session).search(query, limit)
     if as_json:
@@ -988,6 +1123,8 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """A model's dated events and sourced observations, oldest first (as /model history)."""
+    from bot.services import queries
+
     with _app_context(ctx) as application, application.session() as session:
         try:
             found = queries.model_history(session, name)
@@ -1011,16 +1148,21 @@ def history(
 
 def main() -> None:
     """Console-script entry point: a database that cannot be reached or named is one line and exit 2."""
-    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-
     try:
         app()
-    except (ArgumentError, NoSuchModuleError) as error:
-        typer.echo(f"error: the database URL is not valid: {_first_line(error)}", err=True)
-        raise SystemExit(2) from None
-    except DBAPIError as error:  # unreachable, refused, authentication failed, gone mid-command
-        typer.echo(f"error: the database is not answering: {_first_line(error.orig or error)}", err=True)
-        raise SystemExit(2) from None
+    except Exception as error:
+        # Only a command that opened the database can raise SQLAlchemy's errors, so it is imported by then.
+        if "sqlalchemy.exc" not in sys.modules:
+            raise
+        from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+        if isinstance(error, (ArgumentError, NoSuchModuleError)):
+            typer.echo(f"error: the database URL is not valid: {_first_line(error)}", err=True)
+            raise SystemExit(2) from None
+        if isinstance(error, DBAPIError):  # unreachable, refused, authentication failed, gone mid-command
+            typer.echo(f"error: the database is not answering: {_first_line(error.orig or error)}", err=True)
+            raise SystemExit(2) from None
+        raise
 
 
 def _first_line(error: BaseException) -> str:

@@ -90,7 +90,7 @@ def discover_extensions() -> list[str]:
 class SunsetBot(commands.Bot):
     """The bot: slash commands only, mentions disabled for every message it sends."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # not privileged: channel and server names for the cache
         super().__init__(
@@ -100,6 +100,7 @@ class SunsetBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             # Our commands do not wait on guild streaming; READY is enough.
             guild_ready_timeout=0.5,
+            **options,
         )
         self.app = app
         self.gateway = app.gateway  # every database call of the extensions goes through it
@@ -202,6 +203,43 @@ class SunsetBot(commands.Bot):
         log.debug("name index rebuilt models=%d", len(self._names))
 
 
+class ShardedSunsetBot(SunsetBot, commands.AutoShardedBot):
+    """The same bot over several gateway connections (discord.py's AutoShardedClient), one per shard."""
+
+
+GATEWAY_BOT_SHARDS_UNKNOWN = 1
+
+
+async def recommended_shards(token: str) -> int:
+    """How many shards Discord recommends for this bot (`GET /gateway/bot`): one per ~1,000 servers.
+
+    A refused token raises discord.LoginFailure; a gateway answer we cannot read counts as one shard.
+    """
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    try:
+        await http.static_login(token)
+        shards, _, _ = await http.get_bot_gateway()
+        return max(1, int(shards))
+    except discord.GatewayNotFound:
+        log.warning("discord /gateway/bot did not answer: connecting without shards")
+        return GATEWAY_BOT_SHARDS_UNKNOWN
+    finally:
+        await http.close()
+
+
+async def make_bot(app: App, token: str) -> SunsetBot:
+    """The client `[discord] shards` asks for: sharded when set ("auto" or N), or when Discord recommends more
+    than one shard (Discord requires sharding from 2,500 servers); else one connection."""
+    setting = app.settings.discord.shards
+    if setting is None:
+        recommended = await recommended_shards(token)
+        if recommended == 1:
+            return SunsetBot(app)
+        log.info("discord recommends %d shards: connecting sharded", recommended)
+        return ShardedSunsetBot(app, shard_count=recommended)
+    return ShardedSunsetBot(app, shard_count=None if setting == "auto" else setting)
+
+
 # ── the outbox worker ────────────────────────────────────────────────────────────────────────────
 
 
@@ -259,18 +297,21 @@ async def login_with_retry(
     token = app.settings.discord_token
     assert token is not None
     for attempt in itertools.count():
-        bot = SunsetBot(app)
+        bot: SunsetBot | None = None
         try:
+            bot = await make_bot(app, token.get_secret_value())
             await bot.login(token.get_secret_value())
             return bot
         except discord.LoginFailure:
-            await bot.close()
+            if bot is not None:
+                await bot.close()
             raise DiscordLoginError(
                 "Discord refused DISCORD_TOKEN (401 Unauthorized): copy the bot's token again from "
                 "https://discord.com/developers/applications (Bot → Reset Token)"
             ) from None
         except (OSError, TimeoutError, discord.DiscordServerError) as error:
-            await bot.close()
+            if bot is not None:
+                await bot.close()
             delay = backoff[min(attempt, len(backoff) - 1)]
             reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
             say(f"Discord is unreachable ({reason}); retrying in {delay:g} s (attempt {attempt + 1}).")

@@ -2,7 +2,8 @@
 
 Lookup order: `sunset --config PATH`, then `$SUNSET_CONFIG`, then `./config.toml`, then the user's
 `config.toml` (e.g. ~/.config/sunset-clause/config.toml), then the built-in defaults (which
-`config.example.toml` documents, key for key). `$SUNSET_DATABASE_URL` overrides `[database] url`.
+`config.example.toml` documents, key for key). `$SUNSET_DATABASE_URL` overrides `[database] url`,
+`$SUNSET_HEALTH_PORT` `[health] port`.
 Secrets (`DISCORD_TOKEN`, `HF_TOKEN`) come only from the environment; a `[[notifications]]` URL may
 name environment variables as `${NAME}`, expanded here and never shown.
 """
@@ -165,6 +166,9 @@ def _option_problem(error: ValidationError, kind: str, options: type[BaseModel])
 
 class DiscordSettings(_Section):
     guild_ids: list[int] = Field(default_factory=list)
+    # None: one connection unless Discord recommends more (GET /gateway/bot); "auto": always sharded, as many
+    # shards as Discord recommends; N: always sharded, N shards.
+    shards: Annotated[int, Field(ge=1, le=1024)] | Literal["auto"] | None = None
     digest_weekday: Annotated[int, Field(ge=0, le=6)] = 0
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 9
 
@@ -231,6 +235,12 @@ class NotificationSettings(BaseModel):
         if self.scope == "all" and self.value:
             raise ValueError('value is only for scope = "lab" or "model"')
         return self
+
+
+class HealthSettings(_Section):
+    # `sunset run`'s GET /healthz (bot/runtime/health.py); port 0 = no endpoint.
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 0
 
 
 class LoggingSettings(_Section):
@@ -304,6 +314,7 @@ class Settings(BaseModel):
     site: SiteSettings = Field(default_factory=SiteSettings)
     notifications: list[NotificationSettings] = Field(default_factory=list)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
     discord_token: SecretStr | None = Field(default=None, exclude=True)
     hf_token: SecretStr | None = Field(default=None, exclude=True)
     # A testing and self-hosting hook (see README): another Discord API, e.g. http://127.0.0.1:8080/api/v10.
@@ -365,6 +376,10 @@ def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = 
         data.setdefault("database", {})
         if isinstance(data["database"], dict):
             data["database"]["url"] = env["SUNSET_DATABASE_URL"]
+    if env.get("SUNSET_HEALTH_PORT"):  # what a container image sets, since its config file is the operator's
+        data.setdefault("health", {})
+        if isinstance(data["health"], dict):
+            data["health"]["port"] = env["SUNSET_HEALTH_PORT"]
     discord = data.get("discord")
     if isinstance(discord, dict) and "alert_role_id" in discord:
         raise ConfigError(

@@ -30,6 +30,7 @@ from trackers.names import normalise_name, suggest
 from trackers.records import Level, PartialDate
 from trackers.store import assessments as stored
 from trackers.store import reads
+from trackers.store.labs import LabFamily, lab_and_children
 from trackers.store.models import Catalogue, load_catalogue, resolve_name
 from trackers.sunset import Policy, Profile, Status, evaluate, release_cutoff
 
@@ -220,21 +221,21 @@ def overdue(
     notable_only: bool = False,
     limit: int | None = None,
 ) -> list[ListRow]:
-    """Models past their sunset and still not open, most notable first (at most `limit`); optionally one lab's,
-    or notable ones only."""
-    lab_slug = resolve_lab(session, lab) if lab else None
+    """Models past their sunset and still not open, most notable first (at most `limit`); optionally one lab's (with
+    the labs that are part of it), or notable ones only."""
+    labs = lab_family(session, lab).slugs if lab else None  # a lab takes in the labs that are part of it
     split = _split(session, policy, on)
     if split is None:
         catalogue, assessments = _assessments(session, policy, on)
-        return [_row(a, catalogue) for a in overdue_of(assessments, lab_slug=lab_slug, notable_only=notable_only)][
-            :limit
-        ]
-    rows = stored.overdue_rows(session, cut=split.cut, lab_slug=lab_slug, notable_only=notable_only, limit=limit)
+        rows = overdue_of(assessments, notable_only=notable_only)
+        return [_row(a, catalogue) for a in rows if labs is None or a.record.lab in labs][:limit]
+    found = stored.overdue_rows(session, cut=split.cut, lab_slugs=labs, notable_only=notable_only, limit=limit)
     merged = [((row.notable_order, row.release_latest or date.max, row.sort_name), _stored_row(row, policy, on))
-              for row in rows]  # fmt: skip
+              for row in found]  # fmt: skip
     merged += [
         (_order(a), _row(a, split.catalogue))
-        for a in overdue_of(split.stale, lab_slug=lab_slug, notable_only=notable_only)
+        for a in overdue_of(split.stale, notable_only=notable_only)
+        if labs is None or a.record.lab in labs
     ]
     merged.sort(key=lambda item: item[0])
     return [row for _, row in merged][:limit]
@@ -474,6 +475,11 @@ def resolve_lab(session: Session, text: str) -> str:
     raise NotFoundError("lab", text, dict.fromkeys(by_word + close).keys())
 
 
+def lab_family(session: Session, text: str) -> LabFamily:
+    """The lab a user named (slug, name or Hub organisation) with the labs that are part of it."""
+    return lab_and_children(session, slug=resolve_lab(session, text))
+
+
 def labs_also_named(session: Session, text: str, slug: str) -> list[tuple[str, str]]:
     """Other labs whose name contains the text ('google' → Google DeepMind): separate labs a user may also mean."""
     key = normalise_name(text)
@@ -556,7 +562,7 @@ def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, rece
             by_level[level] += n
             overdue_count += n * (status == Status.OVERDUE.value)
         candidates = stored.overdue_rows(
-            session, cut=split.cut, lab_slug=slug, notable_only=False, limit=1, longest=True
+            session, cut=split.cut, lab_slugs={slug}, notable_only=False, limit=1, longest=True
         )
         late_rows = [_stored_row(row, policy, on) for row in candidates] + [
             _row(a, split.catalogue) for a in mine if a.verdict.status is Status.OVERDUE

@@ -178,6 +178,22 @@ def test_the_unused_alert_role_id_is_refused_with_what_to_do(tmp_path):
         load_settings(path, env={})
 
 
+@pytest.mark.parametrize(("value", "expected"), [("4", 4), ('"auto"', "auto")])
+def test_discord_shards_is_a_count_or_auto(tmp_path, value, expected):
+    path = tmp_path / "c.toml"
+    path.write_text(f"[discord]\nshards = {value}\n")
+    assert load_settings(path, env={}).discord.shards == expected
+    assert load_settings(None, env={}).discord.shards is None  # unset: Discord's recommendation decides
+
+
+@pytest.mark.parametrize("value", ["0", '"many"'])
+def test_a_shard_count_below_one_or_a_word_other_than_auto_is_one_line(tmp_path, value):
+    path = tmp_path / "c.toml"
+    path.write_text(f"[discord]\nshards = {value}\n")
+    with pytest.raises(ConfigError, match=r"discord\.shards"):
+        load_settings(path, env={})
+
+
 def test_the_example_documents_every_source_kind_and_each_of_its_keys():
     from trackers.sources import kinds
 

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from db.engine import make_engine
-from db.migrate import compare_type, current_revision, upgrade
+from db.migrate import alembic_config, compare_type, current_revision, is_current, script_heads, upgrade
 from db.models import Lab, Model, Observation, claim_digest, utcnow
 
 EXPECTED_TABLES = {
@@ -35,6 +35,23 @@ def test_upgrading_twice_is_harmless(engine):
     revision = current_revision(engine)
     upgrade(engine)
     assert current_revision(engine) == revision
+
+
+def test_the_heads_read_from_the_migration_files_are_alembics(engine):
+    from alembic.script import ScriptDirectory
+
+    assert script_heads() == frozenset(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+
+
+def test_only_a_database_at_the_head_counts_as_current(database_url):
+    engine = make_engine(database_url)
+    assert not is_current(engine)  # empty: no version table
+    upgrade(engine, "0001")
+    assert not is_current(engine)
+    upgrade(engine)  # the check says "not current", so Alembic runs and brings it to the head
+    assert current_revision(engine) in (script_heads() or ())
+    assert is_current(engine)
+    engine.dispose()
 
 
 def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):

@@ -132,6 +132,24 @@ def check_catalog(files: Iterable[LabFile], today: date) -> list[Problem]:
         problems.extend(_date_rule_problems(file, model, today))
         if accused(records[model.slug], today):
             problems.extend(_accusation_problems(file, model))
+    return problems + _parent_problems(files)
+
+
+def _parent_problems(files: list[LabFile]) -> list[Problem]:
+    """A lab's parent must be another lab of the catalog, and following parents must never lead back."""
+    parents = {lab.content.lab.slug: lab.content.lab.parent.slug for lab in files if lab.content.lab.parent}
+    known = {lab.content.lab.slug for lab in files}
+    problems = []
+    for lab in files:
+        slug, seen = lab.content.lab.slug, []
+        if slug in parents and parents[slug] not in known:
+            problems.append(Problem(lab.path.name, None, f"parent {parents[slug]!r} is not a lab of the catalog"))
+            continue
+        while slug in parents and slug not in seen:
+            seen.append(slug)
+            slug = parents[slug]
+        if slug in seen:
+            problems.append(Problem(lab.path.name, None, f"parents form a loop: {' → '.join([*seen, slug])}"))
     return problems
 
 

@@ -197,11 +197,19 @@ class ModelEntry(_Strict):
         )
 
 
+class LabParent(_Strict):
+    """The lab this one is part of (DeepMind → Google), with the URL that states it."""
+
+    slug: Slug
+    source: Url
+
+
 class LabEntry(_Strict):
     slug: Slug
     name: str = Field(min_length=1, max_length=120)
     url: Url
     hf_orgs: list[str] = Field(default_factory=list)
+    parent: LabParent | None = None
 
 
 class CatalogFile(_Strict):

@@ -10,7 +10,7 @@ callers assess those few in memory.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -282,7 +282,13 @@ def _listed(session: Session, statement: Any) -> list[Row]:
 
 
 def overdue_rows(
-    session: Session, *, cut: Cut, lab_slug: str | None, notable_only: bool, limit: int | None, longest: bool = False
+    session: Session,
+    *,
+    cut: Cut,
+    lab_slugs: Collection[str] | None,
+    notable_only: bool,
+    limit: int | None,
+    longest: bool = False,
 ) -> list[Row]:
     """Fresh overdue models, at most `limit`: most notable, then longest overdue, then by name (or longest first)."""
     statement = _rows().where(
@@ -292,8 +298,8 @@ def overdue_rows(
         _unindexed(col(Model.level)).in_(cut.below),
         _unindexed(col(Model.release_latest)) < cut.overdue_before,
     )
-    if lab_slug is not None:
-        statement = statement.where(col(Lab.slug) == lab_slug)
+    if lab_slugs is not None:
+        statement = statement.where(col(Lab.slug).in_(lab_slugs))
     if notable_only:
         statement = statement.where(col(Model.notable_order) < 0)
     order = (col(Model.notable_order), col(Model.release_latest), col(Model.sort_name))

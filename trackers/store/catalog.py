@@ -43,6 +43,7 @@ def upsert_lab(session: Session, *, entry: LabEntry) -> int:
     """Create or update a lab from its file's `[lab]` table; returns its id."""
     lab = session.exec(select(Lab).where(Lab.slug == entry.slug)).first() or Lab(slug=entry.slug, name=entry.name)
     lab.name, lab.url, lab.hf_orgs = entry.name, str(entry.url), ",".join(entry.hf_orgs)
+    lab.parent_slug, lab.parent_source = (entry.parent.slug, str(entry.parent.source)) if entry.parent else (None, None)
     session.add(lab)
     session.flush()
     assert lab.id is not None

@@ -20,9 +20,10 @@ class Labs(commands.GroupCog, group_name="lab", group_description="The labs that
     @app_commands.describe(name="Lab name or slug (e.g. OpenAI)")
     async def scorecard(self, interaction: Interaction[SunsetBot], name: str) -> None:
         """A lab's models by level, overdue count, longest overdue and recently opened models."""
+        await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
         card = await self.bot.gateway.read(lab_scorecard, name, policy, on)
-        await interaction.response.send_message(embed=scorecard_embed(card, on=on))
+        await interaction.followup.send(embed=scorecard_embed(card, on=on))
 
     @scorecard.autocomplete("name")
     async def _labs(self, interaction: Interaction[SunsetBot], current: str) -> list[app_commands.Choice[str]]:

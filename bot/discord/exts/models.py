@@ -26,12 +26,13 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
     @app_commands.describe(name="Model name, slug or alias (e.g. GPT-3)")
     async def status(self, interaction: Interaction[SunsetBot], name: str) -> None:
         """A model's openness, sunset date and status under this server's window and profile."""
+        await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
         card = await self.bot.gateway.read(model_card, name, policy, on)
         view = model_view(card.card.slug, card.card.sources)
         base_url = self.bot.app.settings.site.base_url
         embed = model_embed(card, on=on, base_url=base_url, mention=self.bot.mention)
-        await interaction.response.send_message(embed=embed, view=view)
+        await interaction.followup.send(embed=embed, view=view)
 
     @app_commands.command(name="search")
     @app_commands.describe(query="Part of a name or alias")
@@ -44,6 +45,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
     @app_commands.describe(name="Model name, slug or alias")
     async def history(self, interaction: Interaction[SunsetBot], name: str) -> None:
         """A model's dated events and sourced observations."""
+        await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         await send_pages(interaction, history_pages(await self.bot.gateway.read(model_history, name)))
 
     @app_commands.command(name="report")

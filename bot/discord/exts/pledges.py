@@ -52,7 +52,8 @@ class Pledges(commands.Cog):
     @top_group.command(name="top")
     async def top(self, interaction: Interaction[SunsetBot]) -> None:
         """The most-pledged models, with counts across all servers."""
-        await interaction.response.send_message(embed=pledges_embed(await self.bot.gateway.read(top_pledges, 10)))
+        await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
+        await interaction.followup.send(embed=pledges_embed(await self.bot.gateway.read(top_pledges, 10)))
 
 
 async def setup(bot: SunsetBot) -> None:

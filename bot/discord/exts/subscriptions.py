@@ -118,6 +118,7 @@ class Subscriptions(commands.Cog):
     @app_commands.command(name="subscriptions")
     async def subscriptions(self, interaction: Interaction[SunsetBot]) -> None:
         """This server's channel subscriptions and your DM subscriptions, with ids."""
+        await interaction.response.defer(thinking=True, ephemeral=True)  # may take over a second
         rows = await self.bot.gateway.read(
             subscriptions_for, guild_id=interaction.guild_id, user_id=interaction.user.id
         )

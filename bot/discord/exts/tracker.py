@@ -26,8 +26,9 @@ class Tracker(commands.GroupCog, group_name="tracker", group_description="The tr
     @app_commands.command(name="status")
     async def status(self, interaction: Interaction[SunsetBot]) -> None:
         """Source health as in `sunset sources`, paused subscriptions here, and recent operator events."""
+        await interaction.response.defer(thinking=True, ephemeral=True)  # may take over a second
         status = await self.bot.gateway.read(tracker_status, interaction.guild_id)
-        await interaction.response.send_message(embed=tracker_embed(status), ephemeral=True)
+        await interaction.followup.send(embed=tracker_embed(status), ephemeral=True)
 
 
 async def setup(bot: SunsetBot) -> None:

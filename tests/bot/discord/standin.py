@@ -1,9 +1,11 @@
 """A small stand-in for Discord's REST API and gateway on loopback, for the unmodified discord.py client.
 
-REST: login, application info, command sync, interaction callbacks and followups, channel messages
+REST: login, application info, the gateway and its recommended shard count, command sync, interaction callbacks and followups, channel messages
 (honouring `enforce_nonce`, answering 403/404 for configured channels, and optionally Discord's
 global limit of N requests per second with 429s), DM channels. Gateway: HELLO, IDENTIFY → READY and
-GUILD_CREATE, heartbeat ACK, and INTERACTION_CREATE dispatched by the tests.
+GUILD_CREATE (on the shard that owns the server), heartbeat ACK, and INTERACTION_CREATE dispatched by
+the tests. With `deadline` set, an interaction answered later than that many seconds after its dispatch
+gets Discord's 404 "Unknown interaction" (10062).
 """
 
 from __future__ import annotations
@@ -67,8 +69,15 @@ class Posted:
 class StandIn:
     """The fake Discord. `await start()` gives the API base to put in DISCORD_API_BASE."""
 
-    def __init__(self, *, global_rate: int | None = None) -> None:
+    def __init__(self, *, global_rate: int | None = None, shards: int = 1, deadline: float | None = None) -> None:
         self.global_rate = global_rate
+        self.recommended_shards = shards  # what GET /gateway/bot recommends
+        self.deadline = deadline
+        self.dispatched_at: dict[int, float] = {}  # interaction id → when INTERACTION_CREATE went out
+        self.expired: list[int] = []  # interactions answered after the deadline
+        self.responded_at: dict[int, float] = {}  # interaction id → when its first response arrived
+        self.identifies: list[tuple[int, int]] = []  # (shard id, shard count) of each IDENTIFY
+        self._sockets: dict[int, web.WebSocketResponse] = {}  # shard id → its gateway connection
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.messages: list[Posted] = []  # channel and DM posts
@@ -76,6 +85,7 @@ class StandIn:
         self.responses: dict[int, list[dict[str, Any]]] = {}
         self.response_messages: dict[int, dict[str, Any]] = {}  # interaction id → the message its answer posted
         self.followups: dict[str, list[Posted]] = {}
+        self._deferred: dict[str, int] = {}  # token → id of an interaction deferred and not yet followed up
         self.forbidden: set[int] = set()
         self.missing: set[int] = set()
         self.rejected: set[int] = set()  # channels that answer 400 Bad Request to every post
@@ -89,8 +99,8 @@ class StandIn:
         self.identified = asyncio.Event()
         self.synced = asyncio.Event()
         self._recent: deque[float] = deque()
-        self._ws: web.WebSocketResponse | None = None
         self._seq = 0
+        self._shard_count = 1
         self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -105,6 +115,7 @@ class StandIn:
         api = "/api/v10"
         app.router.add_get(f"{api}/users/@me", self._me)
         app.router.add_get(f"{api}/oauth2/applications/@me", self._application)
+        app.router.add_get(f"{api}/gateway/bot", self._gateway_bot)
         app.router.add_put(f"{api}/applications/{{app}}/commands", self._sync)
         app.router.add_put(f"{api}/applications/{{app}}/guilds/{{guild}}/commands", self._sync)
         app.router.add_post(f"{api}/interactions/{{id}}/{{token}}/callback", self._callback)
@@ -123,8 +134,8 @@ class StandIn:
 
     async def stop(self) -> None:
         self.release_posts.set()
-        if self._ws is not None:
-            await self._ws.close()
+        for ws in list(self._sockets.values()):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -157,6 +168,12 @@ class StandIn:
 
     async def _me(self, request: web.Request) -> web.Response:
         return _json(user(BOT_ID, "Sunset Clause", bot=True) | {"verified": True, "mfa_enabled": False})
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        return _json({
+            "url": self.base.split("/api")[0].replace("http", "ws") + "/", "shards": self.recommended_shards,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+        })  # fmt: skip
 
     async def _application(self, request: web.Request) -> web.Response:
         return _json({
@@ -233,6 +250,15 @@ class StandIn:
 
     async def _callback(self, request: web.Request) -> web.Response:
         interaction_id = int(request.match_info["id"])
+        sent = self.dispatched_at.get(interaction_id)
+        self.responded_at.setdefault(interaction_id, time.monotonic())
+        if self.deadline is not None and sent is not None and time.monotonic() - sent > self.deadline:
+            self.expired.append(interaction_id)
+            waiter = self._waiters.pop(interaction_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result({"type": None, "expired": True})
+            await self._notify()
+            return _json({"message": "Unknown interaction", "code": 10062}, status=404)
         body, files = await self._read(request)
         body["files"] = files
         self.responses.setdefault(interaction_id, []).append(body)
@@ -243,6 +269,8 @@ class StandIn:
         kind = body["type"]
         result: dict[str, Any] = {"interaction": {"id": str(interaction_id), "type": 2,
                                                   "response_message_loading": kind == 5}}  # fmt: skip
+        if kind == 5:
+            self._deferred[request.match_info["token"]] = interaction_id
         if kind in (4, 5, 7):
             message = self._message(CHANNEL_ID, body.get("data") or {})
             self.response_messages[interaction_id] = message
@@ -252,7 +280,13 @@ class StandIn:
 
     async def _followup(self, request: web.Request) -> web.Response:
         payload, files = await self._read(request)
-        posted = Posted(next(self._ids), CHANNEL_ID, payload, files)
+        deferred = self._deferred.pop(request.match_info["token"], None)
+        if deferred is not None:  # Discord's first followup after a deferral fills the "thinking…" message in
+            message = self._message(CHANNEL_ID, payload, int(self.response_messages[deferred]["id"]))
+            self.response_messages[deferred] = message
+            posted = Posted(int(message["id"]), CHANNEL_ID, payload, files)
+        else:
+            posted = Posted(next(self._ids), CHANNEL_ID, payload, files)
         self.followups.setdefault(request.match_info["token"], []).append(posted)
         await self._notify()
         return _json(self._message(CHANNEL_ID, payload, posted.id))
@@ -282,7 +316,6 @@ class StandIn:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self._ws = ws
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}})
         async for message in ws:
             if message.type != WSMsgType.TEXT:
@@ -293,13 +326,22 @@ class StandIn:
             elif data["op"] == 2:
                 assert data["d"]["token"] == "test-token"
                 self.identify_intents = data["d"]["intents"]
+                shard, count = data["d"].get("shard") or (0, 1)
+                self.identifies.append((shard, count))
+                self._sockets[shard] = ws
+                self._shard_count = count
+                ours = (GUILD_ID >> 22) % count == shard  # Discord's rule for which shard gets a server
                 await self._dispatch("READY", {
-                    "v": 10, "user": user(BOT_ID, "Sunset Clause", bot=True), "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-                    "session_id": "session", "resume_gateway_url": self.base.split("/api")[0].replace("http", "ws") + "/",
-                    "application": {"id": str(APP_ID), "flags": 0}, "shard": [0, 1],
-                })  # fmt: skip
-                await self._dispatch("GUILD_CREATE", self._guild())
-                self.identified.set()
+                    "v": 10, "user": user(BOT_ID, "Sunset Clause", bot=True),
+                    "guilds": [{"id": str(GUILD_ID), "unavailable": True}] if ours else [],
+                    "session_id": f"session-{shard}", "resume_gateway_url": self.base.split("/api")[0].replace("http", "ws") + "/",
+                    "application": {"id": str(APP_ID), "flags": 0}, "shard": [shard, count],
+                }, shard=shard)  # fmt: skip
+                if ours:
+                    await self._dispatch("GUILD_CREATE", self._guild(), shard=shard)
+                if len(self._sockets) >= count:
+                    self.identified.set()
+                await self._notify()
         return ws
 
     def _guild(self) -> dict[str, Any]:
@@ -318,10 +360,12 @@ class StandIn:
             "preferred_locale": "en-US", "nsfw_level": 0, "system_channel_flags": 0,
         }  # fmt: skip
 
-    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
-        assert self._ws is not None
+    async def _dispatch(self, event: str, data: dict[str, Any], *, shard: int | None = None) -> None:
+        """Send an event on a shard's connection (by default the shard that owns the test server)."""
+        if shard is None:
+            shard = (GUILD_ID >> 22) % self._shard_count
         self._seq += 1
-        await self._ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
+        await self._sockets[shard].send_json({"op": 0, "t": event, "s": self._seq, "d": data})
 
     # ── interactions, as the tests send them ─────────────────────────────────────────────────────
 
@@ -348,6 +392,7 @@ class StandIn:
         interaction_id = int(payload["id"])
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[interaction_id] = waiter
+        self.dispatched_at[interaction_id] = time.monotonic()
         await self._dispatch("INTERACTION_CREATE", payload)
         return await asyncio.wait_for(waiter, within)
 

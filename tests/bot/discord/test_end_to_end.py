@@ -2,7 +2,6 @@
 
 import asyncio
 import io
-import itertools
 import json
 import os
 import re
@@ -295,8 +294,9 @@ async def test_pages_that_expire_say_so_with_their_buttons_greyed_out(running, m
                                     value=f"2012-09-{day:02d}", url=f"https://epoch.example/{day}", seen_at=utcnow()))  # fmt: skip
         session.commit()
     first = await fake.command("model history", name="OldNet")
-    await fake.wait_until(lambda: any(fake.followups.values()))
-    edit = next(posted for posted in itertools.chain(*fake.followups.values()))
+    token = first["interaction"]["token"]  # deferred: the answer is the first followup, the expiry edits it
+    await fake.wait_until(lambda: len(fake.followups.get(token, [])) >= 2)
+    edit = fake.followups[token][-1]
     buttons = [c for row in edit.payload["components"] for c in row["components"]]
     assert all(button.get("disabled") for button in buttons) and "expired" in buttons[1]["label"]
     assert first["data"]["components"]  # the answer had live buttons until then
@@ -422,7 +422,11 @@ async def test_a_forbidden_channel_pauses_its_subscription_and_tells_the_admins(
     await fake.command("subscribe", scope="all", target="channel", channel=OTHER_CHANNEL_ID)
     await running.evaluate(date(2033, 7, 20))
     await running.all_sent()
-    await running.all_sent()  # the notice is queued after the failed round
+    # The notice is queued after the failed round (in the writer thread): wait for it rather than race it.
+    await fake.wait_until(
+        lambda: any(m.channel_id == CHANNEL_ID and "subscription was paused" in m.text for m in fake.messages)
+    )
+    await running.all_sent()
     with running.session() as session:
         subscription = session.exec(
             select(Subscription).where(Subscription.target == f"channel:{OTHER_CHANNEL_ID}")
