@@ -5,7 +5,18 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, Text, TypeDecorator, UniqueConstraint, event
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+)
 from sqlmodel import Field, SQLModel
 
 # Named constraints let later migrations alter them on SQLite too (batch mode needs the names).
@@ -65,7 +76,32 @@ class Lab(SQLModel, table=True):
 
 
 class Model(SQLModel, table=True):
-    """A released model or checkpoint family. Its openness lives in OpennessChange rows."""
+    """A released model or checkpoint family. Its openness lives in OpennessChange rows.
+
+    The `assessed_on` … `sort_name` columns are its stored assessment (written by every evaluation, read by
+    the list and count queries): its level, valid from `level_since` until `level_until`, its status and
+    sunset under the default policy, and the facts any other policy's status is computed from in SQL.
+    """
+
+    __table_args__ = (
+        Index("ix_model_state_status_sunset", "state", "status", "sunset_on"),
+        Index("ix_model_state_release", "state", "release_latest"),
+        Index("ix_model_state_notable", "state", "notable_order", "release_latest", "sort_name"),
+        Index(
+            "ix_model_tally",
+            "state",
+            "level",
+            "release_latest",
+            "release_earliest",
+            "level_since",
+            "level_until",
+            "lab_id",
+            "updated_at",
+        ),
+        Index("ix_model_state_level_since", "state", "level_since"),
+        Index("ix_model_state_level_until", "state", "level_until"),
+        Index("ix_model_state_updated", "state", "updated_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True, max_length=80)
@@ -87,6 +123,20 @@ class Model(SQLModel, table=True):
     verified_sources: str | None = Field(default=None, sa_column=Column(Text), description="one URL a line")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    assessed_on: date | None = Field(default=None, description="the day its assessment was last written; null = never")
+    level: str | None = Field(default=None, max_length=2, description="L0–L4 on assessed_on")
+    level_since: date | None = Field(default=None, description="its level holds from this day (null: always)")
+    level_until: date | None = Field(default=None, description="… until the day before this one (null: for good)")
+    status: str | None = Field(default=None, max_length=16, description="under the default policy, on assessed_on")
+    sunset_on: date | None = Field(default=None, description="its sunset under the default policy")
+    release_earliest: date | None = Field(default=None, description="the first day first_release could mean")
+    release_latest: date | None = Field(default=None, description="the last day first_release could mean")
+    notable_order: int = Field(
+        default=0,
+        sa_column=Column(Integer, nullable=False, server_default="0"),
+        description="minus Epoch's notability rank: lists sort by it",
+    )
+    sort_name: str | None = Field(default=None, max_length=200, description="the name casefolded, for ordering")
 
 
 class Alias(SQLModel, table=True):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from textwrap import dedent
 
+from sqlmodel import Session, select
+
+from db.models import Lab, Model, OpennessChange
 from trackers.records import (
     Access,
     Change,
@@ -125,3 +129,35 @@ def write_config(directory: Path, database_url: str) -> Path:
         f'[[sources]]\nname = "catalog"\nkind = "catalog"\npath = "{catalog}"\n'
     )
     return path
+
+
+def store_records(
+    session: Session, records: Iterable[ModelRecord], *, notability: dict[str, str] | None = None
+) -> None:
+    """Write records as rows (labs, models, their release state and dated changes), as a sync would; commits."""
+    labs: dict[str, int] = {row.slug: row.id for row in session.exec(select(Lab)).all() if row.id is not None}
+    ids: dict[str, int] = {}
+    for record in records:
+        if record.lab not in labs:
+            lab = Lab(slug=record.lab, name=record.lab.title())
+            session.add(lab)
+            session.flush()
+            labs[record.lab] = lab.id or 0
+        base_id = ids.get(record.base.slug) if record.base else None
+        criteria = (notability or {}).get(record.slug)
+        model = Model(slug=record.slug, name=record.name, lab_id=labs[record.lab], base_id=base_id,
+                      first_release=str(record.first_release) if record.first_release else None,
+                      notability=criteria, citations=len(criteria or "") * 10 or None)  # fmt: skip
+        session.add(model)
+        session.flush()
+        ids[record.slug] = model.id or 0
+        rows = [("release", None, record.initial, None)] + [(c.kind, c.on, c, c.source) for c in record.changes]
+        for kind, on, state, url in rows:
+            licence = state.licence
+            session.add(OpennessChange(
+                model_id=model.id or 0, kind=kind, on=on, access=state.access.value if state.access else None,
+                licence_raw=licence.raw if licence else None, licence_spdx=licence.spdx if licence else None,
+                training_code=state.training_code.value if state.training_code else None,
+                training_data=state.training_data.value if state.training_data else None,
+                checkpoints=state.checkpoints, paper=state.paper, source_url=url))  # fmt: skip
+    session.commit()

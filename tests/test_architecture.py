@@ -58,10 +58,7 @@ SESSION_CALLS = {"exec", "execute", "scalar", "scalars", "add", "add_all", "dele
 SQL_PACKAGES = {"sqlmodel", "sqlalchemy"}
 SQL_HOMES = ("db/", "trackers/store/", "bot/store/")
 # Modules that still run SQL of their own. The list only shrinks: each entry moves its SQL into a store.
-NOT_YET_MOVED = {
-    "bot/services/queries.py",
-    "trackers/events.py",
-}
+NOT_YET_MOVED: set[str] = set()
 
 
 def runs_sql(path: Path) -> bool:

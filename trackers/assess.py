@@ -70,3 +70,49 @@ ACCUSING = Policy(window_years=WINDOW_MIN, profile=Profile.STRICT)  # the earlie
 def accused(record: ModelRecord, on: date) -> bool:
     """Whether some allowed policy (any window of 10–15 years, either profile) calls the model overdue or due soon."""
     return assess(record, ACCUSING, on).verdict.status in (Status.OVERDUE, Status.DUE_SOON)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a model's row keeps of its assessment: enough for lists and counts under any policy, in SQL."""
+
+    level: Level
+    level_since: date | None
+    level_until: date | None
+    status: Status
+    sunset_on: date | None
+    release_earliest: date | None
+    release_latest: date | None
+    notable_order: int
+    sort_name: str
+
+
+def standing(record: ModelRecord, policy: Policy, on: date, *, assessment: Assessment | None = None) -> Standing:
+    """The stored form of a model's assessment on a date (its level holds between its nearest change dates)."""
+    assessment = assessment or assess(record, policy, on)
+    dates = {change.on for change in _lineage_changes(record)}
+    rank = record.notability.rank if record.notability else (0, 0)
+    return Standing(
+        level=assessment.level,
+        level_since=max((day for day in dates if day <= on), default=None),
+        level_until=min((day for day in dates if day > on), default=None),
+        status=assessment.verdict.status,
+        sunset_on=assessment.verdict.sunset_date,
+        release_earliest=record.first_release.earliest if record.first_release else None,
+        release_latest=record.first_release.latest if record.first_release else None,
+        notable_order=-(rank[0] * NOTABLE_CITATIONS_SPAN + min(rank[1], NOTABLE_CITATIONS_SPAN - 1)),
+        sort_name=record.name.casefold()[:200],
+    )
+
+
+NOTABLE_CITATIONS_SPAN = 10_000_000  # citations below this keep the order of (criteria, citations) in one integer
+
+
+def _lineage_changes(record: ModelRecord) -> list[Change]:
+    """Its dated changes and those of its bases (a base's change can change a fine-tune's level)."""
+    changes: list[Change] = []
+    current: ModelRecord | None = record
+    while current is not None:
+        changes += current.changes
+        current = current.base
+    return changes

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final, Literal
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
-from db.models import Event, Meta, Model
-from trackers.assess import assess
+from db.models import Event
+from trackers.assess import Assessment, assess, standing
 from trackers.openness import level_as_of
 from trackers.records import ModelRecord
-from trackers.store.models import load_catalogue, visible
+from trackers.store import assessments
+from trackers.store import events as store
+from trackers.store.models import load_catalogue
 from trackers.sunset import Policy
 
-SUNSET_PASSED = "sunset_passed"
-SUNSET_APPROACHING = "sunset_approaching"
-OPENNESS_CHANGED = "openness_changed"
-OPENED_AFTER_SUNSET = "opened_after_sunset"
-NEW_MODEL = "new_model"
-SOURCE_PAUSED = "source_paused"
-LAST_EVALUATION = "last_evaluation"
+DraftKind = Literal[
+    "sunset_passed", "sunset_approaching", "openness_changed", "opened_after_sunset", "new_model", "source_paused"
+]
+SUNSET_PASSED: Final = "sunset_passed"
+SUNSET_APPROACHING: Final = "sunset_approaching"
+OPENNESS_CHANGED: Final = "openness_changed"
+OPENED_AFTER_SUNSET: Final = "opened_after_sunset"
+NEW_MODEL: Final = "new_model"
+SOURCE_PAUSED: Final = "source_paused"
 
 
 @dataclass(frozen=True)
@@ -32,14 +34,17 @@ class EventDraft:
     """An event before it is stored: what happened, to what, when, and what to say about it."""
 
     subject: str
-    kind: str
+    kind: DraftKind
     key: str
     occurred_on: date
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def due_events(record: ModelRecord, policy: Policy, on: date) -> list[EventDraft]:
-    """Every event this model's record implies up to `on`: openness changes and sunset milestones."""
+def due_events(
+    record: ModelRecord, policy: Policy, on: date, *, assessment: Assessment | None = None
+) -> list[EventDraft]:
+    """Every event this model's record implies up to `on`: openness changes and sunset milestones (`assessment`:
+    the record's on `on`, when the caller has it already)."""
     drafts: list[EventDraft] = []
     subject = f"model:{record.slug}"
     base: dict[str, Any] = {"model": record.slug, "name": record.name, "lab": record.lab}
@@ -57,7 +62,7 @@ def due_events(record: ModelRecord, policy: Policy, on: date) -> list[EventDraft
         if sunset and sunset < change.on and after.rank >= required > before.rank:
             key = f"w{policy.window_years}-{policy.profile}"
             drafts.append(EventDraft(subject, OPENED_AFTER_SUNSET, key, change.on, payload | {"sunset": str(sunset)}))
-    verdict = assess(record, policy, on).verdict
+    verdict = (assessment or assess(record, policy, on)).verdict
     if verdict.sunset_date is None or verdict.meets_requirement:
         return drafts
     sunset = verdict.sunset_date
@@ -91,36 +96,7 @@ def store_events(session: Session, drafts: Iterable[EventDraft], *, announce_sin
 
 def store_drafts(session: Session, drafts: Iterable[EventDraft], announce: Callable[[EventDraft], bool]) -> list[Event]:
     """Insert the drafts not stored yet (no commit); returns the new ones `announce` says to tell people about."""
-    announced: list[Event] = []
-    drafts = list(drafts)
-    if not drafts:
-        return announced
-    model_ids = dict(session.exec(select(Model.slug, Model.id)).all())
-    for draft in drafts:
-        exists = session.exec(
-            select(Event.id).where(Event.subject == draft.subject, Event.kind == draft.kind, Event.key == draft.key)
-        ).first()
-        if exists is not None:
-            continue
-        loud = announce(draft)
-        slug = draft.subject.removeprefix("model:") if draft.subject.startswith("model:") else None
-        event = Event(
-            subject=draft.subject,
-            model_id=model_ids.get(slug) if slug else None,
-            kind=draft.kind,
-            key=draft.key,
-            occurred_on=draft.occurred_on,
-            payload=json.dumps(draft.payload, sort_keys=True),
-            announce=loud,
-        )
-        try:
-            with session.begin_nested():
-                session.add(event)
-        except IntegrityError:
-            continue  # another process stored the same event first: exactly once either way
-        if loud:
-            announced.append(event)
-    return announced
+    return store.store_drafts(session, drafts, announce=announce)  # type: ignore[arg-type]
 
 
 def tracker_drafts(before: ModelRecord | None, after: ModelRecord, policy: Policy, on: date) -> list[EventDraft]:
@@ -147,58 +123,99 @@ NEWS_FROM_TRACKERS = (NEW_MODEL, OPENNESS_CHANGED, OPENED_AFTER_SUNSET, SOURCE_P
 
 def last_evaluation(session: Session) -> date | None:
     """The day of the last daily evaluation, or None before the first."""
-    row = session.get(Meta, LAST_EVALUATION)
-    return date.fromisoformat(row.value) if row else None
+    return store.last_evaluation(session)
 
 
 def mark_evaluated(session: Session, on: date) -> None:
     """Remember that the evaluation for `on` ran (the caller commits)."""
-    row = session.get(Meta, LAST_EVALUATION) or Meta(key=LAST_EVALUATION, value=on.isoformat())
-    row.value = on.isoformat()
-    session.add(row)
+    store.mark_evaluated(session, on=on)
 
 
-CHANGE_SCAN = "last_change_scan"
-SCAN_OVERLAP = timedelta(minutes=5)  # a transaction committed late is still seen; evaluating twice is harmless
+SCAN_OVERLAP = store.SCAN_OVERLAP
+EVALUATION_BATCH = 2_000  # models read, judged and written at a time: the evaluation's memory stays bounded
 
 
 def evaluate_changed(session: Session, policy: Policy, on: date, now: datetime) -> list[Event]:
     """The events of the models changed since the previous scan, whoever changed them (a catalog sync, a
     review, a challenge, another process): a model new to the record is news, and so is what its change
-    implies today. Stores them without committing; returns the ones to announce (the caller fans them out
-    and commits both together). The first scan only sets the mark: the start-up evaluation covers the rest.
+    implies today. Stores them and the models' assessments without committing; returns the ones to announce
+    (the caller fans them out and commits both together). The first scan only sets the mark: the start-up
+    evaluation covers the rest.
 
     The mark is the scan's time (changes are looked for a little before it, since a transaction may
     commit late; evaluating a model twice is harmless) and the highest model id then (a higher id is new)."""
-    row = session.get(Meta, CHANGE_SCAN) or Meta(key=CHANGE_SCAN, value="")
-    mark = json.loads(row.value) if row.value else None
-    newest = session.exec(select(func.max(Model.id))).one() or 0
-    row.value = json.dumps({"at": now.isoformat(), "model_id": newest})
-    session.add(row)
+    mark = store.advance_change_scan(session, now=now)
     if mark is None:
         return []
-    since_time = datetime.fromisoformat(mark["at"]) - SCAN_OVERLAP
-    changed = session.exec(select(Model.slug, Model.id).where(col(Model.updated_at) > since_time, visible())).all()
+    changed = store.changed_since(session, since=mark.at - SCAN_OVERLAP)
     if not changed:
         return []
-    records = load_catalogue(session, slugs={slug for slug, _ in changed}).records
+    records = load_catalogue(session, slugs={slug for slug, _ in changed}, with_sources=False).records
     drafts = []
     for slug, model_id in changed:
         record = records[slug]
-        if (model_id or 0) > mark["model_id"]:
+        if model_id > mark.model_id:
             payload = {"model": record.slug, "name": record.name, "lab": record.lab}
             drafts.append(EventDraft(f"model:{slug}", NEW_MODEL, "", on, payload))
         drafts += due_events(record, policy, on)
+    assessments.write_standings(
+        session,
+        on=on,
+        standings=(
+            (model_id, assessments.standing_values(standing(records[slug], policy, on))) for slug, model_id in changed
+        ),
+    )
     since = last_evaluation(session)
     return store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
 
 
-def evaluate_all(session: Session, records: Iterable[ModelRecord], policy: Policy, on: date) -> list[Event]:
-    """The daily evaluation: store every implied event once; announce only what happened since the last run.
+def evaluate_all(
+    session: Session,
+    policy: Policy,
+    on: date,
+    *,
+    batch: int = EVALUATION_BATCH,
+    settle: Callable[[list[Event]], object] | None = None,
+) -> list[Event]:
+    """The daily evaluation: store every implied event once (announcing only what happened since the last run)
+    and every model's assessment, reading the models a batch at a time.
 
-    Nothing is committed: the caller fans the announced events out and commits them with their deliveries."""
+    Nothing is committed here: the caller fans the announced events out and commits them with their deliveries
+    — after each batch when it passes `settle` (called with the batch's announced events; a million models
+    then never hold the write lock for minutes), else once at the end. The day is marked evaluated last, so
+    an evaluation cut short is taken up again, announcing the rest, by the next one."""
     since = last_evaluation(session)
-    drafts = [draft for record in records for draft in due_events(record, policy, on)]
-    announced = store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
+    assessments.page_cache(session, kib=assessments.EVALUATION_CACHE_KIB)
+    announced = _evaluate_batches(session, policy, on, since, batch=batch, settle=settle)
+    assessments.page_cache(session, kib=assessments.DEFAULT_CACHE_KIB)  # a failed run leaves it wide: memory only
     mark_evaluated(session, on)
+    return announced
+
+
+def _evaluate_batches(
+    session: Session,
+    policy: Policy,
+    on: date,
+    since: date | None,
+    *,
+    batch: int,
+    settle: Callable[[list[Event]], object] | None,
+) -> list[Event]:
+    announced: list[Event] = []
+    after = 0
+    while ids := assessments.next_batch(session, after_id=after, limit=batch):
+        after = ids[-1]
+        read = assessments.read_batch(session, ids=ids)
+        judged = {model_id: (record, assess(record, policy, on)) for model_id, record in read.records.items()}
+        drafts = [draft for record, now in judged.values() for draft in due_events(record, policy, on, assessment=now)]
+        news = store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
+        values = (
+            (model_id, assessments.standing_values(standing(record, policy, on, assessment=now)))
+            for model_id, (record, now) in judged.items()
+        )
+        changed = [(model_id, row) for model_id, row in values if row != read.stored.get(model_id)]
+        assessments.write_standings(session, on=on, standings=changed)  # only what changed since it was stored
+        announced += news
+        if settle is not None:
+            settle(news)
     return announced

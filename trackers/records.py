@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -18,6 +19,16 @@ class Precision(StrEnum):
 
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+@functools.lru_cache(maxsize=65_536)  # a million models share a few thousand release dates
+def _parse_partial_date(text: str) -> PartialDate:
+    match = _PARTIAL_DATE.match(text.strip())
+    if not match:
+        raise ValueError(f"not a date (want YYYY, YYYY-MM or YYYY-MM-DD): {text!r}")
+    year, month, day = (int(part) if part else None for part in match.groups())
+    assert year is not None
+    return PartialDate(year, month, day)
 
 
 @dataclass(frozen=True, order=True)
@@ -38,12 +49,7 @@ class PartialDate:
         """Parse `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (or a `date`)."""
         if isinstance(text, date):
             return cls(text.year, text.month, text.day)
-        match = _PARTIAL_DATE.match(text.strip())
-        if not match:
-            raise ValueError(f"not a date (want YYYY, YYYY-MM or YYYY-MM-DD): {text!r}")
-        year, month, day = (int(part) if part else None for part in match.groups())
-        assert year is not None
-        return cls(year, month, day)
+        return _parse_partial_date(text)
 
     @property
     def precision(self) -> Precision:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from trackers.records import Level, PartialDate
@@ -82,11 +82,29 @@ class Verdict:
 
 def sunset_date(first_release: PartialDate, window_years: int) -> date:
     """First release + window, counted from the last day the release date could mean (never early)."""
-    latest = first_release.latest
+    return sunset_after(first_release.latest, window_years)
+
+
+def sunset_after(latest: date, window_years: int) -> date:
+    """The sunset of a model whose release date means at the latest `latest`."""
     year = latest.year + window_years
     if latest.month == 2 and latest.day == 29:
         return date(year, 3, 1)  # a leap-day release is not a year older until 1 March
     return latest.replace(year=year)
+
+
+def release_cutoff(target: date, window_years: int) -> date:
+    """The earliest latest-release day whose sunset falls on or after `target`.
+
+    The sunset grows with the release day, so "sunset before `target`" is "latest release before this day":
+    how queries turn any window's status into a range over the stored release day.
+    """
+    guess = date(target.year - window_years, target.month, min(target.day, 28))
+    while sunset_after(guess - timedelta(days=1), window_years) >= target:
+        guess -= timedelta(days=1)
+    while sunset_after(guess, window_years) < target:
+        guess += timedelta(days=1)
+    return guess
 
 
 def evaluate(level: Level, first_release: PartialDate | None, policy: Policy, on: date) -> Verdict:

@@ -177,24 +177,17 @@ def status(
     ] = False,
 ) -> None:
     """Show one model: release, openness, sunset date and status, with sources."""
-    from bot.present.assessment import assessment_dict
+    from bot.services import queries
     from trackers import review
-    from trackers.assess import assess
-    from trackers.store.models import load_catalogue, resolve_name
 
     policy, when = _policy(ctx.obj, window, profile), _on(on)
     with _app_context(ctx) as application, application.session() as session:
-        resolution = resolve_name(session, name)
-        if resolution.slug is None:
-            _unknown_model(name, resolution.suggestions, as_json, application.catalog_hint)
-        catalogue = load_catalogue(session, slugs={resolution.slug})
-        observations = review.evidence(session, resolution.slug) if show_evidence else []
-    record = catalogue.records[resolution.slug]
-    result = assessment_dict(
-        assess(record, policy, when),
-        lab_name=catalogue.lab_name(record),
-        sources=catalogue.sources.get(record.slug, ()),
-    )
+        try:
+            found = queries.model_card(session, name, policy, when)
+        except queries.NotFoundError as error:
+            _unknown_model(name, error.suggestions, as_json, application.catalog_hint)
+        observations = review.evidence(session, found.card.slug) if show_evidence else []
+    result = found.card.to_json()
     if show_evidence:
         from bot.cli.track_view import evidence_dict, evidence_table  # the rich tables of `track` and `review`
 
@@ -202,7 +195,7 @@ def status(
     if as_json:
         _emit_json(result)
     else:
-        _print_status(result)
+        _print_status(found.card)
         if show_evidence:
             out.print(evidence_table(observations))
 
@@ -241,9 +234,7 @@ def list_models(
     profile: ProfileOption = None,
 ) -> None:
     """List models with their status, the most notable first (Epoch AI's criteria, then citations)."""
-    from bot.present.assessment import assessment_dict
-    from trackers.assess import assess, released_by
-    from trackers.store.models import load_catalogue
+    from bot.services import queries
 
     if sort not in SORTS:
         fail(f"--sort must be one of: {', '.join(SORTS)} (got {sort!r})")
@@ -254,43 +245,26 @@ def list_models(
         fail(f"--level must be one of: {', '.join(levels)} (got {level!r})")
     policy, when = _policy(ctx.obj, window, profile), _on(on)
     with _app_context(ctx) as application, application.session() as session:
-        labs = _resolve_labs(session, lab or [])
-        catalogue = load_catalogue(session)
-    results = []
-    for record in catalogue.records.values():
-        if not released_by(record, when):
-            continue
-        if labs and record.lab not in labs:
-            continue
-        assessment = assess(record, policy, when)
-        if status_filter and assessment.verdict.status.value != status_filter:
-            continue
-        if notable and record.notability is None:
-            continue
-        if level is not None and assessment.level.value != level.upper():
-            continue
-        results.append((assessment, catalogue.lab_name(record), catalogue.sources.get(record.slug, ())))
-    key = _sort_key(sort)
-    results.sort(key=lambda item: key(item[0]))
-    results = results[:limit]
+        cards = queries.model_list(
+            session,
+            policy,
+            when,
+            status=Status(status_filter) if status_filter else None,
+            labs=_resolve_labs(session, lab or []),
+            notable_only=notable,
+            level=Level(level.upper()) if level else None,
+            sort=sort,  # type: ignore[arg-type]  # checked against SORTS above
+            limit=limit,
+        )
     if as_json:
-        _emit_json([assessment_dict(a, lab_name=lab_name, sources=sources) for a, lab_name, sources in results])
+        _emit_json([card.to_json() for card in cards])
         return
-    table = Table(
-        title=f"{len(results)} models — {policy.window_years}-year window, {policy.profile} profile, on {when}"
-    )
+    table = Table(title=f"{len(cards)} models — {policy.window_years}-year window, {policy.profile} profile, on {when}")
     for column in ("Model", "Lab", "Released", "Level", "Sunset", "Status"):
         table.add_column(column)
-    for assessment, lab_name, _ in results:
-        verdict = assessment.verdict
-        table.add_row(
-            assessment.record.name,
-            lab_name,
-            str(assessment.record.first_release or "unknown"),
-            assessment.level.value,
-            verdict.sunset_date.isoformat() if verdict.sunset_date else "—",
-            verdict.summary,
-        )
+    for card in cards:
+        sunset = card.sunset_date.isoformat() if card.sunset_date else "—"
+        table.add_row(card.name, card.lab, card.first_release or "unknown", card.level.value, sunset, card.status_text)
     out.print(table)
 
 
@@ -385,42 +359,38 @@ def _sort_key(sort: str) -> Callable[[Assessment], Any]:
     return {"notable": notable_first, "sunset": _by_sunset, "name": _by_name}[sort]
 
 
-def _print_status(result: dict[str, Any]) -> None:
+def _print_status(card: queries.Card) -> None:
     from bot.present.assessment import STATUS_WORDS
 
-    openness = result["openness"]
-    table = Table(title=f"{result['name']} — {result['lab']}", show_header=False)
+    openness = card.openness
+    table = Table(title=f"{card.name} — {card.lab}", show_header=False)
     table.add_column(style="bold")
     table.add_column()
-    licence = openness["licence"] or "none recorded"
+    licence = openness.licence or "none recorded"
+    precision = card.release_precision.value if card.release_precision else "—"
+    sunset = card.sunset_date.isoformat() if card.sunset_date else "unknown"
     rows = [
-        ("First release", f"{result['first_release'] or 'unknown'} ({result['release_precision'] or '—'} precision)"),
-        ("Level", f"{result['level']} {result['level_label']}"),
-        ("Access", openness["access"]),
-        ("Weights released", openness["weights_release_date"] or "—"),
-        ("Licence", f"{licence} (tier {openness['licence_tier']})"),
-        ("Training code", openness["training_code"]),
-        ("Training data", openness["training_data"]),
-        ("Checkpoints", {True: "yes", False: "no", None: "unknown"}[openness["checkpoints"]]),
-        ("Paper", openness["paper"] or "—"),
-        (
-            "Sunset",
-            f"{result['sunset_date'] or 'unknown'} ({result['window_years']}-year window, {result['profile']} profile)",
-        ),
-        (
-            "Status",
-            STATUS_WORDS[Status.OPEN] if result["status"] == "open" and result["released"] else result["status_text"],
-        ),
-        ("Verified", f"on {result['verified']['on']}" if result["verified"] else "not yet"),
+        ("First release", f"{card.first_release or 'unknown'} ({precision} precision)"),
+        ("Level", f"{card.level.value} {card.level_label}"),
+        ("Access", openness.access.value),
+        ("Weights released", openness.weights_release_date.isoformat() if openness.weights_release_date else "—"),
+        ("Licence", f"{licence} (tier {openness.licence_tier.value})"),
+        ("Training code", openness.training_code),
+        ("Training data", openness.training_data),
+        ("Checkpoints", {True: "yes", False: "no", None: "unknown"}[openness.checkpoints]),
+        ("Paper", openness.paper or "—"),
+        ("Sunset", f"{sunset} ({card.window_years}-year window, {card.profile.value} profile)"),
+        ("Status", STATUS_WORDS[Status.OPEN] if card.status is Status.OPEN and card.released else card.status_text),
+        ("Verified", f"on {card.verified.on.isoformat()}" if card.verified else "not yet"),
     ]
-    if result["notability"]:
-        rows.append(("Notable (Epoch AI)", ", ".join(result["notability"])))
-    if result["aliases"]:
-        rows.insert(0, ("Also known as", ", ".join(result["aliases"][:8])))
+    if card.notability:
+        rows.append(("Notable (Epoch AI)", ", ".join(card.notability)))
+    if card.aliases:
+        rows.insert(0, ("Also known as", ", ".join(card.aliases[:8])))
     for label, value in rows:
         table.add_row(label, str(value))
     out.print(table)
-    for url in result["sources"]:
+    for url in card.sources:
         out.print(f"  source: {url}", soft_wrap=True)
 
 

@@ -29,7 +29,7 @@ from bot.site.paths import model_url
 from db.models import GuildSettings
 from trackers import events
 from trackers.records import PartialDate
-from trackers.sunset import Policy, describe_days
+from trackers.sunset import Policy, Status, describe_days
 
 STATUS_COLOURS = {
     "overdue": discord.Colour.from_rgb(214, 40, 40),
@@ -94,43 +94,43 @@ def model_embed(card: ModelCard, *, on: date, base_url: str = "", mention: Menti
 
     With the board's `base_url`, the title links to the model's page there.
     """
-    r, openness = card.result, card.result["openness"]
-    status_words = "open — meets the sunset clause" if r["status"] == "open" and r["released"] else r["status_text"]
-    embed = _embed(f"{clean(r['name'], 200)} — {clean(r['lab'], 50)}", colour=STATUS_COLOURS[r["status"]])
-    embed.url = model_url(base_url, r["slug"])
+    r, openness = card.card, card.card.openness
+    status_words = "open — meets the sunset clause" if r.status is Status.OPEN and r.released else r.status_text
+    embed = _embed(f"{clean(r.name, 200)} — {clean(r.lab, 50)}", colour=STATUS_COLOURS[r.status])
+    embed.url = model_url(base_url, r.slug)
     embed.description = f"**{clean(status_words, 300)}**"
-    release = r["first_release"]
+    release = r.first_release
     if release:
         released_on = PartialDate.parse(release).latest
         age = describe_days(max(0, (on - released_on).days))
-        embed.add_field(name="First release", value=f"{release} ({r['release_precision']} precision) · {age} ago")
+        precision = r.release_precision.value if r.release_precision else None
+        embed.add_field(name="First release", value=f"{release} ({precision} precision) · {age} ago")
     else:
         embed.add_field(name="First release", value="unknown")
-    embed.add_field(name="Level", value=f"{r['level']} {r['level_label']}")
-    licence = clean(openness["licence"] or "none recorded", 300)
-    weights = openness["weights_release_date"] or "not released"
-    embed.add_field(name="Access", value=clean(openness["access"], 50))
-    embed.add_field(name="Weights", value=f"{weights}\n{licence} (tier {openness['licence_tier']})")
-    embed.add_field(name="Training code", value=clean(openness["training_code"], 50))
-    embed.add_field(name="Training data", value=clean(openness["training_data"], 50))
-    embed.add_field(name="Checkpoints", value=_yes_no(openness["checkpoints"]))
-    embed.add_field(name="Paper", value=clean(openness["paper"], 300) if openness["paper"] else "—")
+    embed.add_field(name="Level", value=f"{r.level.value} {r.level_label}")
+    licence = clean(openness.licence or "none recorded", 300)
+    weights = openness.weights_release_date or "not released"
+    embed.add_field(name="Access", value=clean(openness.access.value, 50))
+    embed.add_field(name="Weights", value=f"{weights}\n{licence} (tier {openness.licence_tier.value})")
+    embed.add_field(name="Training code", value=clean(openness.training_code, 50))
+    embed.add_field(name="Training data", value=clean(openness.training_data, 50))
+    embed.add_field(name="Checkpoints", value=_yes_no(openness.checkpoints))
+    embed.add_field(name="Paper", value=clean(openness.paper, 300) if openness.paper else "—")
     embed.add_field(
         name="Sunset",
-        value=f"{r['sunset_date'] or 'unknown'} ({r['window_years']}-year window, {r['profile']} profile)",
+        value=f"{r.sunset_date or 'unknown'} ({r.window_years}-year window, {r.profile.value} profile)",
     )
-    if r["aliases"]:
-        embed.add_field(name="Also known as", value=clean(", ".join(r["aliases"][:10]), 300), inline=False)
+    if r.aliases:
+        embed.add_field(name="Also known as", value=clean(", ".join(r.aliases[:10]), 300), inline=False)
     wants = "person wants" if card.pledges == 1 else "people want"
     embed.add_field(name="Pledges", value=f"{card.pledges} {wants} it opened")
-    sources = [link(url) for url in r["sources"][:5]]
+    sources = [link(url) for url in r.sources[:5]]
     if sources:
         embed.add_field(name="Sources", value=truncate("\n".join(sources), FIELD_VALUE_MAX), inline=False)
-    verified = r["verified"]
-    checked = f" · verified on {verified['on']}" if verified else ""
+    checked = f" · verified on {r.verified.on}" if r.verified else ""
     # A footer shows no mention, so the command to click goes in a field.
-    embed.add_field(name="The record", value=f"{mention('model history')} name:{clean(r['slug'], 80)}", inline=False)
-    embed.set_footer(text=f"as of {r['on']}{checked}")
+    embed.add_field(name="The record", value=f"{mention('model history')} name:{clean(r.slug, 80)}", inline=False)
+    embed.set_footer(text=f"as of {r.on}{checked}")
     return fit(embed)
 
 
@@ -172,10 +172,14 @@ def row_line(row: ListRow) -> str:
     )
 
 
-def list_pages(title: str, rows: Sequence[ListRow], policy: Policy, on: date) -> list[discord.Embed]:
-    """A sorted list of models as pages."""
-    footer = f"{len(rows)} models · {policy_text(policy)} · on {on}"
-    return line_pages(title, [row_line(row) for row in rows] or ["No models."], footer=footer)
+def list_pages(
+    title: str, rows: Sequence[ListRow], policy: Policy, on: date, *, most: int | None = None
+) -> list[discord.Embed]:
+    """A sorted list of models as pages; at most `most` rows (a longer list says it shows the first ones)."""
+    shown = rows[:most]
+    count = f"first {len(shown)} models" if len(rows) > len(shown) else f"{len(rows)} models"
+    footer = f"{count} · {policy_text(policy)} · on {on}"
+    return line_pages(title, [row_line(row) for row in shown] or ["No models."], footer=footer)
 
 
 def search_pages(query: str, rows: Sequence[tuple[str, str]]) -> list[discord.Embed]:

@@ -48,13 +48,12 @@ from bot.runtime.config import USER_AGENT_NOTE
 from bot.runtime.gateway import forbid_sessions_on_loop, loop_code
 from bot.runtime.health import start_health
 from bot.runtime.tracking import SHUTDOWN_GRACE_SECONDS, TrackingJob, next_poll, start_tracking, when_text
+from bot.services.queries import stats
 from bot.site.build import SiteBuilder
 from bot.store.sources import last_poll
-from db.models import utcnow
-from trackers.assess import assess, released_by
+from db.models import Event, utcnow
 from trackers.cycle import CycleReport
 from trackers.events import evaluate_all, evaluate_changed
-from trackers.store.models import load_catalogue
 from trackers.sunset import Status
 
 log = logging.getLogger(__name__)
@@ -75,21 +74,25 @@ SUPERVISED = "SUNSET_SUPERVISED"  # set in the child's environment: stop when th
 
 def status_counts(app: App) -> Counter[Status]:
     """How many models are in each status today under the global policy."""
-    on, policy = app.today(), app.settings.sunset.policy()
     with app.session() as session:
-        catalogue = load_catalogue(session)
-    return Counter(
-        assess(record, policy, on).verdict.status for record in catalogue.records.values() if released_by(record, on)
-    )
+        counts = stats(session, app.settings.sunset.policy(), app.today())
+    return Counter({Status(status): count for status, count in counts.by_status.items()})
 
 
 def evaluate_and_fan_out(app: App) -> int:
     """Reload changed catalog files, run the evaluation for today, and queue deliveries; returns new events."""
     app.load_catalog()
     with app.session() as session:
-        catalogue = load_catalogue(session)
-        announced = evaluate_all(session, catalogue.records.values(), app.settings.sunset.policy(), app.today())
-        fan_out(session, announced)  # commits the events and their deliveries together
+
+        def settle(news: list[Event]) -> None:
+            """Each batch's events and their deliveries are committed together."""
+            if news:
+                fan_out(session, news)  # commits
+            else:
+                session.commit()
+
+        announced = evaluate_all(session, app.settings.sunset.policy(), app.today(), settle=settle)
+        session.commit()  # the day's mark
     log.info("evaluation on=%s new_events=%d", app.today(), len(announced))
     return len(announced)
 

@@ -6,27 +6,33 @@ builder. Names typed by people resolve exactly as in the CLI; a miss raises `Not
 
 from __future__ import annotations
 
+import array
 import bisect
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from rapidfuzz import fuzz, process
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
-from bot.present.assessment import assessment_dict, notable_first
+from bot.present.assessment import Card as Card  # the card's type, for the surfaces that render it
+from bot.present.assessment import card_of, notable_first
 from bot.present.messages import event_text
 from bot.runtime.config import SunsetSettings
-from db.models import Alias, Event, GuildSettings, Lab, Model, Observation, Pledge, Source, Subscription
-from trackers.assess import Assessment, assess, released_by
+from bot.store import guilds, pledges
+from db.models import Observation
+from trackers.assess import NOTABLE_CITATIONS_SPAN, Assessment, assess, released_by
 from trackers.names import normalise_name, suggest
+from trackers.records import Level, PartialDate
+from trackers.store import assessments as stored
+from trackers.store import reads
 from trackers.store.labs import LabFamily, lab_and_children
-from trackers.store.models import Catalogue, load_catalogue, resolve_name, visible
-from trackers.sunset import Policy, Profile, Status
+from trackers.store.models import Catalogue, load_catalogue, resolve_name
+from trackers.sunset import Policy, Profile, Status, evaluate, release_cutoff
 
 ADD_MODEL_HINT = "Not tracked yet? docs/CATALOG.md says how to add a model (one entry, with its sources)"
 
@@ -47,7 +53,7 @@ class NotFoundError(Exception):
 def guild_policy(session: Session, guild_id: int | None, defaults: SunsetSettings) -> Policy:
     """The global policy with this server's window and profile overrides applied."""
     policy = defaults.policy()
-    row = session.get(GuildSettings, guild_id) if guild_id is not None else None
+    row = guilds.guild_settings(session, guild_id=guild_id) if guild_id is not None else None
     if row is None:
         return policy
     return Policy(
@@ -62,9 +68,9 @@ def guild_policy(session: Session, guild_id: int | None, defaults: SunsetSetting
 
 @dataclass(frozen=True)
 class ModelCard:
-    """One model as every surface shows it (the `sunset status --json` object) plus its pledges."""
+    """One model as every surface shows it (`card.to_json()` is the `sunset status --json` object) plus its pledges."""
 
-    result: dict[str, Any]
+    card: Card
     pledges: int
 
 
@@ -81,10 +87,10 @@ def model_card(session: Session, name: str, policy: Policy, on: date) -> ModelCa
     slug = resolve_model(session, name)
     catalogue = load_catalogue(session, slugs={slug})
     record = catalogue.records[slug]
-    result = assessment_dict(
+    card = card_of(
         assess(record, policy, on), lab_name=catalogue.lab_name(record), sources=catalogue.sources.get(slug, ())
     )
-    return ModelCard(result=result, pledges=pledge_count(session, slug))
+    return ModelCard(card=card, pledges=pledge_count(session, slug))
 
 
 @dataclass(frozen=True)
@@ -109,15 +115,11 @@ class ModelHistory:
 def model_history(session: Session, name: str) -> ModelHistory:
     """The dated events and observations recorded for a model."""
     slug = resolve_model(session, name)
-    model = session.exec(select(Model).where(Model.slug == slug)).one()
-    events = session.exec(
-        select(Event).where(Event.model_id == model.id).order_by(col(Event.occurred_on), col(Event.id))
-    ).all()
-    observations = session.exec(
-        select(Observation)
-        .where(Observation.model_id == model.id)
-        .order_by(col(Observation.seen_at), col(Observation.id))
-    ).all()
+    model = reads.visible_model(session, slug=slug)
+    if model is None or model.id is None:
+        raise NotFoundError("model", name)
+    events = reads.model_events(session, model_id=model.id)
+    observations = reads.model_observations(session, model_id=model.id)
     return ModelHistory(
         slug=slug,
         name=model.name,
@@ -135,6 +137,13 @@ def _observed(obs: Observation) -> str:
 
 
 # ── lists ────────────────────────────────────────────────────────────────────────────────────────
+#
+# Lists and counts read the models' stored assessments (trackers/store/assessments.py) with indexed SQL,
+# for any policy and day. The few models whose stored level does not hold on the day asked (never assessed
+# yet, or a dated change in between) are assessed in memory and merged in; when there are more than
+# STALE_MAX of them (a database never evaluated, a date long past), every model is assessed in memory.
+
+STALE_MAX = 2_000
 
 
 @dataclass(frozen=True)
@@ -163,20 +172,73 @@ def _row(assessment: Assessment, catalogue: Catalogue) -> ListRow:
     )
 
 
+def _stored_row(row: stored.Row, policy: Policy, on: date) -> ListRow:
+    release = PartialDate.parse(row.first_release) if row.first_release else None
+    verdict = evaluate(Level(row.level), release, policy, on)
+    return ListRow(row.slug, row.name, row.lab_name, str(release or "unknown"), row.level, verdict.sunset_date,
+                   verdict.summary)  # fmt: skip
+
+
 def _assessments(session: Session, policy: Policy, on: date) -> tuple[Catalogue, list[Assessment]]:
     catalogue = load_catalogue(session)
     return catalogue, [assess(r, policy, on) for r in catalogue.records.values() if released_by(r, on)]
 
 
+@dataclass(frozen=True)
+class _Split:
+    """A policy on a day as SQL bounds, and the stale models assessed in memory."""
+
+    cut: stored.Cut
+    catalogue: Catalogue
+    stale: list[Assessment]
+
+
+def _split(session: Session, policy: Policy, on: date) -> _Split | None:
+    cut = stored.cut_of(session, policy=policy, on=on)
+    slugs = stored.stale(session, cut=cut, limit=STALE_MAX)
+    if slugs is None:
+        return None
+    catalogue = load_catalogue(session, slugs=set(slugs)) if slugs else Catalogue({}, {}, {})
+    records = [catalogue.records[slug] for slug in slugs if slug in catalogue.records]
+    stale = [assess(record, policy, on) for record in records if released_by(record, on)]
+    return _Split(cut, catalogue, stale)
+
+
+def _order(assessment: Assessment) -> tuple[int, date, str]:
+    """The stored list order of an assessment: notability, then latest release day (longest overdue), then name."""
+    rank = assessment.record.notability.rank if assessment.record.notability else (0, 0)
+    release = assessment.record.first_release
+    notable = -(rank[0] * NOTABLE_CITATIONS_SPAN + min(rank[1], NOTABLE_CITATIONS_SPAN - 1))
+    return (notable, release.latest if release else date.max, assessment.record.name.casefold())
+
+
 def overdue(
-    session: Session, policy: Policy, on: date, *, lab: str | None = None, notable_only: bool = False
+    session: Session,
+    policy: Policy,
+    on: date,
+    *,
+    lab: str | None = None,
+    notable_only: bool = False,
+    limit: int | None = None,
 ) -> list[ListRow]:
-    """Models past their sunset and still not open, most notable first; optionally one lab's (with the labs that are
-    part of it), or notable ones only."""
-    catalogue, assessments = _assessments(session, policy, on)
+    """Models past their sunset and still not open, most notable first (at most `limit`); optionally one lab's (with
+    the labs that are part of it), or notable ones only."""
     labs = lab_family(session, lab).slugs if lab else None  # a lab takes in the labs that are part of it
-    rows = overdue_of(assessments, notable_only=notable_only)
-    return [_row(a, catalogue) for a in rows if labs is None or a.record.lab in labs]
+    split = _split(session, policy, on)
+    if split is None:
+        catalogue, assessments = _assessments(session, policy, on)
+        rows = overdue_of(assessments, notable_only=notable_only)
+        return [_row(a, catalogue) for a in rows if labs is None or a.record.lab in labs][:limit]
+    found = stored.overdue_rows(session, cut=split.cut, lab_slugs=labs, notable_only=notable_only, limit=limit)
+    merged = [((row.notable_order, row.release_latest or date.max, row.sort_name), _stored_row(row, policy, on))
+              for row in found]  # fmt: skip
+    merged += [
+        (_order(a), _row(a, split.catalogue))
+        for a in overdue_of(split.stale, notable_only=notable_only)
+        if labs is None or a.record.lab in labs
+    ]
+    merged.sort(key=lambda item: item[0])
+    return [row for _, row in merged][:limit]
 
 
 def overdue_of(
@@ -194,10 +256,36 @@ def overdue_of(
     return rows
 
 
-def upcoming(session: Session, policy: Policy, on: date, *, days: int) -> list[ListRow]:
-    """Models not open whose sunset falls in the next `days` days, soonest first."""
-    catalogue, assessments = _assessments(session, policy, on)
-    return [_row(a, catalogue) for a in upcoming_of(assessments, on, days=days)]
+def _sunsets(
+    session: Session, split: _Split, policy: Policy, start: date, end: date, *, latest_first: bool, limit: int | None
+) -> list[ListRow]:
+    """Not-open models whose sunset falls in [start, end], from stored rows and stale ones, by sunset then name."""
+    rows = stored.sunset_rows(
+        session,
+        cut=split.cut,
+        released_from=release_cutoff(start, policy.window_years),
+        released_before=release_cutoff(end + timedelta(days=1), policy.window_years),
+        latest_first=latest_first,
+        limit=limit,
+    )
+    listed = [_stored_row(row, policy, split.cut.on) for row in rows]
+    listed += [
+        _row(a, split.catalogue)
+        for a in split.stale
+        if not a.verdict.meets_requirement and a.verdict.sunset_date and start <= a.verdict.sunset_date <= end
+    ]
+    sign = -1 if latest_first else 1
+    listed.sort(key=lambda row: (sign * (row.sunset or date.max).toordinal(), row.name.casefold()))
+    return listed[:limit]
+
+
+def upcoming(session: Session, policy: Policy, on: date, *, days: int, limit: int | None = None) -> list[ListRow]:
+    """Models not open whose sunset falls in the next `days` days, soonest first (at most `limit`)."""
+    split = _split(session, policy, on)
+    if split is None:
+        catalogue, assessments = _assessments(session, policy, on)
+        return [_row(a, catalogue) for a in upcoming_of(assessments, on, days=days)][:limit]
+    return _sunsets(session, split, policy, on, on + timedelta(days=days), latest_first=False, limit=limit)
 
 
 def upcoming_of(assessments: Iterable[Assessment], on: date, *, days: int) -> list[Assessment]:
@@ -212,17 +300,20 @@ def upcoming_of(assessments: Iterable[Assessment], on: date, *, days: int) -> li
     return rows
 
 
-def recent(session: Session, policy: Policy, on: date, *, days: int) -> list[ListRow]:
-    """Models whose sunset passed in the last `days` days while still not open, most recent first."""
-    catalogue, assessments = _assessments(session, policy, on)
+def recent(session: Session, policy: Policy, on: date, *, days: int, limit: int | None = None) -> list[ListRow]:
+    """Models whose sunset passed in the last `days` days while still not open, most recent first (at most `limit`)."""
     start = on - timedelta(days=days)
+    split = _split(session, policy, on)
+    if split is not None:
+        return _sunsets(session, split, policy, start, on - timedelta(days=1), latest_first=True, limit=limit)
+    catalogue, assessments = _assessments(session, policy, on)
     rows = [
         a
         for a in assessments
         if a.verdict.status is Status.OVERDUE and a.verdict.sunset_date and start <= a.verdict.sunset_date < on
     ]
     rows.sort(key=lambda a: (-(a.verdict.sunset_date or date.min).toordinal(), a.record.name.casefold()))
-    return [_row(a, catalogue) for a in rows]
+    return [_row(a, catalogue) for a in rows][:limit]
 
 
 @dataclass(frozen=True)
@@ -238,10 +329,69 @@ class Stats:
     on: date
 
 
+@dataclass(frozen=True)
+class _Counts:
+    """Counts of released models by lab, status, level and release year: stored rows plus stale ones."""
+
+    rows: list[tuple[str, str, str, int | None, int]]  # (lab slug, status, level, year, count)
+
+
+def _counts(
+    session: Session,
+    policy: Policy,
+    on: date,
+    *,
+    lab: reads.LabRow | None = None,
+    by_lab: bool = False,
+    split: _Split | None = None,
+) -> _Counts | None:
+    split = split or _split(session, policy, on)
+    if split is None:
+        return None
+    cut = split.cut
+    rows: list[tuple[str, str, str, int | None, int]]
+    if by_lab:
+        slugs = {row.id: row.slug for row in reads.labs(session)}
+        tallied = stored.lab_tallies(session, cut=cut)
+        rows = [(slugs.get(lab_id, ""), status, "", None, n) for lab_id, status, n in tallied]
+    else:
+        rows = [
+            (lab.slug if lab else "", cut.status_of(t.level, t.release_latest).value, t.level,
+             t.release_latest.year if t.release_latest else None, t.count)
+            for t in stored.tallies(session, cut=cut, lab_id=lab.id if lab else None)
+        ]  # fmt: skip
+    rows += [
+        (a.record.lab, a.verdict.status.value, a.level.value, a.record.first_release.year if a.record.first_release
+         else None, 1)
+        for a in split.stale
+        if lab is None or a.record.lab == lab.slug
+    ]  # fmt: skip
+    return _Counts(rows)
+
+
 def stats(session: Session, policy: Policy, on: date) -> Stats:
     """Counts of models by status and level, plus the release-year chart data."""
-    _, assessments = _assessments(session, policy, on)
-    return stats_of(assessments, policy, on)
+    counts = _counts(session, policy, on)
+    if counts is None:
+        _, assessments = _assessments(session, policy, on)
+        return stats_of(assessments, policy, on)
+    by_status: Counter[str] = Counter()
+    by_level: Counter[str] = Counter()
+    by_year: dict[int, Counter[str]] = {}
+    for _, status, level, year, n in counts.rows:
+        by_status[status] += n
+        by_level[level] += n
+        if year is not None:
+            by_year.setdefault(year, Counter())[level] += n
+    return Stats(
+        models=sum(by_status.values()),
+        by_status=dict(by_status.most_common()),
+        by_level=dict(sorted(by_level.items())),
+        by_year_level={year: dict(sorted(levels.items())) for year, levels in sorted(by_year.items())},
+        window_years=policy.window_years,
+        profile=policy.profile.value,
+        on=on,
+    )
 
 
 def stats_of(assessments: Iterable[Assessment], policy: Policy, on: date) -> Stats:
@@ -262,6 +412,50 @@ def stats_of(assessments: Iterable[Assessment], policy: Policy, on: date) -> Sta
     )
 
 
+ListSort = Literal["notable", "sunset", "name"]
+
+
+def _by_sunset(assessment: Assessment) -> tuple[date, str]:
+    return (assessment.verdict.sunset_date or date.max, assessment.record.name.casefold())
+
+
+LIST_SORTS: dict[ListSort, Callable[[Assessment], Any]] = {
+    "notable": notable_first,
+    "sunset": _by_sunset,
+    "name": lambda assessment: assessment.record.name.casefold(),
+}
+
+
+def model_list(
+    session: Session,
+    policy: Policy,
+    on: date,
+    *,
+    status: Status | None = None,
+    labs: Collection[str] = (),
+    notable_only: bool = False,
+    level: Level | None = None,
+    sort: ListSort = "notable",
+    limit: int | None = None,
+) -> list[Card]:
+    """Released models as cards, filtered (status, lab slugs, notable, level) and sorted as `sunset list` shows them."""
+    catalogue = load_catalogue(session)
+    chosen = []
+    for record in catalogue.records.values():
+        if not released_by(record, on) or (labs and record.lab not in labs):
+            continue
+        if notable_only and record.notability is None:
+            continue
+        assessment = assess(record, policy, on)
+        if (status is None or assessment.verdict.status is status) and (level is None or assessment.level is level):
+            chosen.append(assessment)
+    chosen.sort(key=LIST_SORTS[sort])
+    return [
+        card_of(a, lab_name=catalogue.lab_name(a.record), sources=catalogue.sources.get(a.record.slug, ()))
+        for a in chosen[:limit]
+    ]
+
+
 # ── labs ─────────────────────────────────────────────────────────────────────────────────────────
 
 
@@ -271,7 +465,7 @@ def resolve_lab(session: Session, text: str) -> str:
     A miss raises NotFoundError suggesting labs whose name holds the text as a word ('fair' → Meta AI
     (FAIR)) and then labs of a close name.
     """
-    labs = session.exec(select(Lab.slug, Lab.name, Lab.hf_orgs)).all()
+    labs = [(lab.slug, lab.name, lab.hf_orgs) for lab in reads.labs(session)]
     key = normalise_name(text)
     for slug, name, hf_orgs in labs:
         if key in {normalise_name(slug), normalise_name(name), *(normalise_name(org) for org in hf_orgs.split(","))}:
@@ -289,7 +483,7 @@ def lab_family(session: Session, text: str) -> LabFamily:
 def labs_also_named(session: Session, text: str, slug: str) -> list[tuple[str, str]]:
     """Other labs whose name contains the text ('google' → Google DeepMind): separate labs a user may also mean."""
     key = normalise_name(text)
-    rows = session.exec(select(Lab.slug, Lab.name).order_by(col(Lab.name))).all()
+    rows = [(lab.slug, lab.name) for lab in reads.labs(session)]
     return [(other, name) for other, name in rows if other != slug and key and key in normalise_name(name)]
 
 
@@ -308,12 +502,21 @@ class LabSummary:
 
 def lab_summaries(session: Session, policy: Policy, on: date) -> list[LabSummary]:
     """Every lab with its number of models (released by `on`), overdue and open, by name."""
-    _, assessments = _assessments(session, policy, on)
-    models = Counter(a.record.lab for a in assessments)
-    overdue = Counter(a.record.lab for a in assessments if a.verdict.status is Status.OVERDUE)
-    opened = Counter(a.record.lab for a in assessments if a.verdict.status is Status.OPEN)
+    models: Counter[str] = Counter()
+    overdue: Counter[str] = Counter()
+    opened: Counter[str] = Counter()
+    counts = _counts(session, policy, on, by_lab=True)
+    if counts is None:
+        _, assessments = _assessments(session, policy, on)
+        rows = [(a.record.lab, a.verdict.status.value, "", None, 1) for a in assessments]
+    else:
+        rows = [(lab, status, "", None, n) for lab, status, _, _, n in counts.rows]
+    for lab_slug, status, _, _, n in rows:
+        models[lab_slug] += n
+        overdue[lab_slug] += n * (status == Status.OVERDUE.value)
+        opened[lab_slug] += n * (status == Status.OPEN.value)
     summaries = []
-    for lab in session.exec(select(Lab).order_by(col(Lab.name))).all():
+    for lab in reads.labs(session):
         orgs = tuple(filter(None, lab.hf_orgs.split(",")))
         summaries.append(
             LabSummary(lab.slug, lab.name, lab.url, orgs, models[lab.slug], overdue[lab.slug], opened[lab.slug])
@@ -338,25 +541,52 @@ class Scorecard:
 def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, recent_days: int = 730) -> Scorecard:
     """Models by level, overdue count, the longest overdue, and models opened recently (L2+ in the last two years)."""
     slug = resolve_lab(session, name)
-    lab = session.exec(select(Lab).where(Lab.slug == slug)).one()
-    _, assessments = _assessments(session, policy, on)
-    mine = [a for a in assessments if a.record.lab == slug]
-    late = sorted((a for a in mine if a.verdict.status is Status.OVERDUE), key=lambda a: -(a.verdict.overdue_days or 0))
-    opened: list[tuple[str, date, str]] = []
+    lab = next(row for row in reads.labs(session) if row.slug == slug)
     since = on - timedelta(days=recent_days)
+    split = _split(session, policy, on)
+    counts = _counts(session, policy, on, lab=lab, split=split) if split is not None else None
+    if split is None or counts is None:
+        _, assessments = _assessments(session, policy, on)
+        mine = [a for a in assessments if a.record.lab == slug]
+        late = sorted(
+            (a for a in mine if a.verdict.status is Status.OVERDUE), key=lambda a: -(a.verdict.overdue_days or 0)
+        )
+        longest = (late[0].record.name, late[0].verdict.summary) if late else None
+        by_level = Counter(a.level.value for a in mine)
+        overdue_count = len(late)
+    else:
+        mine = [a for a in split.stale if a.record.lab == slug]
+        by_level = Counter()
+        overdue_count = 0
+        for _, status, level, _, n in counts.rows:
+            by_level[level] += n
+            overdue_count += n * (status == Status.OVERDUE.value)
+        candidates = stored.overdue_rows(
+            session, cut=split.cut, lab_slugs={slug}, notable_only=False, limit=1, longest=True
+        )
+        late_rows = [_stored_row(row, policy, on) for row in candidates] + [
+            _row(a, split.catalogue) for a in mine if a.verdict.status is Status.OVERDUE
+        ]
+        late_rows.sort(key=lambda row: (row.sunset or date.max, row.name.casefold()))
+        longest = (late_rows[0].name, late_rows[0].summary) if late_rows else None
+        opened_slugs = set(stored.opened_candidates(session, cut=split.cut, lab_slug=slug, since=since))
+        fresh = load_catalogue(session, slugs=opened_slugs, with_sources=False).records if opened_slugs else {}
+        mine = [a for a in mine if a.record.slug not in opened_slugs]
+        mine += [assess(fresh[s], policy, on) for s in opened_slugs if s in fresh]
+    opened: list[tuple[str, date, str]] = []
     required = policy.profile.required_level.rank
     for a in mine:
         weights_on = a.weights_released_on
         if a.level.rank >= required and weights_on and since <= weights_on <= on:
             opened.append((a.record.name, weights_on, a.level.value))
-    opened.sort(key=lambda item: item[1], reverse=True)
+    opened.sort(key=lambda item: (-item[1].toordinal(), item[0].casefold()))  # latest first, ties by name
     return Scorecard(
         slug=slug,
         name=lab.name,
-        models=len(mine),
-        by_level=dict(sorted(Counter(a.level.value for a in mine).items())),
-        overdue=len(late),
-        longest_overdue=(late[0].record.name, late[0].verdict.summary) if late else None,
+        models=sum(by_level.values()),
+        by_level=dict(sorted(by_level.items())),
+        overdue=overdue_count,
+        longest_overdue=longest,
         recently_opened=tuple(opened[:10]),
         policy=policy,
     )
@@ -364,7 +594,7 @@ def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, rece
 
 def lab_choices(session: Session) -> list[tuple[str, str]]:
     """(slug, name) of every lab, for autocomplete."""
-    return [(slug, name) for slug, name in session.exec(select(Lab.slug, Lab.name).order_by(col(Lab.name))).all()]
+    return [(lab.slug, lab.name) for lab in reads.labs(session)]
 
 
 # ── pledges ──────────────────────────────────────────────────────────────────────────────────────
@@ -372,31 +602,17 @@ def lab_choices(session: Session) -> list[tuple[str, str]]:
 
 def pledge_count(session: Session, slug: str) -> int:
     """How many people pledged for a model, across all servers."""
-    statement = select(func.count()).select_from(Pledge).join(Model, col(Model.id) == col(Pledge.model_id))
-    return session.exec(statement.where(Model.slug == slug)).one()
+    return pledges.pledge_count(session, slug=slug)
 
 
 def pledge_counts(session: Session) -> dict[str, int]:
     """How many people pledged for each model (slug → count; models without pledges left out), in one query."""
-    count = func.count(col(Pledge.id))
-    rows = session.exec(
-        select(Model.slug, count).join(Pledge, col(Pledge.model_id) == col(Model.id)).group_by(col(Model.slug))
-    ).all()
-    return {slug: int(n) for slug, n in rows}
+    return pledges.pledge_counts(session)
 
 
 def top_pledges(session: Session, limit: int = 10) -> list[tuple[str, int]]:
     """The most-pledged models (name, count) across all servers."""
-    count = func.count(col(Pledge.id))
-    rows = session.exec(
-        select(Model.name, count)
-        .join(Pledge, col(Pledge.model_id) == col(Model.id))
-        .where(visible())
-        .group_by(col(Model.id), col(Model.name))
-        .order_by(count.desc(), col(Model.name))
-        .limit(limit)
-    ).all()
-    return [(name, int(n)) for name, n in rows]
+    return pledges.top_pledges(session, limit=limit)
 
 
 # ── tracker health ───────────────────────────────────────────────────────────────────────────────
@@ -425,7 +641,7 @@ class TrackerStatus:
 
 def tracker_status(session: Session, guild_id: int | None, *, events: int = 10) -> TrackerStatus:
     """Health of every source (problems first), paused subscriptions of this server, recent source pauses."""
-    sources = session.exec(select(Source).order_by(col(Source.name))).all()
+    sources = reads.sources(session)
     order = {"paused": 0, "error": 1, "disabled": 2, "never": 3, "not_modified": 4, "ok": 5}
     health = sorted(
         (
@@ -441,12 +657,8 @@ def tracker_status(session: Session, guild_id: int | None, *, events: int = 10) 
         ),
         key=lambda h: (order.get(h.status, 9), h.name),
     )
-    paused = session.exec(
-        select(Subscription).where(Subscription.guild_id == guild_id, Subscription.paused == True)  # noqa: E712
-    ).all()
-    operator = session.exec(
-        select(Event).where(Event.kind == "source_paused").order_by(col(Event.id).desc()).limit(events)
-    ).all()
+    paused = guilds.paused_subscriptions(session, guild_id=guild_id)
+    operator = reads.recent_events(session, kind="source_paused", limit=events)
     return TrackerStatus(
         sources=tuple(health),
         paused_subscriptions=tuple((s.id or 0, s.target, s.pause_reason or "") for s in paused),
@@ -472,44 +684,109 @@ class NameIndex:
     scan of all keys joined), then typo-tolerant matches. Fuzzy matching every key costs about a second
     at 100,000 models, so above `FULL_FUZZY_MAX` keys it only compares the start of keys that begin with
     the query's first letter (or its first two letters swapped) — where typing mistakes happen.
+
+    Compact, for a million models: the keys are one string with an array of offsets and an array of owners
+    (model numbers); names and slugs are UTF-8 in one buffer each, with arrays of offsets — no object per
+    name or alias.
     """
 
     FULL_FUZZY_MAX = 20_000
+    FIRST_NAMES = 100  # the names an empty query shows, in order
     _SEPARATOR = "\n"
 
     def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
         """`entries` are (slug, display name, alias text) triples."""
+        numbers: dict[str, int] = {}
         rows = sorted({(normalise_name(alias), slug, name) for slug, name, alias in entries if normalise_name(alias)})
-        self._keys = [key for key, _, _ in rows]
-        self._rows = [(slug, name) for _, slug, name in rows]
-        self._names = sorted({(name, slug) for slug, name in self._rows}, key=lambda item: item[0].casefold())
-        self._joined = self._SEPARATOR.join(self._keys)
-        self._offsets = list(itertools.accumulate((len(key) + 1 for key in self._keys[:-1]), initial=0))
+        self._build((key, numbers.setdefault(slug, len(numbers)), slug, name) for key, slug, name in rows)
+
+    @classmethod
+    def from_sorted(cls, rows: Iterable[tuple[str, int, str, str]]) -> NameIndex:
+        """From (key, model number, slug, name) rows already sorted by key (as the database streams them)."""
+        index = cls.__new__(cls)
+        index._build(rows)
+        return index
+
+    def _build(self, rows: Iterable[tuple[str, int, str, str]]) -> None:
+        keys = bytearray()  # normalised keys are ASCII (normalise_name): one byte a character
+        self._offsets = array.array("i")
+        self._owners = array.array("i")
+        self._texts = bytearray()  # each model's slug then name, UTF-8
+        self._starts = array.array("i")  # by model number: where its slug starts (+1; 0 = not seen)
+        self._splits = array.array("i")  # … where its name starts
+        self._ends = array.array("i")  # … where it ends
+        self._count = 0
+        first: list[tuple[str, str, str]] = []
+        position, last = 0, ("", -1)
+        for key, number, slug, name in rows:
+            if (key, number) == last:
+                continue
+            last = (key, number)
+            self._offsets.append(position)
+            self._owners.append(number)
+            keys += (key + self._SEPARATOR).encode("ascii", "replace")
+            position += len(key) + 1
+            if number >= len(self._starts):
+                missing = bytes(self._starts.itemsize * (number + 1 - len(self._starts)))
+                for column in (self._starts, self._splits, self._ends):
+                    column.frombytes(missing)
+            if not self._starts[number]:
+                self._count += 1
+                self._starts[number] = len(self._texts) + 1
+                self._texts += slug.encode()
+                self._splits[number] = len(self._texts)
+                self._texts += name.encode()
+                self._ends[number] = len(self._texts)
+                first.append((name.casefold(), name, slug))
+                if len(first) >= 2 * self.FIRST_NAMES:
+                    first = sorted(first)[: self.FIRST_NAMES]
+        self._joined = keys.decode("ascii")
+        del keys
+        self._first = [(name, slug) for _, name, slug in sorted(first)[: self.FIRST_NAMES]]
+
+    def _key(self, index: int) -> str:
+        start = self._offsets[index]
+        return self._joined[start : self._joined.index(self._SEPARATOR, start)]
+
+    def _model(self, index: int) -> tuple[str, str]:
+        number = self._owners[index]
+        start, split, end = self._starts[number] - 1, self._splits[number], self._ends[number]
+        return self._texts[start:split].decode(), self._texts[split:end].decode()
 
     def __len__(self) -> int:
-        return len(self._names)
+        return self._count
 
     def search(self, query: str, limit: int = 25) -> list[Choice]:
         """Up to `limit` models for `query`: names/aliases starting with it, containing it, then near misses."""
         key = normalise_name(query)
         if not key:
-            return [Choice(name, slug) for name, slug in self._names[:limit]]
+            return [Choice(name, slug) for name, slug in self._first[:limit]]
         found: dict[str, str] = {}
         for index in itertools.chain(self._prefixed(key), self._containing(key)):
-            slug, name = self._rows[index]
+            slug, name = self._model(index)
             found.setdefault(slug, name)
             if len(found) >= limit:
                 return [Choice(name, slug) for slug, name in found.items()]
         for index in self._near(key, limit * 3):
-            slug, name = self._rows[index]
+            slug, name = self._model(index)
             found.setdefault(slug, name)
             if len(found) >= limit:
                 break
         return [Choice(name, slug) for slug, name in found.items()]
 
+    def _first_at_or_after(self, key: str) -> int:
+        low, high = 0, len(self._offsets)
+        while low < high:  # bisection over the joined keys, without a list of them
+            middle = (low + high) // 2
+            if self._key(middle) < key:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
     def _prefixed(self, key: str) -> Iterator[int]:
-        index = bisect.bisect_left(self._keys, key)
-        while index < len(self._keys) and self._keys[index].startswith(key):
+        index = self._first_at_or_after(key)
+        while index < len(self._offsets) and self._joined.startswith(key, self._offsets[index]):
             yield index
             index += 1
 
@@ -520,20 +797,19 @@ class NameIndex:
             position = self._joined.find(key, position + 1)
 
     def _near(self, key: str, limit: int) -> list[int]:
-        if len(self._keys) <= self.FULL_FUZZY_MAX:
-            matches = process.extract(key, self._keys, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=70)
+        if len(self._offsets) <= self.FULL_FUZZY_MAX:
+            keys = self._joined.split(self._SEPARATOR)[:-1]
+            matches = process.extract(key, keys, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=70)
             return [index for _, _, index in matches]
         starts = {key[0]} | ({key[1]} if len(key) > 1 else set())
         candidates = [index for start in starts for index in self._prefixed(start)]
         width = len(key) + 1
-        heads = [self._keys[index][:width] for index in candidates]
+        heads = [self._joined[self._offsets[index] : self._offsets[index] + width].split(self._SEPARATOR)[0]
+                 for index in candidates]  # fmt: skip
         matches = process.extract(key, heads, scorer=fuzz.ratio, processor=None, limit=limit, score_cutoff=70)
         return [candidates[position] for _, _, position in matches]
 
 
 def load_name_index(session: Session) -> NameIndex:
     """Build the autocomplete index from every visible model's names and aliases."""
-    rows = session.exec(
-        select(Model.slug, Model.name, Alias.name).join(Alias, col(Alias.model_id) == col(Model.id)).where(visible())
-    ).all()
-    return NameIndex(rows)
+    return NameIndex.from_sorted(reads.name_keys(session))

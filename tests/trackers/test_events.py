@@ -1,9 +1,9 @@
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlmodel import select
 
-from db.models import Event
-from tests.helpers import APACHE, change, record
+from db.models import Event, Model
+from tests.helpers import APACHE, change, record, store_records
 from trackers.events import (
     OPENED_AFTER_SUNSET,
     OPENNESS_CHANGED,
@@ -11,6 +11,7 @@ from trackers.events import (
     SUNSET_PASSED,
     due_events,
     evaluate_all,
+    evaluate_changed,
 )
 from trackers.records import Access
 from trackers.sunset import Policy
@@ -44,15 +45,45 @@ def test_an_opening_after_the_sunset_is_celebrated():
 
 
 def test_the_first_evaluation_stores_history_silently_and_later_ones_announce_only_news(session):
-    old, soon = record("2012-09-30", slug="old"), record("2016-11-30", slug="soon")
-    first = evaluate_all(session, [old, soon], POLICY, date(2026, 11, 28))
+    store_records(session, [record("2012-09-30", slug="old"), record("2016-11-30", slug="soon")])
+    first = evaluate_all(session, POLICY, date(2026, 11, 28))
     assert first == []
     stored = session.exec(select(Event)).all()
     assert {e.kind for e in stored} == {SUNSET_PASSED, SUNSET_APPROACHING}
     assert not any(e.announce for e in stored)
     # Three days later "soon" crosses its sunset: exactly that is announced, once.
-    announced = evaluate_all(session, [old, soon], POLICY, date(2026, 12, 1))
+    announced = evaluate_all(session, POLICY, date(2026, 12, 1))
     assert [(e.subject, e.kind) for e in announced] == [("model:soon", SUNSET_PASSED)]
-    again = evaluate_all(session, [old, soon], POLICY, date(2026, 12, 1))
+    again = evaluate_all(session, POLICY, date(2026, 12, 1))
     assert again == []
     assert len(session.exec(select(Event).where(Event.kind == SUNSET_PASSED)).all()) == 2
+
+
+def test_the_evaluation_streams_in_batches_and_stores_every_models_assessment(session):
+    store_records(session, [record(f"20{10 + n}-06-30", slug=f"m{n}") for n in range(12)])
+    batches: list[list[Event]] = []
+    evaluate_all(session, POLICY, date(2026, 12, 5), batch=5, settle=batches.append)
+    session.commit()
+    session.expire_all()  # the rows were written by the store's executemany, not through these objects
+    assert len(batches) == 3  # 5 + 5 + 2 models
+    rows = {m.slug: m for m in session.exec(select(Model)).all()}
+    assert {m.level for m in rows.values()} == {"L0"}
+    assert rows["m0"].status == "overdue" and rows["m0"].sunset_on == date(2020, 6, 30)
+    assert rows["m11"].status == "in_window" and rows["m11"].release_latest == date(2021, 6, 30)
+    assert all(m.assessed_on == date(2026, 12, 5) for m in rows.values())
+    evaluate_all(session, POLICY, date(2026, 12, 6))  # nothing changed: no row rewritten
+    session.commit()
+    session.expire_all()
+    assert all(m.assessed_on == date(2026, 12, 5) for m in session.exec(select(Model)).all())
+
+
+def test_the_change_scan_stores_the_assessment_of_what_changed(session):
+    store_records(session, [record("2012-01-01", slug="old")])
+    evaluate_changed(session, POLICY, date(2026, 12, 5), datetime.now(UTC))  # the first scan sets the mark
+    session.commit()
+    store_records(session, [record("2020-01-01", slug="new", access=Access.DOWNLOAD, licence=APACHE)])
+    evaluate_changed(session, POLICY, date(2026, 12, 5), datetime.now(UTC))
+    session.commit()
+    session.expire_all()  # the rows were written by the store's executemany, not through these objects
+    new = session.exec(select(Model).where(Model.slug == "new")).one()
+    assert (new.level, new.status, new.assessed_on) == ("L2", "open", date(2026, 12, 5))

@@ -53,14 +53,27 @@ class Resolution:
     suggestions: tuple[str, ...] = ()
 
 
-def load_catalogue(session: Session, *, slugs: set[str] | None = None) -> Catalogue:
-    """Load visible models (all, or those in `slugs` plus their bases) as records."""
+def load_catalogue(
+    session: Session, *, slugs: set[str] | None = None, ids: set[int] | None = None, with_sources: bool = True
+) -> Catalogue:
+    """Load visible models (all, or those in `slugs` or `ids` plus their bases) as records.
+
+    A selection reads only its own rows and their bases' (by index), never the whole table.
+    """
     statement = select(Model, Lab).join(Lab, col(Model.lab_id) == col(Lab.id)).where(visible())
-    rows = session.exec(statement).all()
-    by_id = {model.id: (model, lab) for model, lab in rows if model.id is not None}
-    wanted = set(by_id)
-    if slugs is not None:
-        wanted = {model_id for model_id, (model, _) in by_id.items() if model.slug in slugs}
+    if slugs is None and ids is None:
+        rows = session.exec(statement).all()
+        by_id = {model.id: (model, lab) for model, lab in rows if model.id is not None}
+        wanted = set(by_id)
+    else:
+        by_id = {}
+        chosen = col(Model.slug).in_(slugs or ()) if ids is None else col(Model.id).in_(ids)
+        found = session.exec(statement.where(chosen)).all()
+        wanted = {model.id for model, _ in found if model.id is not None}
+        while found:  # then their bases, a generation at a time
+            by_id |= {model.id: (model, lab) for model, lab in found if model.id is not None}
+            bases = {model.base_id for model, _ in found if model.base_id is not None} - set(by_id)
+            found = session.exec(statement.where(col(Model.id).in_(bases))).all() if bases else []
         wanted |= _bases_of(wanted, by_id)
     changes = defaultdict(list)
     for change in session.exec(select(OpennessChange).where(col(OpennessChange.model_id).in_(wanted))).all():
@@ -72,7 +85,8 @@ def load_catalogue(session: Session, *, slugs: set[str] | None = None) -> Catalo
         aliases[alias.model_id].append(alias.name)
     sources: dict[int, list[str]] = defaultdict(list)
     observations = select(Observation.model_id, Observation.url).where(col(Observation.model_id).in_(wanted))
-    for model_id, url in session.exec(observations.order_by(col(Observation.rank).desc(), col(Observation.id))).all():
+    ordered = observations.order_by(col(Observation.rank).desc(), col(Observation.id))
+    for model_id, url in session.exec(ordered).all() if with_sources else ():
         if url not in sources[model_id]:
             sources[model_id].append(url)
     records: dict[int, ModelRecord] = {}

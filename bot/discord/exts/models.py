@@ -29,7 +29,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Look up A
         await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
         card = await self.bot.gateway.read(model_card, name, policy, on)
-        view = model_view(card.result["slug"], card.result["sources"])
+        view = model_view(card.card.slug, card.card.sources)
         base_url = self.bot.app.settings.site.base_url
         embed = model_embed(card, on=on, base_url=base_url, mention=self.bot.mention)
         await interaction.followup.send(embed=embed, view=view)

@@ -16,6 +16,8 @@ from bot.discord.views import send_pages
 from bot.present.chart import release_chart_png
 from bot.services.queries import lab_family, overdue, recent, stats, upcoming
 
+LIST_MAX = 250  # rows a list shows (25 pages): a million-model record never builds every line
+
 
 class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models against their sunset dates."):
     """The /sunset group."""
@@ -31,11 +33,11 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
         """Models past their sunset and still not open, most notable first."""
         await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.gateway.read(overdue, policy, on, lab=lab, notable_only=notable)
+        rows = await self.bot.gateway.read(overdue, policy, on, lab=lab, notable_only=notable, limit=LIST_MAX + 1)
         title = f"Overdue{' notable models' * notable}{f' — {clean(lab, 80)}' if lab else ''}"
         if lab and (family := await self.bot.gateway.read(lab_family, lab)).children:  # say which labs it took in
             title += f" (with {clean(', '.join(name for _, name in family.children), 120)})"
-        await send_pages(interaction, list_pages(title, rows, policy, on))
+        await send_pages(interaction, list_pages(title, rows, policy, on, most=LIST_MAX))
 
     @app_commands.command(name="upcoming")
     @app_commands.describe(days="How far ahead to look (days, default 365)")
@@ -43,8 +45,8 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
         """Sunsets coming up for models that are not open yet, soonest first."""
         await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.gateway.read(upcoming, policy, on, days=days)
-        await send_pages(interaction, list_pages(f"Sunsets in the next {days} days", rows, policy, on))
+        rows = await self.bot.gateway.read(upcoming, policy, on, days=days, limit=LIST_MAX + 1)
+        await send_pages(interaction, list_pages(f"Sunsets in the next {days} days", rows, policy, on, most=LIST_MAX))
 
     @app_commands.command(name="recent")
     @app_commands.describe(days="How far back to look (days, default 90)")
@@ -52,8 +54,9 @@ class Sunsets(commands.GroupCog, group_name="sunset", group_description="Models 
         """Sunsets passed in the last N days by models still not open."""
         await interaction.response.defer(thinking=True)  # may take over a second: answer Discord first
         policy, on = await self.bot.policy(interaction.guild_id), self.bot.today()
-        rows = await self.bot.gateway.read(recent, policy, on, days=days)
-        await send_pages(interaction, list_pages(f"Sunsets passed in the last {days} days", rows, policy, on))
+        rows = await self.bot.gateway.read(recent, policy, on, days=days, limit=LIST_MAX + 1)
+        title = f"Sunsets passed in the last {days} days"
+        await send_pages(interaction, list_pages(title, rows, policy, on, most=LIST_MAX))
 
     @app_commands.command(name="stats")
     async def stats(self, interaction: Interaction[SunsetBot]) -> None:

@@ -1,7 +1,7 @@
 """source.claimed_by / claimed_until: tracker workers claim due sources, and a crashed worker's claims expire
 
 Revision ID: 0008
-Revises: 0006 (a parallel branch adds 0007; re-chain this one after it at merge)
+Revises: 0007
 Create Date: 2026-12-05 19:35:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

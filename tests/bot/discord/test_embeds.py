@@ -9,7 +9,7 @@ from bot.discord.embeds import chunk, fit, line_pages, model_embed, outgoing_emb
 from bot.discord.text import EMBED_TOTAL_MAX, FIELD_VALUE_MAX, clean, link, truncate
 from bot.discord.views import Pages
 from bot.outbox.delivery import Outgoing
-from bot.present.assessment import assessment_dict
+from bot.present.assessment import card_of
 from bot.services.queries import ModelCard, NameIndex
 from tests.helpers import LLAMA2, change, record
 from trackers.assess import assess
@@ -51,10 +51,8 @@ def test_model_embed_shows_status_in_words_and_colour():
     gated = record(
         "2012-03-01", access=Access.API, changes=(change("2020-01-01", access=Access.GATED, licence=LLAMA2),)
     )
-    result = assessment_dict(
-        assess(gated, Policy(), date(2026, 1, 1)), lab_name="Lab **X**", sources=("https://a.example/x",)
-    )
-    embed = model_embed(ModelCard(result=result, pledges=3), on=date(2026, 1, 1))
+    result = card_of(assess(gated, Policy(), date(2026, 1, 1)), lab_name="Lab **X**", sources=("https://a.example/x",))
+    embed = model_embed(ModelCard(card=result, pledges=3), on=date(2026, 1, 1))
     assert embed.title == "Model X — Lab \\*\\*X\\*\\*"
     assert "weights out, licence still restrictive" in (embed.description or "")
     assert embed.colour == discord.Colour.from_rgb(214, 40, 40)
@@ -108,9 +106,9 @@ def test_the_name_index_finds_prefixes_substrings_and_typos_within_25():
 
 def test_a_verified_accusation_says_when_it_was_checked_in_the_answer_and_the_alert():
     checked = replace(record("2012-03-01"), verified=Verified(date(2026, 10, 2), ("https://a.example/v",)))
-    result = assessment_dict(assess(checked, Policy(), date(2026, 12, 5)), lab_name="Lab", sources=())
+    result = card_of(assess(checked, Policy(), date(2026, 12, 5)), lab_name="Lab", sources=())
     assert "verified on 2026-10-02" in (model_embed(ModelCard(result, 0), on=date(2026, 12, 5)).footer.text or "")
-    unchecked = assessment_dict(assess(record("2012-03-01"), Policy(), date(2026, 12, 5)), lab_name="Lab", sources=())
+    unchecked = card_of(assess(record("2012-03-01"), Policy(), date(2026, 12, 5)), lab_name="Lab", sources=())
     assert "verified" not in (model_embed(ModelCard(unchecked, 0), on=date(2026, 12, 5)).footer.text or "")
     (passed,) = [d for d in due_events(checked, Policy(), date(2026, 12, 5)) if d.kind == "sunset_passed"]
     alert = outgoing_embed(Outgoing(1, "channel:1", "n" * 25, passed.kind, "2022-03-02", passed.payload))
@@ -124,7 +122,7 @@ def test_direction_overrides_from_outside_never_reach_a_screen():
 
 
 def test_with_the_boards_base_url_the_card_and_the_alert_link_to_the_models_page():
-    result = assessment_dict(assess(record("2012-03-01"), Policy(), date(2026, 12, 5)), lab_name="Lab", sources=())
+    result = card_of(assess(record("2012-03-01"), Policy(), date(2026, 12, 5)), lab_name="Lab", sources=())
     card = ModelCard(result, 0)
     assert model_embed(card, on=date(2026, 12, 5)).url is None
     linked = model_embed(card, on=date(2026, 12, 5), base_url="https://sunset.example.org/")

@@ -1,0 +1,242 @@
+"""The read path at scale: status, the overdue list, stats, a full evaluation and `sunset run`'s memory, by size.
+
+Run: uv run python -m benchmarks.scale [--sizes 1000,10000,100000,1000000] [--baseline-max 10000] [--no-run]
+
+Each size is a fresh SQLite file with synthetic models across 200 labs (a third open weights under Apache-2.0,
+a third restricted weights, a third API-only; releases spread over 2008–2025; one in twenty notable). It is
+evaluated once (the start-up evaluation: every historical event stored silently, every assessment written),
+then each query is timed from fresh sessions. The baseline, measured in the same run at the sizes up to
+--baseline-max, is the old path: every model loaded and assessed in memory per request. At the largest size
+the real `sunset run` starts in console mode (only the catalog source) against the database; its peak
+resident memory (VmHWM) is read once it says "Running.".
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert
+from sqlmodel import Session
+
+from benchmarks.common import WORDS, fresh_engine
+from bot.services import queries
+from db.models import Alias, Lab, Model, OpennessChange, utcnow
+from trackers.assess import assess
+from trackers.events import evaluate_all
+from trackers.names import normalise_name
+from trackers.store.models import load_catalogue
+from trackers.sunset import Policy, Profile
+
+ON = date(2026, 12, 5)
+DEFAULT = Policy()
+SERVER = Policy(window_years=15, profile=Profile.STRICT)  # a per-server policy: computed from stored facts
+TARGETS = {"status p50": 0.020, "overdue page": 0.300, "stats": 1.0, "evaluation": 120.0}
+BATCH = 50_000
+
+
+def build(engine: Engine, count: int, *, labs: int = 200, seed: int = 1) -> list[str]:
+    """Insert `count` models with their names, aliases and release state in bulk; returns the names."""
+    rng = random.Random(seed)
+    now = utcnow()
+    names = []
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA synchronous = OFF")
+        connection.execute(insert(Lab), [{"slug": f"lab-{n}", "name": f"Lab {n}", "hf_orgs": ""} for n in range(labs)])
+        for start in range(0, count, BATCH):
+            models, aliases, changes = [], [], []
+            for n in range(start, min(count, start + BATCH)):
+                name = f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()} {rng.randint(1, 999)}B v{n}"
+                names.append(name)
+                year = 2008 + n % 18
+                release = rng.choice(
+                    (f"{year}", f"{year}-{1 + n % 12:02d}", f"{year}-{1 + n % 12:02d}-{1 + n % 28:02d}")
+                )
+                notable = "Highly cited" if n % 20 == 0 else None
+                models.append({"id": n + 1, "slug": f"m-{n}", "name": name, "lab_id": n % labs + 1,
+                               "state": "confirmed", "origin": "catalog", "first_release": release,
+                               "notability": notable, "citations": n % 997 if notable else None,
+                               "created_at": now, "updated_at": now, "notable_order": 0})  # fmt: skip
+                kind = n % 3
+                access, licence = (("download", "Apache-2.0"), ("download", "Llama 2 Community License"),
+                                   ("api", None))[kind]  # fmt: skip
+                changes.append({"model_id": n + 1, "kind": "release", "access": access, "licence_raw": licence,
+                                "licence_spdx": licence if kind == 0 else None, "origin": "catalog"})  # fmt: skip
+                for alias, alias_kind in ((name, "name"), (f"m-{n}", "slug"), (f"{name.split()[0]}-{n}", "alias")):
+                    aliases.append({"model_id": n + 1, "name": alias, "key": normalise_name(alias),
+                                    "kind": alias_kind, "origin": "catalog"})  # fmt: skip
+            connection.execute(insert(Model), models)
+            connection.execute(insert(OpennessChange), changes)
+            connection.execute(insert(Alias), aliases)
+    return names
+
+
+def timed(call: Callable[[], Any], repeat: int) -> list[float]:
+    """Seconds per call."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def in_session(engine: Engine, work: Callable[[Session], Any]) -> Callable[[], Any]:
+    """A call that opens a fresh session, as each request does."""
+
+    def call() -> Any:
+        with Session(engine) as session:
+            return work(session)
+
+    return call
+
+
+def old_status(session: Session, name: str) -> Any:
+    """The old `model_card`: resolve, then load every model to assess one."""
+    slug = queries.resolve_model(session, name)
+    catalogue = load_catalogue(session)
+    return assess(catalogue.records[slug], DEFAULT, ON)
+
+
+def card_of(name: str) -> Callable[[Session], Any]:
+    """`sunset status NAME` / `/model status`: the model card."""
+    return lambda session: queries.model_card(session, name, DEFAULT, ON)
+
+
+def old_card_of(name: str) -> Callable[[Session], Any]:
+    """The same through the old path."""
+    return lambda session: old_status(session, name)
+
+
+def measure(count: int, *, baseline: bool) -> tuple[dict[str, float], dict[str, float], Path]:
+    """Ours (and the old path's, when `baseline`) at one size; returns the figures and the database's folder."""
+    engine, folder = fresh_engine()
+    started = time.perf_counter()
+    names = build(engine, count)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    with Session(engine) as session:
+        evaluate_all(session, DEFAULT, ON)
+        session.commit()
+    evaluation = time.perf_counter() - started
+    rng = random.Random(3)
+    picks = [rng.choice(names) for _ in range(50)]
+    ours: dict[str, float] = {"build": built, "evaluation": evaluation}
+    ours["status p50"] = statistics.median(
+        sample for name in picks for sample in timed(in_session(engine, card_of(name)), 1)
+    )
+    ours["overdue page"] = statistics.median(
+        timed(in_session(engine, lambda s: queries.overdue(s, DEFAULT, ON, limit=10)), 5)
+    )
+    ours["overdue page, server"] = statistics.median(
+        timed(in_session(engine, lambda s: queries.overdue(s, SERVER, ON, limit=10)), 5)
+    )
+    ours["stats"] = statistics.median(timed(in_session(engine, lambda s: queries.stats(s, DEFAULT, ON)), 3))
+    ours["stats, server"] = statistics.median(timed(in_session(engine, lambda s: queries.stats(s, SERVER, ON)), 3))
+    started = time.perf_counter()
+    with Session(engine) as session:
+        index = queries.load_name_index(session)
+    ours["name index"] = time.perf_counter() - started
+    ours["name index MiB"] = sum(sys.getsizeof(part) for part in vars(index).values()) / 2**20
+    del index
+    old: dict[str, float] = {}
+    if baseline:
+        old["status p50"] = statistics.median(
+            sample for name in picks[:5] for sample in timed(in_session(engine, old_card_of(name)), 1)
+        )
+        everything = queries.STALE_MAX
+        queries.STALE_MAX = -1  # every model counts as stale: the old in-memory path
+        old["overdue page"] = statistics.median(
+            timed(in_session(engine, lambda s: queries.overdue(s, DEFAULT, ON, limit=10)), 1)
+        )
+        old["stats"] = statistics.median(timed(in_session(engine, lambda s: queries.stats(s, DEFAULT, ON)), 1))
+        queries.STALE_MAX = everything
+    engine.dispose()
+    return ours, old, folder
+
+
+def run_memory(folder: Path) -> tuple[float, float, float]:
+    """Start the real `sunset run` (console mode, only the catalog source) on the database: (seconds to
+    "Running.", peak RSS MiB, RSS MiB then)."""
+    config = folder / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{folder / "bench.sqlite3"}"\n\n[trackers]\nreplace_default_sources = true\n\n'
+        '[[sources]]\nname = "catalog"\nkind = "catalog"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"} | {"SUNSET_CONFIG": str(config)}
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            if line.startswith("Running."):
+                break
+        ready = time.perf_counter() - started
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        fields = {line.split(":")[0]: line.split()[1] for line in status.splitlines() if line.startswith("Vm")}
+        return ready, int(fields["VmHWM"]) / 1024, int(fields["VmRSS"]) / 1024
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def _shown(key: str, value: float) -> str:
+    if key.endswith("MiB"):
+        return f"{key.removesuffix(' MiB')} {value:.0f} MiB"
+    return f"{key} {value * 1000:.1f} ms" if value < 1 else f"{key} {value:.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000", help="model counts, comma-separated")
+    parser.add_argument("--baseline-max", type=int, default=10_000, help="largest size the old path is measured at")
+    parser.add_argument("--no-run", action="store_true", help="skip `sunset run`'s memory at the largest size")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    results: list[tuple[int, dict[str, float], dict[str, float]]] = []
+    folder = None
+    for count in sizes:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)  # a million models take a gigabyte
+        ours, old, folder = measure(count, baseline=count <= args.baseline_max)
+        results.append((count, ours, old))
+        shown = "  ".join(_shown(key, value) for key, value in ours.items())
+        print(f"{count:>9,} models: {shown}", flush=True)
+        if old:
+            ratios = "  ".join(
+                f"{key} {old[key] / ours[key]:.0f}x faster (old {old[key] * 1000:.0f} ms)" for key in old
+            )
+            print(f"{'':>9}  vs the old load-everything path: {ratios}", flush=True)
+    print("\ngrowth from size to size (ratio of each figure to the one at the size before):")
+    for (small, before, _), (large, after, _) in itertools.pairwise(results):
+        growth = "  ".join(f"{key} {after[key] / before[key]:.1f}x" for key in after if key != "build" and before[key])
+        print(f"  {small:,} → {large:,}: {growth}")
+    largest, ours, _ = results[-1]
+    print(f"\ntargets at {largest:,} models:")
+    for key, target in TARGETS.items():
+        verdict = "met" if ours[key] < target else "NOT met"
+        print(f"  {key:<14} {ours[key]:.3f} s (target < {target:g} s): {verdict}")
+    if not args.no_run and folder is not None:
+        ready, peak, rss = run_memory(folder)
+        verdict = "met" if peak <= 300 else "NOT met"
+        print(
+            f"  sunset run     ready in {ready:.1f} s, peak RSS {peak:.0f} MiB, then {rss:.0f} MiB"
+            f" (target ≤ 300 MB): {verdict}"
+        )
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

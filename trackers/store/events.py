@@ -1,0 +1,146 @@
+"""Events and evaluation marks: storing drafts once, the day of the last evaluation, the change scan's mark."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from db.models import Event, Meta, Model, utcnow
+from trackers.store.models import visible
+
+LAST_EVALUATION = "last_evaluation"
+CHANGE_SCAN = "last_change_scan"
+SCAN_OVERLAP = timedelta(minutes=5)  # a transaction committed late is still seen; evaluating twice is harmless
+
+
+class Draft(Protocol):
+    """What storing needs of an event draft (trackers.events.EventDraft)."""
+
+    @property
+    def subject(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def occurred_on(self) -> date: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+
+def store_drafts(session: Session, drafts: Iterable[Draft], *, announce: Callable[[Draft], bool]) -> list[Event]:
+    """Insert the drafts not stored yet (no commit); returns the new ones `announce` says to tell people about.
+
+    Existing events are found with one query per call; silent ones are inserted in bulk, announced ones as
+    rows (their ids go to the fan-out). A draft another process stored first is skipped: exactly once either way.
+    """
+    drafts = list({(d.subject, d.kind, d.key): d for d in drafts}.values())
+    if not drafts:
+        return []
+    subjects = {draft.subject for draft in drafts}
+    stored = set()
+    for chunk in _chunks(sorted(subjects), 5_000):
+        rows = session.exec(select(Event.subject, Event.kind, Event.key).where(col(Event.subject).in_(chunk))).all()
+        stored |= {tuple(row) for row in rows}
+    fresh = [draft for draft in drafts if (draft.subject, draft.kind, draft.key) not in stored]
+    if not fresh:
+        return []
+    slugs = {d.subject.removeprefix("model:") for d in fresh if d.subject.startswith("model:")}
+    model_ids: dict[str, int] = {}
+    for chunk in _chunks(sorted(slugs), 5_000):
+        model_ids |= {
+            slug: id_
+            for slug, id_ in session.exec(select(Model.slug, Model.id).where(col(Model.slug).in_(chunk))).all()
+            if id_ is not None
+        }
+
+    now = utcnow()
+
+    def row(draft: Draft, loud: bool) -> dict[str, Any]:
+        slug = draft.subject.removeprefix("model:") if draft.subject.startswith("model:") else None
+        return {
+            "subject": draft.subject,
+            "model_id": model_ids.get(slug) if slug else None,
+            "kind": draft.kind,
+            "key": draft.key,
+            "occurred_on": draft.occurred_on,
+            "payload": json.dumps(draft.payload, sort_keys=True),
+            "announce": loud,
+            "created_at": now,
+        }
+
+    loud = [draft for draft in fresh if announce(draft)]
+    silent = [row(draft, False) for draft in fresh if not announce(draft)]
+    if silent:
+        try:
+            with session.begin_nested():
+                session.execute(insert(Event), silent)
+        except IntegrityError:  # someone stored some of them meanwhile: one at a time, skipping those
+            for values in silent:
+                _insert_once(session, Event(**values))
+    return [event for draft in loud if (event := _insert_once(session, Event(**row(draft, True)))) is not None]
+
+
+def _insert_once(session: Session, event: Event) -> Event | None:
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        return None
+    return event
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def last_evaluation(session: Session) -> date | None:
+    """The day of the last daily evaluation, or None before the first."""
+    row = session.get(Meta, LAST_EVALUATION)
+    return date.fromisoformat(row.value) if row else None
+
+
+def mark_evaluated(session: Session, *, on: date) -> None:
+    """Remember that the evaluation for `on` ran (the caller commits)."""
+    row = session.get(Meta, LAST_EVALUATION) or Meta(key=LAST_EVALUATION, value=on.isoformat())
+    row.value = on.isoformat()
+    session.add(row)
+
+
+@dataclass(frozen=True)
+class ScanMark:
+    """Where the previous change scan stopped: its time and the highest model id then."""
+
+    at: datetime
+    model_id: int
+
+
+def advance_change_scan(session: Session, *, now: datetime) -> ScanMark | None:
+    """Move the change scan's mark to `now` and the highest model id; returns the previous mark (None at first)."""
+    row = session.get(Meta, CHANGE_SCAN) or Meta(key=CHANGE_SCAN, value="")
+    previous = json.loads(row.value) if row.value else None
+    newest = session.exec(select(func.max(Model.id))).one() or 0
+    row.value = json.dumps({"at": now.isoformat(), "model_id": newest})
+    session.add(row)
+    return ScanMark(datetime.fromisoformat(previous["at"]), previous["model_id"]) if previous else None
+
+
+def change_scan_mark(session: Session) -> ScanMark | None:
+    """Where the last change scan stopped (None before the first)."""
+    row = session.get(Meta, CHANGE_SCAN)
+    mark = json.loads(row.value) if row and row.value else None
+    return ScanMark(datetime.fromisoformat(mark["at"]), mark["model_id"]) if mark else None
+
+
+def changed_since(session: Session, *, since: datetime) -> list[tuple[str, int]]:
+    """(slug, id) of the visible models changed after `since`."""
+    rows = session.exec(select(Model.slug, Model.id).where(col(Model.updated_at) > since, visible())).all()
+    return [(slug, model_id) for slug, model_id in rows if model_id is not None]
