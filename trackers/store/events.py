@@ -24,15 +24,29 @@ class Draft(Protocol):
     """What storing needs of an event draft (trackers.events.EventDraft)."""
 
     @property
-    def subject(self) -> str: ...
+    def subject(self) -> str:
+        """The model slug (or other subject) the event is about."""
+        ...
+
     @property
-    def kind(self) -> str: ...
+    def kind(self) -> str:
+        """What happened (an event kind)."""
+        ...
+
     @property
-    def key(self) -> str: ...
+    def key(self) -> str:
+        """What makes the event unique for its subject and kind."""
+        ...
+
     @property
-    def occurred_on(self) -> date: ...
+    def occurred_on(self) -> date:
+        """The day it happened."""
+        ...
+
     @property
-    def payload(self) -> dict[str, Any]: ...
+    def payload(self) -> dict[str, Any]:
+        """The facts an alert shows."""
+        ...
 
 
 def store_drafts(session: Session, drafts: Iterable[Draft], *, announce: Callable[[Draft], bool]) -> list[Event]:
