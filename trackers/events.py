@@ -150,21 +150,23 @@ def evaluate_changed(session: Session, policy: Policy, on: date, now: datetime) 
     changed = store.changed_since(session, since=mark.at - SCAN_OVERLAP)
     if not changed:
         return []
-    records = load_catalogue(session, slugs={slug for slug, _ in changed}, with_sources=False).records
     drafts = []
-    for slug, model_id in changed:
-        record = records[slug]
-        if model_id > mark.model_id:
-            payload = {"model": record.slug, "name": record.name, "lab": record.lab}
-            drafts.append(EventDraft(f"model:{slug}", NEW_MODEL, "", on, payload))
-        drafts += due_events(record, policy, on)
-    assessments.write_standings(
-        session,
-        on=on,
-        standings=(
-            (model_id, assessments.standing_values(standing(records[slug], policy, on))) for slug, model_id in changed
-        ),
-    )
+    for start in range(0, len(changed), EVALUATION_BATCH):  # a bulk change (an import, a big sync) in bounded reads
+        chunk = changed[start : start + EVALUATION_BATCH]
+        records = load_catalogue(session, slugs={slug for slug, _ in chunk}, with_sources=False).records
+        for slug, model_id in chunk:
+            record = records[slug]
+            if model_id > mark.model_id:
+                payload = {"model": record.slug, "name": record.name, "lab": record.lab}
+                drafts.append(EventDraft(f"model:{slug}", NEW_MODEL, "", on, payload))
+            drafts += due_events(record, policy, on)
+        assessments.write_standings(
+            session,
+            on=on,
+            standings=(
+                (model_id, assessments.standing_values(standing(records[slug], policy, on))) for slug, model_id in chunk
+            ),
+        )
     since = last_evaluation(session)
     return store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
 

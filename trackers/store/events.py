@@ -17,6 +17,7 @@ from trackers.store.models import visible
 
 LAST_EVALUATION = "last_evaluation"
 CHANGE_SCAN = "last_change_scan"
+LOOKUP_CHUNK = 5_000  # values per IN (…): well under SQLite's 32,766 bound parameters
 SCAN_OVERLAP = timedelta(minutes=5)  # a transaction committed late is still seen; evaluating twice is harmless
 
 
@@ -60,7 +61,7 @@ def store_drafts(session: Session, drafts: Iterable[Draft], *, announce: Callabl
         return []
     subjects = {draft.subject for draft in drafts}
     stored = set()
-    for chunk in _chunks(sorted(subjects), 5_000):
+    for chunk in _chunks(sorted(subjects), LOOKUP_CHUNK):
         rows = session.exec(select(Event.subject, Event.kind, Event.key).where(col(Event.subject).in_(chunk))).all()
         stored |= {tuple(row) for row in rows}
     fresh = [draft for draft in drafts if (draft.subject, draft.kind, draft.key) not in stored]
@@ -68,7 +69,7 @@ def store_drafts(session: Session, drafts: Iterable[Draft], *, announce: Callabl
         return []
     slugs = {d.subject.removeprefix("model:") for d in fresh if d.subject.startswith("model:")}
     model_ids: dict[str, int] = {}
-    for chunk in _chunks(sorted(slugs), 5_000):
+    for chunk in _chunks(sorted(slugs), LOOKUP_CHUNK):
         model_ids |= {
             slug: id_
             for slug, id_ in session.exec(select(Model.slug, Model.id).where(col(Model.slug).in_(chunk))).all()

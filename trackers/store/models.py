@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
@@ -61,7 +62,8 @@ def load_catalogue(
     A selection reads only its own rows and their bases' (by index), never the whole table.
     """
     statement = select(Model, Lab).join(Lab, col(Model.lab_id) == col(Lab.id)).where(visible())
-    if slugs is None and ids is None:
+    everything = slugs is None and ids is None
+    if everything:
         rows = session.exec(statement).all()
         by_id = {model.id: (model, lab) for model, lab in rows if model.id is not None}
         wanted = set(by_id)
@@ -75,16 +77,18 @@ def load_catalogue(
             bases = {model.base_id for model, _ in found if model.base_id is not None} - set(by_id)
             found = session.exec(statement.where(col(Model.id).in_(bases))).all() if bases else []
         wanted |= _bases_of(wanted, by_id)
+    # The whole catalogue is selected by a subquery: a million ids would exceed the bound-parameter limit.
+    of_wanted: Any = select(Model.id).where(visible()) if everything else wanted
     changes = defaultdict(list)
-    for change in session.exec(select(OpennessChange).where(col(OpennessChange.model_id).in_(wanted))).all():
+    for change in session.exec(select(OpennessChange).where(col(OpennessChange.model_id).in_(of_wanted))).all():
         changes[change.model_id].append(change)
     aliases = defaultdict(list)
     for alias in session.exec(
-        select(Alias).where(col(Alias.model_id).in_(wanted), col(Alias.kind).not_in(("slug", "name")))
+        select(Alias).where(col(Alias.model_id).in_(of_wanted), col(Alias.kind).not_in(("slug", "name")))
     ).all():
         aliases[alias.model_id].append(alias.name)
     sources: dict[int, list[str]] = defaultdict(list)
-    observations = select(Observation.model_id, Observation.url).where(col(Observation.model_id).in_(wanted))
+    observations = select(Observation.model_id, Observation.url).where(col(Observation.model_id).in_(of_wanted))
     ordered = observations.order_by(col(Observation.rank).desc(), col(Observation.id))
     for model_id, url in session.exec(ordered).all() if with_sources else ():
         if url not in sources[model_id]:
