@@ -22,7 +22,7 @@ from sqlmodel import Session, SQLModel, col, select
 from db.models import Lab, Model
 from trackers.assess import Standing
 from trackers.records import Level, ModelRecord
-from trackers.store.events import SCAN_OVERLAP, change_scan_mark
+from trackers.store.events import change_scan_mark
 from trackers.store.models import VISIBLE_STATES, visible
 from trackers.store.models import _record as as_record
 from trackers.sunset import Policy, Status, release_cutoff
@@ -224,7 +224,10 @@ def _unindexed(column: Any) -> Any:
 def cut_of(session: Session, *, policy: Policy, on: date) -> Cut:
     """The cut of `policy` on `on`, with the time after which a change has not been scanned yet."""
     mark = change_scan_mark(session)
-    return Cut.of(policy, on, changed_after=mark.at - SCAN_OVERLAP if mark else None)
+    # A model changed after the last scan is stale. Not the scan's overlap: a bulk import made minutes before a
+    # scan would make every model stale (and every list fall back to assessing all in memory); a change whose
+    # transaction committed after the scan read is caught by the next scan's overlap, within one interval.
+    return Cut.of(policy, on, changed_after=mark.at if mark else None)
 
 
 def stale(session: Session, *, cut: Cut, limit: int) -> list[str] | None:
