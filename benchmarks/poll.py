@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import random
 import resource
@@ -54,8 +55,9 @@ def feed_body(index: int, version: int) -> bytes:
 
 
 def serve(port_out: Any, latency: float, feeds: int) -> None:
-    """The loopback server (its own process, so its CPU does not compete with the client's)."""
-    versions = [0] * feeds
+    """The loopback server (its own process, so its CPU does not compete with the client's): feeds with ETags,
+    added latency, a count of requests per feed; `/round/SEED/N` gives N feeds a new version and resets the counts."""
+    versions, counts, lock = [0] * feeds, [0] * feeds, threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -64,14 +66,23 @@ def serve(port_out: Any, latency: float, feeds: int) -> None:
             pass
 
         def do_GET(self) -> None:
-            if self.path.startswith("/bump/"):
-                count = int(self.path.rsplit("/", 1)[1])
-                for index in random.Random(7).sample(range(feeds), count):
-                    versions[index] += 1
+            if self.path.startswith("/round/"):  # new due time: counts back to 0, `changed` feeds get a new version
+                seed, changed = (int(part) for part in self.path.split("/")[2:4])
+                with lock:
+                    counts[:] = [0] * feeds
+                    for index in random.Random(seed).sample(range(feeds), changed):
+                        versions[index] += 1
                 self._send(200, b"ok", None)
                 return
-            time.sleep(latency)
+            if self.path == "/counts":
+                with lock:
+                    body = json.dumps(counts).encode()
+                self._send(200, body, None)
+                return
             index = int(self.path.rsplit("/", 1)[1].split(".")[0])
+            with lock:
+                counts[index] += 1
+            time.sleep(latency)
             etag = f'"{index}-{versions[index]}"'
             if self.headers.get("If-None-Match") == etag:
                 self._send(304, b"", etag)
@@ -89,7 +100,11 @@ def serve(port_out: Any, latency: float, feeds: int) -> None:
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
-        request_queue_size = 1024  # the listen backlog: the default 5 drops bursts of connections
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # a SIGKILLed worker's connections reset: expected here
+
+        request_queue_size = 1024
 
     server = Server(("127.0.0.1", 0), Handler)
     port_out.put(server.server_address[1])
@@ -129,7 +144,7 @@ async def ours(base: str, feeds: int, concurrency: int, changed: int) -> tuple[f
         first = await tracker.run_cycle(now)
         first_time = time.perf_counter() - started
         assert all(source.status == "ok" for source in first.sources), "cycle 1 had failures"
-        await client.get(f"{base}/bump/{changed}")
+        await client.get(f"{base}/round/7/{changed}")
         started = time.perf_counter()
         second = await tracker.run_cycle(now + timedelta(hours=7))
         second_time = time.perf_counter() - started

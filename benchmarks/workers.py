@@ -20,15 +20,12 @@ import asyncio
 import json
 import multiprocessing
 import os
-import random
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.request import urlopen
 
@@ -36,7 +33,7 @@ from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from benchmarks.poll import feed_body
+from benchmarks.poll import serve
 from db.engine import make_engine, normalise_url
 from db.migrate import upgrade
 from db.models import Lab, utcnow
@@ -46,63 +43,6 @@ from trackers.sources import SourceSpec
 from trackers.sunset import Policy
 
 FORK = multiprocessing.get_context("fork")  # workers start without re-importing; they open their own engine
-
-
-def serve(port_out: Any, latency: float, feeds: int) -> None:
-    """The loopback server (its own process): feeds with ETags, added latency, and a count of requests per feed."""
-    versions, counts, lock = [0] * feeds, [0] * feeds, threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            if self.path.startswith("/round/"):  # new due time: counts back to 0, `changed` feeds get a new version
-                seed, changed = (int(part) for part in self.path.split("/")[2:4])
-                with lock:
-                    counts[:] = [0] * feeds
-                    for index in random.Random(seed).sample(range(feeds), changed):
-                        versions[index] += 1
-                self._send(200, b"ok", None)
-                return
-            if self.path == "/counts":
-                with lock:
-                    body = json.dumps(counts).encode()
-                self._send(200, body, None)
-                return
-            index = int(self.path.rsplit("/", 1)[1].split(".")[0])
-            with lock:
-                counts[index] += 1
-            time.sleep(latency)
-            etag = f'"{index}-{versions[index]}"'
-            if self.headers.get("If-None-Match") == etag:
-                self._send(304, b"", etag)
-            else:
-                self._send(200, feed_body(index, versions[index]), etag)
-
-        def _send(self, status: int, body: bytes, etag: str | None) -> None:
-            self.send_response(status)
-            if etag:
-                self.send_header("ETag", etag)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-
-        def handle_error(self, request: Any, client_address: Any) -> None:
-            pass  # a SIGKILLed worker's connections reset: expected here
-
-        request_queue_size = 1024
-
-    server = Server(("127.0.0.1", 0), Handler)
-    port_out.put(server.server_address[1])
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    threading.Event().wait()
 
 
 @dataclass(frozen=True)
