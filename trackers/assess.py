@@ -94,8 +94,8 @@ def standing(record: ModelRecord, policy: Policy, on: date, *, assessment: Asses
     rank = record.notability.rank if record.notability else (0, 0)
     return Standing(
         level=assessment.level,
-        level_since=max((day for day in dates if day <= on), default=None),
-        level_until=min((day for day in dates if day > on), default=None),
+        level_since=max((day for day in dates if day <= on), default=None) if dates else None,
+        level_until=min((day for day in dates if day > on), default=None) if dates else None,
         status=assessment.verdict.status,
         sunset_on=assessment.verdict.sunset_date,
         release_earliest=record.first_release.earliest if record.first_release else None,
@@ -110,6 +110,8 @@ NOTABLE_CITATIONS_SPAN = 10_000_000  # citations below this keep the order of (c
 
 def _lineage_changes(record: ModelRecord) -> list[Change]:
     """Its dated changes and those of its bases (a base's change can change a fine-tune's level)."""
+    if record.base is None:
+        return list(record.changes)
     changes: list[Change] = []
     current: ModelRecord | None = record
     while current is not None:

@@ -215,8 +215,7 @@ def _evaluate_batches(
             (model_id, assessments.standing_values(standing(record, policy, on, assessment=now)))
             for model_id, (record, now) in judged.items()
         )
-        changed = [(model_id, row) for model_id, row in values if row != read.stored.get(model_id)]
-        assessments.write_standings(session, on=on, standings=changed)  # only what changed since it was stored
+        assessments.write_standings(session, on=on, standings=values, stored=read.stored)  # only what changed
         announced += news
         if settle is not None:
             settle(news)

@@ -7,6 +7,7 @@ unknown strings are reported by `sunset catalog check` and never guessed.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -229,6 +230,7 @@ class TierVerdict:
     reason: str
 
 
+@functools.lru_cache(maxsize=4_096)  # a catalogue holds a few hundred distinct licences; evaluations ask per model
 def classify_licence(licence: Licence | None) -> TierVerdict:
     """Tier of a licence: its SPDX id, else the raw text read as an SPDX id, else the curated table."""
     if licence is None:

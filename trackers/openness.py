@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import TypeVar
 
@@ -45,6 +46,7 @@ def effective_state(record: ModelRecord, on: date) -> OpennessState:
     )
 
 
+@functools.lru_cache(maxsize=65_536)  # states repeat across models: an evaluation asks a million times
 def level_of(state: OpennessState) -> Level:
     """The level a state earns; unknown dimensions count as the least open value."""
     if not state.access.weights_available:

@@ -58,12 +58,12 @@ class PartialDate:
             return Precision.DAY
         return Precision.MONTH if self.month is not None else Precision.YEAR
 
-    @property
+    @functools.cached_property  # parsed dates are shared (`_parse_partial_date`): computed once each
     def earliest(self) -> date:
         """The first day this date could mean."""
         return date(self.year, self.month or 1, self.day or 1)
 
-    @property
+    @functools.cached_property
     def latest(self) -> date:
         """The last day this date could mean: rules count from here so nothing is claimed early."""
         if self.day is not None:

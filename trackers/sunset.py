@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -107,6 +108,7 @@ def release_cutoff(target: date, window_years: int) -> date:
     return guess
 
 
+@functools.lru_cache(maxsize=65_536)  # a million models share a few thousand release dates
 def evaluate(level: Level, first_release: PartialDate | None, policy: Policy, on: date) -> Verdict:
     """A model's status on a date, given its level on that date."""
     meets = level.rank >= policy.profile.required_level.rank

@@ -10,9 +10,11 @@ callers assess those few in memory.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import compress
+from operator import ne
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_
@@ -50,14 +52,16 @@ def page_cache(session: Session, *, kib: int) -> None:
 
 def next_batch(session: Session, *, after_id: int, limit: int) -> list[int]:
     """Ids of the next `limit` visible models after `after_id`, in id order (how evaluations stream)."""
-    statement = select(Model.id).where(col(Model.id) > after_id, _visible_by_id()).order_by(col(Model.id))
-    return [model_id for model_id in session.exec(statement.limit(limit)).all() if model_id is not None]
+    statement = sql_select(col(Model.id)).where(col(Model.id) > after_id, _visible_by_id()).order_by(col(Model.id))
+    found = session.connection().execute(statement.limit(limit)).scalars()  # Core: no ORM work per row
+    return [model_id for model_id in found if model_id is not None]
 
 
 STANDING_COLUMNS = ("level", "level_since", "level_until", "status", "sunset_on", "release_earliest",
                     "release_latest", "notable_order", "sort_name")  # fmt: skip
 _RECORD_COLUMNS = ("id", "slug", "name", "base_id", "first_release", "verified_on", "verified_sources",
                    "notability", "citations")  # fmt: skip
+_STANDING = slice(len(_RECORD_COLUMNS), len(_RECORD_COLUMNS) + len(STANDING_COLUMNS))  # where a read row has them
 
 
 @dataclass(frozen=True)
@@ -75,15 +79,16 @@ def read_batch(session: Session, *, ids: Sequence[int]) -> Batch:
     columns = [model.c[name] for name in _RECORD_COLUMNS + STANDING_COLUMNS]
     statement = sql_select(*columns, col(Lab.slug).label("lab_slug")).join(Lab, col(Lab.id) == model.c.lab_id)
     statement = statement.where(_visible_by_id())
+    execute = session.connection().execute  # Core rows: the ORM's per-row loading would cost a third of the read
     rows: dict[int, Any] = {}
     low, high = min(ids, default=0), max(ids, default=-1)
-    found = session.execute(statement.where(model.c.id.between(low, high))).all()  # a range: no list to bind
+    found = execute(statement.where(model.c.id.between(low, high))).all()  # a range: no list to bind
     wanted = set(ids)
     found = [row for row in found if row.id in wanted]
     while found:  # the models, then their bases a generation at a time
         rows |= {row.id: row for row in found}
         bases = list({row.base_id for row in found if row.base_id is not None} - set(rows))
-        found = session.execute(statement.where(model.c.id.in_(bases))).all() if bases else []
+        found = execute(statement.where(model.c.id.in_(bases))).all() if bases else []
     outside = [model_id for model_id in rows if not low <= model_id <= high]
 
     def of_models(table: Any, *columns: Any) -> Any:
@@ -93,12 +98,12 @@ def read_batch(session: Session, *, ids: Sequence[int]) -> Batch:
         )
 
     changes: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(of_models(change)).all():
+    for row in execute(of_models(change)).all():
         if row.model_id in rows:
             changes[row.model_id].append(row)
     aliases: dict[int, list[str]] = defaultdict(list)
     named = of_models(alias, alias.c.model_id, alias.c.name).where(alias.c.kind.not_in(("slug", "name")))
-    for model_id, name in session.execute(named).all():
+    for model_id, name in execute(named).all():
         if model_id in rows:
             aliases[model_id].append(name)
     records: dict[int, ModelRecord] = {}
@@ -114,7 +119,7 @@ def read_batch(session: Session, *, ids: Sequence[int]) -> Batch:
     chosen = [model_id for model_id in ids if model_id in rows]
     return Batch(
         records={model_id: build(model_id) for model_id in chosen},
-        stored={model_id: tuple(getattr(rows[model_id], name) for name in STANDING_COLUMNS) for model_id in chosen},
+        stored={model_id: tuple(rows[model_id][_STANDING]) for model_id in chosen},
     )
 
 
@@ -129,23 +134,43 @@ class _LabSlug(NamedTuple):
     slug: str
 
 
-def write_standings(session: Session, *, on: date, standings: Iterable[tuple[int, tuple[Any, ...]]]) -> int:
+def write_standings(
+    session: Session,
+    *,
+    on: date,
+    standings: Iterable[tuple[int, tuple[Any, ...]]],
+    stored: Mapping[int, tuple[Any, ...]] | None = None,
+) -> int:
     """Store each (model id, standing_values) computed on `on`; `updated_at` untouched; returns rows written.
 
-    One executemany on the driver's cursor: per-row parameter handling in the ORM would cost more than the
-    evaluation itself at a million models."""
-    names = ("assessed_on", *STANDING_COLUMNS)
+    With `stored` (what the rows hold, as `read_batch` gives it) a row is written only when its standing changed,
+    and only its changed columns: an index none of them is in is left alone (a first evaluation at a million
+    models then skips the level-date indexes of every model without a dated change). One executemany on the
+    driver's cursor per set of columns: per-row parameter handling in the ORM would cost more than the
+    evaluation itself."""
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     as_text = connection.dialect.name == "sqlite"  # SQLite keeps dates as ISO text, as SQLAlchemy writes them
-    rows = [
-        tuple(value.isoformat() if as_text and isinstance(value, date) else value for value in (on, *values, model_id))
-        for model_id, values in standings
-    ]
-    if rows:
+    day = on.isoformat() if as_text else on
+    every = tuple(range(len(STANDING_COLUMNS)))
+    groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    for model_id, values in standings:
+        before = stored.get(model_id) if stored is not None else None
+        if before is None:
+            changed = every
+        elif values == before:
+            continue
+        else:
+            changed = tuple(compress(every, map(ne, values, before)))
+        chosen = values if before is None else tuple(compress(values, map(ne, values, before)))
+        if as_text:
+            chosen = tuple(value.isoformat() if type(value) is date else value for value in chosen)
+        groups[changed].append((day, *chosen, model_id))
+    for changed, rows in groups.items():
+        names = ("assessed_on", *(STANDING_COLUMNS[i] for i in changed))
         assignments = ", ".join(f"{name} = {mark}" for name in names)
         connection.exec_driver_sql(f"UPDATE model SET {assignments} WHERE id = {mark}", rows)
-    return len(rows)
+    return sum(len(rows) for rows in groups.values())
 
 
 # ── reading: any policy, any day ────────────────────────────────────────────────────────────────────

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -154,11 +155,15 @@ def _bases_of(ids: set[int], by_id: dict[int, tuple[Model, Lab]]) -> set[int]:
 def _record(
     model: Model, lab: Lab, rows: list[OpennessChange], aliases: list[str], base: ModelRecord | None
 ) -> ModelRecord:
-    release = next((row for row in rows if row.kind == "release"), None)
-    initial = _state(release) if release else OpennessState(access=Access.UNRELEASED)
-    changes = tuple(
-        sorted((_change(row) for row in rows if row.kind != "release" and row.on is not None), key=lambda c: c.on)
-    )
+    release = None
+    dated = []
+    for row in rows:
+        if row.kind == "release":
+            release = row if release is None else release
+        elif row.on is not None:
+            dated.append(row)
+    initial = _state(release) if release else _UNRELEASED
+    changes = tuple(sorted((_change(row) for row in dated), key=lambda c: c.on)) if dated else ()
     return ModelRecord(
         slug=model.slug,
         name=model.name,
@@ -175,18 +180,36 @@ def _record(
     )
 
 
+_UNRELEASED = OpennessState(access=Access.UNRELEASED)
+
+
 def _licence(row: OpennessChange) -> Licence | None:
     return Licence(row.licence_raw, row.licence_spdx) if row.licence_raw else None
 
 
 def _state(row: OpennessChange) -> OpennessState:
+    return _state_of(
+        row.access, row.licence_raw, row.licence_spdx, row.training_code, row.training_data, row.checkpoints, row.paper
+    )
+
+
+@functools.lru_cache(maxsize=65_536)  # release states repeat across models: one object each, built once
+def _state_of(
+    access: str | None,
+    licence_raw: str | None,
+    licence_spdx: str | None,
+    training_code: str | None,
+    training_data: str | None,
+    checkpoints: bool | None,
+    paper: str | None,
+) -> OpennessState:
     return OpennessState(
-        access=Access(row.access or Access.UNRELEASED),
-        licence=_licence(row),
-        training_code=TrainingCode(row.training_code) if row.training_code else None,
-        training_data=TrainingData(row.training_data) if row.training_data else None,
-        checkpoints=row.checkpoints,
-        paper=row.paper,
+        access=Access(access or Access.UNRELEASED),
+        licence=Licence(licence_raw, licence_spdx) if licence_raw else None,
+        training_code=TrainingCode(training_code) if training_code else None,
+        training_data=TrainingData(training_data) if training_data else None,
+        checkpoints=checkpoints,
+        paper=paper,
     )
 
 
