@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import array
 import bisect
+import functools
+import heapq
 import itertools
 import json
+import operator
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -31,7 +34,7 @@ from trackers.records import Level, PartialDate
 from trackers.store import assessments as stored
 from trackers.store import reads
 from trackers.store.labs import LabFamily, lab_and_children
-from trackers.store.models import Catalogue, load_catalogue, resolve_name
+from trackers.store.models import load_catalogue, resolve_name
 from trackers.sunset import Policy, Profile, Status, evaluate, release_cutoff
 
 ADD_MODEL_HINT = "Not tracked yet? docs/CATALOG.md says how to add a model (one entry, with its sources)"
@@ -139,11 +142,14 @@ def _observed(obs: Observation) -> str:
 # ── lists ────────────────────────────────────────────────────────────────────────────────────────
 #
 # Lists and counts read the models' stored assessments (trackers/store/assessments.py) with indexed SQL,
-# for any policy and day. The few models whose stored level does not hold on the day asked (never assessed
-# yet, or a dated change in between) are assessed in memory and merged in; when there are more than
-# STALE_MAX of them (a database never evaluated, a date long past), every model is assessed in memory.
+# for any policy and day. The models whose stored level does not hold on the day asked (never assessed
+# yet, a dated change in between, changed since the last change scan) are assessed in memory and merged in:
+# up to STALE_MAX of them looked up at once, more (a database never evaluated, a date long past, a bulk import)
+# read and assessed STALE_BATCH at a time along the primary key, each batch reduced before the next is read
+# (a page kept, counts summed), so memory stays bounded whatever their number.
 
 STALE_MAX = 2_000
+STALE_BATCH = 2_000
 
 
 @dataclass(frozen=True)
@@ -159,12 +165,12 @@ class ListRow:
     summary: str
 
 
-def _row(assessment: Assessment, catalogue: Catalogue) -> ListRow:
+def _row(assessment: Assessment, lab_names: Mapping[str, str]) -> ListRow:
     record, verdict = assessment.record, assessment.verdict
     return ListRow(
         slug=record.slug,
         name=record.name,
-        lab=catalogue.lab_name(record),
+        lab=lab_names.get(record.lab, record.lab),
         released=str(record.first_release or "unknown"),
         level=assessment.level.value,
         sunset=verdict.sunset_date,
@@ -179,29 +185,47 @@ def _stored_row(row: stored.Row, policy: Policy, on: date) -> ListRow:
                    verdict.summary)  # fmt: skip
 
 
-def _assessments(session: Session, policy: Policy, on: date) -> tuple[Catalogue, list[Assessment]]:
-    catalogue = load_catalogue(session)
-    return catalogue, [assess(r, policy, on) for r in catalogue.records.values() if released_by(r, on)]
-
-
 @dataclass(frozen=True)
 class _Split:
-    """A policy on a day as SQL bounds, and the stale models assessed in memory."""
+    """A policy on a day as SQL bounds over the stored assessments, and the stale models assessed in memory."""
 
+    session: Session
+    policy: Policy
     cut: stored.Cut
-    catalogue: Catalogue
-    stale: list[Assessment]
+    few: list[Assessment] | None  # the stale models when at most STALE_MAX; None: more, read in batches
+
+    def stale(self) -> Iterator[Assessment]:
+        """The stale models released by the cut's day, assessed: at once when few, else a batch at a time."""
+        if self.few is not None:
+            yield from self.few
+            return
+        on, after = self.cut.on, 0
+        while ids := stored.stale_batch(self.session, cut=self.cut, after_id=after, limit=STALE_BATCH):
+            after = ids[-1]
+            records = stored.read_batch(self.session, ids=ids).records
+            yield from (assess(record, self.policy, on) for record in records.values() if released_by(record, on))
+
+    @functools.cached_property
+    def lab_names(self) -> dict[str, str]:
+        """Every lab's display name by slug (for the stale models' lines)."""
+        return {lab.slug: lab.name for lab in reads.labs(self.session)}
 
 
-def _split(session: Session, policy: Policy, on: date) -> _Split | None:
+def _split(session: Session, policy: Policy, on: date) -> _Split:
     cut = stored.cut_of(session, policy=policy, on=on)
     slugs = stored.stale(session, cut=cut, limit=STALE_MAX)
     if slugs is None:
-        return None
-    catalogue = load_catalogue(session, slugs=set(slugs)) if slugs else Catalogue({}, {}, {})
-    records = [catalogue.records[slug] for slug in slugs if slug in catalogue.records]
-    stale = [assess(record, policy, on) for record in records if released_by(record, on)]
-    return _Split(cut, catalogue, stale)
+        return _Split(session, policy, cut, None)
+    records = load_catalogue(session, slugs=set(slugs), with_sources=False).records if slugs else {}
+    chosen = [records[slug] for slug in slugs if slug in records]
+    return _Split(session, policy, cut, [assess(record, policy, on) for record in chosen if released_by(record, on)])
+
+
+def _first(items: Iterable[tuple[Any, ListRow]], limit: int | None) -> list[ListRow]:
+    """The rows of the `limit` smallest keys, in key order (all when None); holds at most `limit` at a time."""
+    key: Callable[[tuple[Any, ListRow]], Any] = operator.itemgetter(0)
+    chosen = sorted(items, key=key) if limit is None else heapq.nsmallest(limit, items, key=key)
+    return [row for _, row in chosen]
 
 
 def _order(assessment: Assessment) -> tuple[int, date, str]:
@@ -225,20 +249,17 @@ def overdue(
     the labs that are part of it), or notable ones only."""
     labs = lab_family(session, lab).slugs if lab else None  # a lab takes in the labs that are part of it
     split = _split(session, policy, on)
-    if split is None:
-        catalogue, assessments = _assessments(session, policy, on)
-        rows = overdue_of(assessments, notable_only=notable_only)
-        return [_row(a, catalogue) for a in rows if labs is None or a.record.lab in labs][:limit]
     found = stored.overdue_rows(session, cut=split.cut, lab_slugs=labs, notable_only=notable_only, limit=limit)
-    merged = [((row.notable_order, row.release_latest or date.max, row.sort_name), _stored_row(row, policy, on))
-              for row in found]  # fmt: skip
-    merged += [
-        (_order(a), _row(a, split.catalogue))
-        for a in overdue_of(split.stale, notable_only=notable_only)
-        if labs is None or a.record.lab in labs
-    ]
-    merged.sort(key=lambda item: item[0])
-    return [row for _, row in merged][:limit]
+    merged = (((row.notable_order, row.release_latest or date.max, row.sort_name), _stored_row(row, policy, on))
+              for row in found)  # fmt: skip
+    late = (
+        (_order(a), _row(a, split.lab_names))
+        for a in split.stale()
+        if a.verdict.status is Status.OVERDUE
+        and (a.record.notability or not notable_only)
+        and (labs is None or a.record.lab in labs)
+    )
+    return _first(itertools.chain(merged, late), limit)
 
 
 def overdue_of(
@@ -268,23 +289,23 @@ def _sunsets(
         latest_first=latest_first,
         limit=limit,
     )
-    listed = [_stored_row(row, policy, split.cut.on) for row in rows]
-    listed += [
-        _row(a, split.catalogue)
-        for a in split.stale
-        if not a.verdict.meets_requirement and a.verdict.sunset_date and start <= a.verdict.sunset_date <= end
-    ]
     sign = -1 if latest_first else 1
-    listed.sort(key=lambda row: (sign * (row.sunset or date.max).toordinal(), row.name.casefold()))
-    return listed[:limit]
+
+    def keyed(row: ListRow) -> tuple[tuple[int, str], ListRow]:
+        return (sign * (row.sunset or date.max).toordinal(), row.name.casefold()), row
+
+    listed = (keyed(_stored_row(row, policy, split.cut.on)) for row in rows)
+    due = (
+        keyed(_row(a, split.lab_names))
+        for a in split.stale()
+        if not a.verdict.meets_requirement and a.verdict.sunset_date and start <= a.verdict.sunset_date <= end
+    )
+    return _first(itertools.chain(listed, due), limit)
 
 
 def upcoming(session: Session, policy: Policy, on: date, *, days: int, limit: int | None = None) -> list[ListRow]:
     """Models not open whose sunset falls in the next `days` days, soonest first (at most `limit`)."""
     split = _split(session, policy, on)
-    if split is None:
-        catalogue, assessments = _assessments(session, policy, on)
-        return [_row(a, catalogue) for a in upcoming_of(assessments, on, days=days)][:limit]
     return _sunsets(session, split, policy, on, on + timedelta(days=days), latest_first=False, limit=limit)
 
 
@@ -304,16 +325,7 @@ def recent(session: Session, policy: Policy, on: date, *, days: int, limit: int 
     """Models whose sunset passed in the last `days` days while still not open, most recent first (at most `limit`)."""
     start = on - timedelta(days=days)
     split = _split(session, policy, on)
-    if split is not None:
-        return _sunsets(session, split, policy, start, on - timedelta(days=1), latest_first=True, limit=limit)
-    catalogue, assessments = _assessments(session, policy, on)
-    rows = [
-        a
-        for a in assessments
-        if a.verdict.status is Status.OVERDUE and a.verdict.sunset_date and start <= a.verdict.sunset_date < on
-    ]
-    rows.sort(key=lambda a: (-(a.verdict.sunset_date or date.min).toordinal(), a.record.name.casefold()))
-    return [_row(a, catalogue) for a in rows][:limit]
+    return _sunsets(session, split, policy, start, on - timedelta(days=1), latest_first=True, limit=limit)
 
 
 @dataclass(frozen=True)
@@ -344,10 +356,8 @@ def _counts(
     lab: reads.LabRow | None = None,
     by_lab: bool = False,
     split: _Split | None = None,
-) -> _Counts | None:
+) -> _Counts:
     split = split or _split(session, policy, on)
-    if split is None:
-        return None
     cut = split.cut
     rows: list[tuple[str, str, str, int | None, int]]
     if by_lab:
@@ -360,21 +370,19 @@ def _counts(
              t.release_latest.year if t.release_latest else None, t.count)
             for t in stored.tallies(session, cut=cut, lab_id=lab.id if lab else None)
         ]  # fmt: skip
-    rows += [
+    stale = Counter(
         (a.record.lab, a.verdict.status.value, a.level.value, a.record.first_release.year if a.record.first_release
-         else None, 1)
-        for a in split.stale
+         else None)
+        for a in split.stale()
         if lab is None or a.record.lab == lab.slug
-    ]  # fmt: skip
+    )  # fmt: skip
+    rows += [(*key, n) for key, n in stale.items()]
     return _Counts(rows)
 
 
 def stats(session: Session, policy: Policy, on: date) -> Stats:
     """Counts of models by status and level, plus the release-year chart data."""
     counts = _counts(session, policy, on)
-    if counts is None:
-        _, assessments = _assessments(session, policy, on)
-        return stats_of(assessments, policy, on)
     by_status: Counter[str] = Counter()
     by_level: Counter[str] = Counter()
     by_year: dict[int, Counter[str]] = {}
@@ -506,12 +514,7 @@ def lab_summaries(session: Session, policy: Policy, on: date) -> list[LabSummary
     overdue: Counter[str] = Counter()
     opened: Counter[str] = Counter()
     counts = _counts(session, policy, on, by_lab=True)
-    if counts is None:
-        _, assessments = _assessments(session, policy, on)
-        rows = [(a.record.lab, a.verdict.status.value, "", None, 1) for a in assessments]
-    else:
-        rows = [(lab, status, "", None, n) for lab, status, _, _, n in counts.rows]
-    for lab_slug, status, _, _, n in rows:
+    for lab_slug, status, _, _, n in counts.rows:
         models[lab_slug] += n
         overdue[lab_slug] += n * (status == Status.OVERDUE.value)
         opened[lab_slug] += n * (status == Status.OPEN.value)
@@ -544,41 +547,26 @@ def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, rece
     lab = next(row for row in reads.labs(session) if row.slug == slug)
     since = on - timedelta(days=recent_days)
     split = _split(session, policy, on)
-    counts = _counts(session, policy, on, lab=lab, split=split) if split is not None else None
-    if split is None or counts is None:
-        _, assessments = _assessments(session, policy, on)
-        mine = [a for a in assessments if a.record.lab == slug]
-        late = sorted(
-            (a for a in mine if a.verdict.status is Status.OVERDUE), key=lambda a: -(a.verdict.overdue_days or 0)
-        )
-        longest = (late[0].record.name, late[0].verdict.summary) if late else None
-        by_level = Counter(a.level.value for a in mine)
-        overdue_count = len(late)
-    else:
-        mine = [a for a in split.stale if a.record.lab == slug]
-        by_level = Counter()
-        overdue_count = 0
-        for _, status, level, _, n in counts.rows:
-            by_level[level] += n
-            overdue_count += n * (status == Status.OVERDUE.value)
-        candidates = stored.overdue_rows(
-            session, cut=split.cut, lab_slugs={slug}, notable_only=False, limit=1, longest=True
-        )
-        late_rows = [_stored_row(row, policy, on) for row in candidates] + [
-            _row(a, split.catalogue) for a in mine if a.verdict.status is Status.OVERDUE
-        ]
-        late_rows.sort(key=lambda row: (row.sunset or date.max, row.name.casefold()))
-        longest = (late_rows[0].name, late_rows[0].summary) if late_rows else None
-        opened_slugs = set(stored.opened_candidates(session, cut=split.cut, lab_slug=slug, since=since))
-        fresh = load_catalogue(session, slugs=opened_slugs, with_sources=False).records if opened_slugs else {}
-        mine = [a for a in mine if a.record.slug not in opened_slugs]
-        mine += [assess(fresh[s], policy, on) for s in opened_slugs if s in fresh]
-    opened: list[tuple[str, date, str]] = []
-    required = policy.profile.required_level.rank
-    for a in mine:
-        weights_on = a.weights_released_on
-        if a.level.rank >= required and weights_on and since <= weights_on <= on:
-            opened.append((a.record.name, weights_on, a.level.value))
+    counts = _counts(session, policy, on, lab=lab, split=split)
+    by_level: Counter[str] = Counter()
+    overdue_count = 0
+    for _, status, level, _, n in counts.rows:
+        by_level[level] += n
+        overdue_count += n * (status == Status.OVERDUE.value)
+    found = stored.overdue_rows(session, cut=split.cut, lab_slugs={slug}, notable_only=False, limit=1, longest=True)
+    longest = _stored_row(found[0], policy, on) if found else None
+    opened_slugs = set(stored.opened_candidates(session, cut=split.cut, lab_slug=slug, since=since))
+    fresh = load_catalogue(session, slugs=opened_slugs, with_sources=False).records if opened_slugs else {}
+    opened = []
+    for a in split.stale():  # a batch at a time: only the longest overdue and the recently opened are kept
+        if a.record.lab != slug or a.record.slug in opened_slugs:
+            continue
+        if a.verdict.status is Status.OVERDUE:
+            row = _row(a, split.lab_names)
+            longest = row if longest is None or _by_sunset_row(row) < _by_sunset_row(longest) else longest
+        if entry := _opened(a, since):
+            opened.append(entry)
+    opened += [entry for s in opened_slugs if s in fresh and (entry := _opened(assess(fresh[s], policy, on), since))]
     opened.sort(key=lambda item: (-item[1].toordinal(), item[0].casefold()))  # latest first, ties by name
     return Scorecard(
         slug=slug,
@@ -586,10 +574,23 @@ def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, rece
         models=sum(by_level.values()),
         by_level=dict(sorted(by_level.items())),
         overdue=overdue_count,
-        longest_overdue=longest,
+        longest_overdue=(longest.name, longest.summary) if longest else None,
         recently_opened=tuple(opened[:10]),
         policy=policy,
     )
+
+
+def _by_sunset_row(row: ListRow) -> tuple[date, str]:
+    return (row.sunset or date.max, row.name.casefold())
+
+
+def _opened(assessment: Assessment, since: date) -> tuple[str, date, str] | None:
+    """(name, day its weights came out, level) of a model that meets the requirement and opened since `since`."""
+    weights_on = assessment.weights_released_on
+    meets = assessment.level.rank >= assessment.policy.profile.required_level.rank
+    if not meets or not weights_on or not since <= weights_on <= assessment.on:
+        return None
+    return (assessment.record.name, weights_on, assessment.level.value)
 
 
 def lab_choices(session: Session) -> list[tuple[str, str]]:

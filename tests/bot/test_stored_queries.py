@@ -10,11 +10,13 @@ from sqlmodel import select
 from bot.services import queries
 from db.models import Model, utcnow
 from tests.helpers import APACHE, LLAMA2, change, record, store_records, write_catalog
+from trackers.assess import released_by
 from trackers.catalog import catalog_files
 from trackers.catalog.sync import sync_catalog
 from trackers.events import evaluate_all, evaluate_changed
 from trackers.records import Access, Change, ModelRecord, TrainingCode, TrainingData
-from trackers.store import reads
+from trackers.store import assessments, reads
+from trackers.store.assessments import Cut
 from trackers.sunset import Policy, Profile
 
 ON = date(2026, 12, 5)
@@ -61,20 +63,24 @@ def evaluated(session, request):
     return evaluate_varied(session, scanned=request.param == "then scanned")
 
 
+def every_model_stale(session, *, policy, on):
+    """A cut under which every model's stored assessment is stale (changed after the last scan): none is read."""
+    return Cut.of(policy, on, changed_after=datetime(2000, 1, 1, tzinfo=UTC))
+
+
 def both(monkeypatch, call):
-    """The answer from the stored assessments, and the one from assessing everything in memory."""
+    """The answer from the stored assessments, and the one from assessing every model in memory, in batches."""
     stored = call()
-    monkeypatch.setattr(queries, "STALE_MAX", -1)  # every model counts as stale: the in-memory path
-    in_memory = call()
-    monkeypatch.setattr(queries, "STALE_MAX", 2_000)
+    with monkeypatch.context() as patched:
+        patched.setattr(assessments, "cut_of", every_model_stale)
+        patched.setattr(queries, "STALE_MAX", 10)  # more stale models than this: read and assessed in batches …
+        patched.setattr(queries, "STALE_BATCH", 16)  # … of 16, so a list or a count spans several
+        in_memory = call()
     return stored, in_memory
 
 
-@pytest.mark.parametrize("policy", POLICIES, ids=["default", "15y-strict", "12y"])
-@pytest.mark.parametrize("days_later", [0, 400, -3000], ids=["today", "later", "long-ago"])
-def test_lists_and_counts_match_the_in_memory_assessment(evaluated, monkeypatch, policy, days_later):
-    on = ON + timedelta(days=days_later)
-    session = evaluated
+def answers(session, policy, on):
+    """Every list and count the surfaces ask for, under `policy` on `on`."""
     calls = {
         "overdue": lambda: queries.overdue(session, policy, on),
         "overdue lab": lambda: queries.overdue(session, policy, on, lab="lab-1", notable_only=True),
@@ -87,10 +93,58 @@ def test_lists_and_counts_match_the_in_memory_assessment(evaluated, monkeypatch,
         "labs": lambda: queries.lab_summaries(session, policy, on),
         "scorecard": lambda: queries.lab_scorecard(session, "lab-2", policy, on, recent_days=3000),
     }
-    for name, call in calls.items():
+    return calls
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=["default", "15y-strict", "12y"])
+@pytest.mark.parametrize("days_later", [0, 400, -3000], ids=["today", "later", "long-ago"])
+def test_lists_and_counts_match_the_in_memory_assessment(evaluated, monkeypatch, policy, days_later):
+    on = ON + timedelta(days=days_later)
+    session = evaluated
+    for name, call in answers(session, policy, on).items():
         stored, in_memory = both(monkeypatch, call)
         assert stored == in_memory, name
     assert queries.overdue(session, policy, on) or days_later < 0  # the lists are not trivially empty
+
+
+@pytest.mark.parametrize("policy", POLICIES[:2], ids=["default", "15y-strict"])
+def test_more_stale_models_than_the_threshold_give_the_answers_of_an_evaluated_database(session, monkeypatch, policy):
+    records = varied_records()
+    store_records(session, records)  # never evaluated: every model is stale
+    session.commit()
+    read: list[int] = []
+    original = assessments.read_batch
+
+    def spy(session, *, ids):
+        read.append(len(ids))
+        return original(session, ids=ids)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(queries, "STALE_MAX", 10)
+        patched.setattr(queries, "STALE_BATCH", 16)
+        patched.setattr(assessments, "read_batch", spy)
+        patched.setattr(queries, "load_catalogue", lambda *a, **k: pytest.fail("the whole catalogue was loaded"))
+        stale = {name: call() for name, call in answers(session, policy, ON).items() if name != "scorecard"}
+    assert read and max(read) <= 16  # in batches: memory bounded by the batch, not the number of stale models
+    assert sum(read) >= len(records)
+    evaluate_all(session, Policy(), ON)
+    session.commit()
+    evaluated = {name: call() for name, call in answers(session, policy, ON).items() if name != "scorecard"}
+    assert stale == evaluated
+    assert stale["overdue"] and stale["stats"].models == len([r for r in records if released_by(r, ON)])
+
+
+def test_a_scorecard_over_many_stale_models_matches_the_evaluated_one(session, monkeypatch):
+    store_records(session, varied_records())
+    session.commit()
+    with monkeypatch.context() as patched:
+        patched.setattr(queries, "STALE_MAX", 10)
+        patched.setattr(queries, "STALE_BATCH", 16)
+        stale = queries.lab_scorecard(session, "lab-2", Policy(), ON, recent_days=3000)
+    evaluate_all(session, Policy(), ON)
+    session.commit()
+    assert stale == queries.lab_scorecard(session, "lab-2", Policy(), ON, recent_days=3000)
+    assert stale.models and stale.longest_overdue and stale.recently_opened
 
 
 def test_the_stored_path_reads_no_model_it_does_not_show(session, monkeypatch):

@@ -82,9 +82,8 @@ def read_batch(session: Session, *, ids: Sequence[int]) -> Batch:
     execute = session.connection().execute  # Core rows: the ORM's per-row loading would cost a third of the read
     rows: dict[int, Any] = {}
     low, high = min(ids, default=0), max(ids, default=-1)
-    found = execute(statement.where(model.c.id.between(low, high))).all()  # a range: no list to bind
-    wanted = set(ids)
-    found = [row for row in found if row.id in wanted]
+    wanted = set(ids)  # a range: no list to bind; rows streamed, so sparse ids (a stale set) keep memory bounded
+    found: Sequence[Any] = [row for row in execute(statement.where(model.c.id.between(low, high))) if row.id in wanted]
     while found:  # the models, then their bases a generation at a time
         rows |= {row.id: row for row in found}
         bases = list({row.base_id for row in found if row.base_id is not None} - set(rows))
@@ -98,12 +97,12 @@ def read_batch(session: Session, *, ids: Sequence[int]) -> Batch:
         )
 
     changes: dict[int, list[Any]] = defaultdict(list)
-    for row in execute(of_models(change)).all():
+    for row in execute(of_models(change)):
         if row.model_id in rows:
             changes[row.model_id].append(row)
     aliases: dict[int, list[str]] = defaultdict(list)
     named = of_models(alias, alias.c.model_id, alias.c.name).where(alias.c.kind.not_in(("slug", "name")))
-    for model_id, name in execute(named).all():
+    for model_id, name in execute(named):
         if model_id in rows:
             aliases[model_id].append(name)
     records: dict[int, ModelRecord] = {}
@@ -268,6 +267,19 @@ def stale(session: Session, *, cut: Cut, limit: int) -> list[str] | None:
         if len(slugs) > limit:
             return None
     return sorted(slugs)
+
+
+def stale_batch(session: Session, *, cut: Cut, after_id: int, limit: int) -> list[int]:
+    """Ids of the next `limit` stale visible models after `after_id`, in id order: however many there are, the stale
+    set is read a batch at a time in one walk of the primary key."""
+    statement = (
+        sql_select(col(Model.id))
+        .where(col(Model.id) > after_id, _visible_by_id(), ~_fresh(cut))
+        .order_by(col(Model.id))
+        .limit(limit)
+    )
+    found = session.connection().execute(statement).scalars()
+    return [model_id for model_id in found if model_id is not None]
 
 
 @dataclass(frozen=True)
