@@ -686,14 +686,15 @@ class NameIndex:
     at 100,000 models, so above `FULL_FUZZY_MAX` keys it only compares the start of keys that begin with
     the query's first letter (or its first two letters swapped) — where typing mistakes happen.
 
-    Compact, for a million models: the keys are one string with an array of offsets and an array of owners
-    (model numbers); names and slugs are UTF-8 in one buffer each, with arrays of offsets — no object per
-    name or alias.
+    Compact, for a million models: the keys are one ASCII buffer (normalised keys are ASCII) with an array of
+    offsets and an array of owners (model numbers); each model's slug and name are UTF-8 in one buffer, found
+    by one array of starts — no object per name or alias, and no second copy of a buffer while it is built.
     """
 
     FULL_FUZZY_MAX = 20_000
     FIRST_NAMES = 100  # the names an empty query shows, in order
-    _SEPARATOR = "\n"
+    _SEPARATOR = b"\n"
+    _END = b"\0"  # ends a model's slug and its name (text PostgreSQL stores holds no NUL)
 
     def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
         """`entries` are (slug, display name, alias text) triples."""
@@ -709,57 +710,53 @@ class NameIndex:
         return index
 
     def _build(self, rows: Iterable[tuple[str, int, str, str]]) -> None:
-        keys = bytearray()  # normalised keys are ASCII (normalise_name): one byte a character
+        self._joined = bytearray()  # every key followed by the separator, in key order
         self._offsets = array.array("i")
         self._owners = array.array("i")
-        self._texts = bytearray()  # each model's slug then name, UTF-8
+        self._texts = bytearray()  # each model's slug and name, each ended by _END, UTF-8
         self._starts = array.array("i")  # by model number: where its slug starts (+1; 0 = not seen)
-        self._splits = array.array("i")  # … where its name starts
-        self._ends = array.array("i")  # … where it ends
         self._count = 0
         first: list[tuple[str, str, str]] = []
-        position, last = 0, ("", -1)
+        last = ("", -1)
         for key, number, slug, name in rows:
             if (key, number) == last:
                 continue
             last = (key, number)
-            self._offsets.append(position)
+            self._offsets.append(len(self._joined))
             self._owners.append(number)
-            keys += (key + self._SEPARATOR).encode("ascii", "replace")
-            position += len(key) + 1
+            self._joined += key.encode("ascii", "replace")
+            self._joined += self._SEPARATOR
             if number >= len(self._starts):
-                missing = bytes(self._starts.itemsize * (number + 1 - len(self._starts)))
-                for column in (self._starts, self._splits, self._ends):
-                    column.frombytes(missing)
+                self._starts.frombytes(bytes(self._starts.itemsize * (number + 1 - len(self._starts))))
             if not self._starts[number]:
                 self._count += 1
                 self._starts[number] = len(self._texts) + 1
                 self._texts += slug.encode()
-                self._splits[number] = len(self._texts)
+                self._texts += self._END
                 self._texts += name.encode()
-                self._ends[number] = len(self._texts)
+                self._texts += self._END
                 first.append((name.casefold(), name, slug))
                 if len(first) >= 2 * self.FIRST_NAMES:
                     first = sorted(first)[: self.FIRST_NAMES]
-        self._joined = keys.decode("ascii")
-        del keys
         self._first = [(name, slug) for _, name, slug in sorted(first)[: self.FIRST_NAMES]]
 
-    def _key(self, index: int) -> str:
+    def _key(self, index: int) -> bytes:
         start = self._offsets[index]
-        return self._joined[start : self._joined.index(self._SEPARATOR, start)]
+        return bytes(self._joined[start : self._joined.index(self._SEPARATOR, start)])
 
     def _model(self, index: int) -> tuple[str, str]:
-        number = self._owners[index]
-        start, split, end = self._starts[number] - 1, self._splits[number], self._ends[number]
-        return self._texts[start:split].decode(), self._texts[split:end].decode()
+        start = self._starts[self._owners[index]] - 1
+        split = self._texts.index(self._END, start)
+        return self._texts[start:split].decode(), self._texts[
+            split + 1 : self._texts.index(self._END, split + 1)
+        ].decode()
 
     def __len__(self) -> int:
         return self._count
 
     def search(self, query: str, limit: int = 25) -> list[Choice]:
         """Up to `limit` models for `query`: names/aliases starting with it, containing it, then near misses."""
-        key = normalise_name(query)
+        key = normalise_name(query).encode("ascii")
         if not key:
             return [Choice(name, slug) for name, slug in self._first[:limit]]
         found: dict[str, str] = {}
@@ -768,14 +765,14 @@ class NameIndex:
             found.setdefault(slug, name)
             if len(found) >= limit:
                 return [Choice(name, slug) for slug, name in found.items()]
-        for index in self._near(key, limit * 3):
+        for index in self._near(key.decode(), limit * 3):
             slug, name = self._model(index)
             found.setdefault(slug, name)
             if len(found) >= limit:
                 break
         return [Choice(name, slug) for slug, name in found.items()]
 
-    def _first_at_or_after(self, key: str) -> int:
+    def _first_at_or_after(self, key: bytes) -> int:
         low, high = 0, len(self._offsets)
         while low < high:  # bisection over the joined keys, without a list of them
             middle = (low + high) // 2
@@ -785,13 +782,13 @@ class NameIndex:
                 high = middle
         return low
 
-    def _prefixed(self, key: str) -> Iterator[int]:
+    def _prefixed(self, key: bytes) -> Iterator[int]:
         index = self._first_at_or_after(key)
         while index < len(self._offsets) and self._joined.startswith(key, self._offsets[index]):
             yield index
             index += 1
 
-    def _containing(self, key: str) -> Iterator[int]:
+    def _containing(self, key: bytes) -> Iterator[int]:
         position = self._joined.find(key)
         while position != -1:
             yield bisect.bisect_right(self._offsets, position) - 1
@@ -799,13 +796,13 @@ class NameIndex:
 
     def _near(self, key: str, limit: int) -> list[int]:
         if len(self._offsets) <= self.FULL_FUZZY_MAX:
-            keys = self._joined.split(self._SEPARATOR)[:-1]
+            keys = self._joined.decode("ascii").split(self._SEPARATOR.decode())[:-1]
             matches = process.extract(key, keys, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=70)
             return [index for _, _, index in matches]
         starts = {key[0]} | ({key[1]} if len(key) > 1 else set())
-        candidates = [index for start in starts for index in self._prefixed(start)]
+        candidates = [index for start in starts for index in self._prefixed(start.encode())]
         width = len(key) + 1
-        heads = [self._joined[self._offsets[index] : self._offsets[index] + width].split(self._SEPARATOR)[0]
+        heads = [self._joined[self._offsets[index] : self._offsets[index] + width].decode().split("\n")[0]
                  for index in candidates]  # fmt: skip
         matches = process.extract(key, heads, scorer=fuzz.ratio, processor=None, limit=limit, score_cutoff=70)
         return [candidates[position] for _, _, position in matches]
