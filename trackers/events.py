@@ -15,7 +15,6 @@ from trackers.openness import level_as_of
 from trackers.records import ModelRecord
 from trackers.store import assessments
 from trackers.store import events as store
-from trackers.store.models import load_catalogue
 from trackers.sunset import Policy
 
 DraftKind = Literal[
@@ -147,28 +146,22 @@ def evaluate_changed(session: Session, policy: Policy, on: date, now: datetime) 
     mark = store.advance_change_scan(session, now=now)
     if mark is None:
         return []
-    changed = store.changed_since(session, since=mark.at - SCAN_OVERLAP)
-    if not changed:
-        return []
-    drafts = []
-    for start in range(0, len(changed), EVALUATION_BATCH):  # a bulk change (an import, a big sync) in bounded reads
-        chunk = changed[start : start + EVALUATION_BATCH]
-        records = load_catalogue(session, slugs={slug for slug, _ in chunk}, with_sources=False).records
-        for slug, model_id in chunk:
-            record = records[slug]
+    changed = store.changed_ids(session, since=mark.at - SCAN_OVERLAP)
+    since = last_evaluation(session)
+    announced: list[Event] = []
+    for start in range(0, len(changed), EVALUATION_BATCH):  # a bulk change (an import, a big sync) a batch at a time
+        read = assessments.read_batch(session, ids=changed[start : start + EVALUATION_BATCH])
+        drafts = []
+        for model_id, record in read.records.items():
             if model_id > mark.model_id:
                 payload = {"model": record.slug, "name": record.name, "lab": record.lab}
-                drafts.append(EventDraft(f"model:{slug}", NEW_MODEL, "", on, payload))
+                drafts.append(EventDraft(f"model:{record.slug}", NEW_MODEL, "", on, payload))
             drafts += due_events(record, policy, on)
-        assessments.write_standings(
-            session,
-            on=on,
-            standings=(
-                (model_id, assessments.standing_values(standing(records[slug], policy, on))) for slug, model_id in chunk
-            ),
-        )
-    since = last_evaluation(session)
-    return store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
+        values = ((model_id, assessments.standing_values(standing(record, policy, on)))
+                  for model_id, record in read.records.items())  # fmt: skip
+        assessments.write_standings(session, on=on, standings=values, stored=read.stored)  # only what changed
+        announced += store_drafts(session, drafts, lambda draft: since is not None and draft.occurred_on >= since)
+    return announced
 
 
 def evaluate_all(

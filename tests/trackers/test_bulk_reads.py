@@ -15,6 +15,7 @@ from sqlmodel import Session, func, select
 from benchmarks.scale import build
 from db.models import Event
 from trackers.events import NEW_MODEL, evaluate_changed, mark_evaluated
+from trackers.store.assessments import read_batch
 from trackers.store.models import load_catalogue
 from trackers.sunset import Policy
 
@@ -65,3 +66,13 @@ def test_a_bulk_change_is_scanned_in_bounded_reads(small_limit_engine, monkeypat
         stored = session.exec(select(func.count()).select_from(Event).where(Event.kind == NEW_MODEL)).one()
     assert stored == MODELS
     assert announced.count(NEW_MODEL) == MODELS
+
+
+def test_scattered_models_are_read_by_their_ids_as_the_catalogue_loads_them(small_limit_engine):
+    build(small_limit_engine, MODELS)
+    scattered = [3, 250, 499]  # far apart: read by id, not as the range between them
+    with Session(small_limit_engine) as session:
+        batch = read_batch(session, ids=scattered)
+        catalogue = load_catalogue(session, ids=set(scattered), with_sources=False)
+    assert sorted(batch.records) == scattered
+    assert {record.slug: record for record in batch.records.values()} == catalogue.records

@@ -82,15 +82,21 @@ def read_batch(session: Session, *, ids: Sequence[int]) -> Batch:
     execute = session.connection().execute  # Core rows: the ORM's per-row loading would cost a third of the read
     rows: dict[int, Any] = {}
     low, high = min(ids, default=0), max(ids, default=-1)
-    wanted = set(ids)  # a range: no list to bind; rows streamed, so sparse ids (a stale set) keep memory bounded
-    found: Sequence[Any] = [row for row in execute(statement.where(model.c.id.between(low, high))) if row.id in wanted]
+    wanted = set(ids)
+    # Ids close together (an evaluation's batch) are read as a range: no list to bind. Scattered ones (a few
+    # changed models, a stale set) by their ids: a range would read every model between them.
+    dense = high - low < 4 * len(wanted) + 100
+    selected = model.c.id.between(low, high) if dense else model.c.id.in_(sorted(wanted))
+    found: Sequence[Any] = [row for row in execute(statement.where(selected)) if row.id in wanted]
     while found:  # the models, then their bases a generation at a time
         rows |= {row.id: row for row in found}
         bases = list({row.base_id for row in found if row.base_id is not None} - set(rows))
         found = execute(statement.where(model.c.id.in_(bases))).all() if bases else []
-    outside = [model_id for model_id in rows if not low <= model_id <= high]
+    outside = [model_id for model_id in rows if not (dense and low <= model_id <= high)]
 
     def of_models(table: Any, *columns: Any) -> Any:
+        if not dense:
+            return sql_select(*(columns or (table,))).where(table.c.model_id.in_(outside))
         within = table.c.model_id.between(low, high)
         return sql_select(*(columns or (table,))).where(
             or_(within, table.c.model_id.in_(outside)) if outside else within

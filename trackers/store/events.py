@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import insert
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -156,7 +158,8 @@ def change_scan_mark(session: Session) -> ScanMark | None:
     return ScanMark(datetime.fromisoformat(mark["at"]), mark["model_id"]) if mark else None
 
 
-def changed_since(session: Session, *, since: datetime) -> list[tuple[str, int]]:
-    """(slug, id) of the visible models changed after `since`."""
-    rows = session.exec(select(Model.slug, Model.id).where(col(Model.updated_at) > since, visible())).all()
-    return [(slug, model_id) for slug, model_id in rows if model_id is not None]
+def changed_ids(session: Session, *, since: datetime) -> array.array[int]:
+    """Ids of the visible models changed after `since`, in id order: eight bytes each, however many changed."""
+    statement = sql_select(col(Model.id)).where(col(Model.updated_at) > since, visible())
+    found = session.connection().execute(statement).scalars()
+    return array.array("q", sorted(model_id for model_id in found if model_id is not None))
