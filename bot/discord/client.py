@@ -35,7 +35,7 @@ from bot.discord.views import PledgeButton
 from bot.outbox.delivery import deliver_lanes, pending
 from bot.runtime.app import App, DiscordLoginError
 from bot.services.digest import queue_due_digests, queue_pause_notices
-from bot.services.queries import Choice, NameIndex, guild_policy, lab_choices, load_name_index
+from bot.services.queries import Choice, NameIndex, guild_policy, lab_choices, load_name_index, search_names
 from bot.store import meta
 from db.models import utcnow
 from trackers.names import normalise_name, suggest
@@ -165,7 +165,8 @@ class SunsetBot(commands.Bot):
         return await self.gateway.read(guild_policy, guild_id, self.app.settings.sunset)
 
     async def model_choices(self, current: str) -> list[discord.app_commands.Choice[str]]:
-        """Autocomplete: up to 25 models for what has been typed, from the in-memory name index."""
+        """Autocomplete: up to 25 models for what has been typed, from the in-memory name index (searched in a
+        reader thread, which reads the names of the models found)."""
         if self._names is None or time.monotonic() - self._names_built > NAME_INDEX_TTL_SECONDS:
             if self._names is None:
                 await self._refresh_names()
@@ -174,7 +175,7 @@ class SunsetBot(commands.Bot):
         assert self._names is not None
         return [
             discord.app_commands.Choice(name=truncate(choice.name, CHOICE_NAME_MAX), value=choice.value[:100])
-            for choice in self._names.search(current, CHOICES_MAX)
+            for choice in await self.gateway.read(search_names, self._names, current, CHOICES_MAX)
         ]
 
     async def model_search(self, query: str, limit: int) -> list[Choice]:
@@ -182,7 +183,7 @@ class SunsetBot(commands.Bot):
         if self._names is None:
             await self._refresh_names()
         assert self._names is not None
-        return self._names.search(query, limit)
+        return await self.gateway.read(search_names, self._names, query, limit)
 
     async def lab_choices(self, current: str) -> list[discord.app_commands.Choice[str]]:
         """Autocomplete for labs: names containing what was typed, else the closest by fuzzy match."""
@@ -198,7 +199,7 @@ class SunsetBot(commands.Bot):
         ]
 
     async def _refresh_names(self) -> None:
-        self._names = await self.gateway.read(load_name_index)
+        self._names = await self.gateway.read(load_name_index, texts=False)  # names read for the few answered
         self._names_built = time.monotonic()
         log.debug("name index rebuilt models=%d", len(self._names))
 

@@ -47,6 +47,7 @@ from bot.runtime.app import App
 from bot.runtime.config import USER_AGENT_NOTE
 from bot.runtime.gateway import forbid_sessions_on_loop, loop_code
 from bot.runtime.health import start_health
+from bot.runtime.memory import release_freed_memory
 from bot.runtime.tracking import SHUTDOWN_GRACE_SECONDS, TrackingJob, next_poll, start_tracking, when_text
 from bot.services.queries import stats
 from bot.site.build import SiteBuilder
@@ -93,6 +94,7 @@ def evaluate_and_fan_out(app: App) -> int:
 
         announced = evaluate_all(session, app.settings.sunset.policy(), app.today(), settle=settle)
         session.commit()  # the day's mark
+    release_freed_memory()  # the evaluation's page cache and batches: not kept at their peak
     log.info("evaluation on=%s new_events=%d", app.today(), len(announced))
     return len(announced)
 

@@ -689,6 +689,8 @@ class NameIndex:
     Compact, for a million models: the keys are one ASCII buffer (normalised keys are ASCII) with an array of
     offsets and an array of owners (model numbers); each model's slug and name are UTF-8 in one buffer, found
     by one array of starts — no object per name or alias, and no second copy of a buffer while it is built.
+    Built without its texts (`load_name_index(texts=False)`, what the bot keeps) it holds only the keys and
+    model ids, and `search` reads the names of the few models it answers by id (`search_names`).
     """
 
     FULL_FUZZY_MAX = 20_000
@@ -703,18 +705,21 @@ class NameIndex:
         self._build((key, numbers.setdefault(slug, len(numbers)), slug, name) for key, slug, name in rows)
 
     @classmethod
-    def from_sorted(cls, rows: Iterable[tuple[str, int, str, str]]) -> NameIndex:
-        """From (key, model number, slug, name) rows already sorted by key (as the database streams them)."""
+    def from_sorted(cls, rows: Iterable[tuple[str, int, str, str]], *, texts: bool = True) -> NameIndex:
+        """From (key, model number, slug, name) rows already sorted by key (as the database streams them); without
+        `texts`, the numbers must be model ids (`search` is then given the names of those it answers)."""
         index = cls.__new__(cls)
-        index._build(rows)
+        index._build(rows, texts=texts)
         return index
 
-    def _build(self, rows: Iterable[tuple[str, int, str, str]]) -> None:
+    def _build(self, rows: Iterable[tuple[str, int, str, str]], *, texts: bool = True) -> None:
         self._joined = bytearray()  # every key followed by the separator, in key order
         self._offsets = array.array("i")
         self._owners = array.array("i")
         self._texts = bytearray()  # each model's slug and name, each ended by _END, UTF-8
         self._starts = array.array("i")  # by model number: where its slug starts (+1; 0 = not seen)
+        self._with_texts = texts
+        seen = array.array("b")  # without texts, by model number: 1 once seen
         self._count = 0
         first: list[tuple[str, str, str]] = []
         last = ("", -1)
@@ -726,15 +731,19 @@ class NameIndex:
             self._owners.append(number)
             self._joined += key.encode("ascii", "replace")
             self._joined += self._SEPARATOR
-            if number >= len(self._starts):
-                self._starts.frombytes(bytes(self._starts.itemsize * (number + 1 - len(self._starts))))
-            if not self._starts[number]:
+            column = self._starts if texts else seen
+            if number >= len(column):
+                column.frombytes(bytes(column.itemsize * (number + 1 - len(column))))
+            if not column[number]:
                 self._count += 1
-                self._starts[number] = len(self._texts) + 1
-                self._texts += slug.encode()
-                self._texts += self._END
-                self._texts += name.encode()
-                self._texts += self._END
+                if texts:
+                    self._starts[number] = len(self._texts) + 1
+                    self._texts += slug.encode()
+                    self._texts += self._END
+                    self._texts += name.encode()
+                    self._texts += self._END
+                else:
+                    seen[number] = 1
                 first.append((name.casefold(), name, slug))
                 if len(first) >= 2 * self.FIRST_NAMES:
                     first = sorted(first)[: self.FIRST_NAMES]
@@ -744,8 +753,8 @@ class NameIndex:
         start = self._offsets[index]
         return bytes(self._joined[start : self._joined.index(self._SEPARATOR, start)])
 
-    def _model(self, index: int) -> tuple[str, str]:
-        start = self._starts[self._owners[index]] - 1
+    def _model(self, number: int) -> tuple[str, str]:
+        start = self._starts[number] - 1
         split = self._texts.index(self._END, start)
         return self._texts[start:split].decode(), self._texts[
             split + 1 : self._texts.index(self._END, split + 1)
@@ -754,23 +763,31 @@ class NameIndex:
     def __len__(self) -> int:
         return self._count
 
-    def search(self, query: str, limit: int = 25) -> list[Choice]:
-        """Up to `limit` models for `query`: names/aliases starting with it, containing it, then near misses."""
+    def search(
+        self, query: str, limit: int = 25, *, names: Callable[[list[int]], Mapping[int, tuple[str, str]]] | None = None
+    ) -> list[Choice]:
+        """Up to `limit` models for `query`: names/aliases starting with it, containing it, then near misses.
+
+        An index without texts needs `names`: (slug, name) by model id for the models found."""
         key = normalise_name(query).encode("ascii")
         if not key:
             return [Choice(name, slug) for name, slug in self._first[:limit]]
-        found: dict[str, str] = {}
+        found: dict[int, None] = {}  # model numbers, in the order found
         for index in itertools.chain(self._prefixed(key), self._containing(key)):
-            slug, name = self._model(index)
-            found.setdefault(slug, name)
-            if len(found) >= limit:
-                return [Choice(name, slug) for slug, name in found.items()]
-        for index in self._near(key.decode(), limit * 3):
-            slug, name = self._model(index)
-            found.setdefault(slug, name)
+            found.setdefault(self._owners[index])
             if len(found) >= limit:
                 break
-        return [Choice(name, slug) for slug, name in found.items()]
+        else:
+            for index in self._near(key.decode(), limit * 3):
+                found.setdefault(self._owners[index])
+                if len(found) >= limit:
+                    break
+        if self._with_texts:
+            return [Choice(name, slug) for slug, name in map(self._model, found)]
+        if names is None:
+            raise ValueError("an index built without texts needs `names` to answer")
+        texts = names(list(found))
+        return [Choice(texts[number][1], texts[number][0]) for number in found if number in texts]
 
     def _first_at_or_after(self, key: bytes) -> int:
         low, high = 0, len(self._offsets)
@@ -808,6 +825,11 @@ class NameIndex:
         return [candidates[position] for _, _, position in matches]
 
 
-def load_name_index(session: Session) -> NameIndex:
-    """Build the autocomplete index from every visible model's names and aliases."""
-    return NameIndex.from_sorted(reads.name_keys(session))
+def load_name_index(session: Session, *, texts: bool = True) -> NameIndex:
+    """Build the autocomplete index from every visible model's names and aliases (`texts`: with the names)."""
+    return NameIndex.from_sorted(reads.name_keys(session), texts=texts)
+
+
+def search_names(session: Session, index: NameIndex, query: str, limit: int) -> list[Choice]:
+    """Autocomplete from an index (with or without its texts): the names of the models found read by id."""
+    return index.search(query, limit, names=lambda ids: reads.model_names(session, ids=ids))

@@ -175,10 +175,14 @@ def test_a_model_added_since_the_evaluation_is_counted_and_listed_at_once(evalua
 def test_the_name_index_streamed_from_the_database_answers_as_one_built_from_rows(session, tmp_path):
     sync_catalog(session, catalog_files(write_catalog(tmp_path / "catalog")))
     streamed = queries.load_name_index(session)
+    lean = queries.load_name_index(session, texts=False)  # what the bot keeps: names read for the models found
     built = queries.NameIndex(reads.name_rows(session))
-    assert len(streamed) == len(built) > 0
+    assert len(streamed) == len(lean) == len(built) > 0
     for typed in ("", "o", "old", "net", "olndet", "restricted", "zzz", "LM"):
         assert streamed.search(typed, 5) == built.search(typed, 5), typed
+        assert queries.search_names(session, lean, typed, 5) == built.search(typed, 5), typed
+    with pytest.raises(ValueError, match="needs `names`"):
+        lean.search("old", 5)
 
 
 def test_a_model_changed_after_the_last_change_scan_is_judged_on_its_new_facts(evaluated):

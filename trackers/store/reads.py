@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -63,6 +63,14 @@ def name_rows(session: Session) -> list[tuple[str, str, str]]:
     """(slug, name, alias) of every visible model's names and aliases."""
     statement = select(Model.slug, Model.name, Alias.name).join(Alias, col(Alias.model_id) == col(Model.id))
     return [(slug, name, alias) for slug, name, alias in session.exec(statement.where(visible())).all()]
+
+
+def model_names(session: Session, *, ids: Collection[int]) -> dict[int, tuple[str, str]]:
+    """(slug, name) of the visible models among `ids` (a page of autocomplete), by id."""
+    if not ids:
+        return {}
+    rows = session.exec(select(Model.id, Model.slug, Model.name).where(col(Model.id).in_(ids), visible())).all()
+    return {model_id: (slug, name) for model_id, slug, name in rows if model_id is not None}
 
 
 def name_keys(session: Session) -> Iterator[tuple[str, int, str, str]]:
