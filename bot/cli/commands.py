@@ -428,7 +428,8 @@ def catalog_check(
 ) -> None:
     """Validate every catalog file (or the ones named) and report missing or inconsistent facts."""
     from bot.runtime.app import today_utc
-    from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog, read_lab_file
+    from trackers.catalog import CatalogError, epoch
+    from trackers.catalog.lab_files import check_catalog, load_catalog, read_lab_file
 
     try:
         files = load_catalog()

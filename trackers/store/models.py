@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -13,17 +12,9 @@ from sqlmodel import Session, col, select
 from db.models import Alias, Lab, Model, Observation, OpennessChange
 from trackers.names import family_first, normalise_name, suggest
 from trackers.records import (
-    Access,
-    Change,
-    Licence,
     ModelRecord,
-    Notability,
-    OpennessState,
-    PartialDate,
-    TrainingCode,
-    TrainingData,
-    Verified,
 )
+from trackers.store.rows import record_of
 
 VISIBLE_STATES = ("confirmed",)
 
@@ -100,7 +91,7 @@ def load_catalogue(
             model, lab = by_id[model_id]
             base_id = model.base_id
             base = build(base_id) if base_id is not None and base_id in by_id and base_id in wanted else None
-            records[model_id] = _record(model, lab, changes[model_id], aliases[model_id], base)
+            records[model_id] = record_of(model, lab.slug, changes[model_id], aliases[model_id], base)
         return records[model_id]
 
     for model_id in wanted:
@@ -149,58 +140,3 @@ def _bases_of(ids: set[int], by_id: dict[int, tuple[Model, Lab]]) -> set[int]:
         frontier = {base for base in bases if base is not None and base not in found and base not in ids}
         found |= frontier
     return found
-
-
-def _record(
-    model: Model, lab: Lab, rows: list[OpennessChange], aliases: list[str], base: ModelRecord | None
-) -> ModelRecord:
-    release = next((row for row in rows if row.kind == "release"), None)
-    initial = _state(release) if release else OpennessState(access=Access.UNRELEASED)
-    changes = tuple(
-        sorted((_change(row) for row in rows if row.kind != "release" and row.on is not None), key=lambda c: c.on)
-    )
-    return ModelRecord(
-        slug=model.slug,
-        name=model.name,
-        lab=lab.slug,
-        first_release=PartialDate.parse(model.first_release) if model.first_release else None,
-        initial=initial,
-        changes=changes,
-        base=base,
-        aliases=tuple(aliases),
-        verified=Verified(model.verified_on, tuple((model.verified_sources or "").splitlines()))
-        if model.verified_on
-        else None,
-        notability=Notability(tuple(model.notability.split(",")), model.citations) if model.notability else None,
-    )
-
-
-def _licence(row: OpennessChange) -> Licence | None:
-    return Licence(row.licence_raw, row.licence_spdx) if row.licence_raw else None
-
-
-def _state(row: OpennessChange) -> OpennessState:
-    return OpennessState(
-        access=Access(row.access or Access.UNRELEASED),
-        licence=_licence(row),
-        training_code=TrainingCode(row.training_code) if row.training_code else None,
-        training_data=TrainingData(row.training_data) if row.training_data else None,
-        checkpoints=row.checkpoints,
-        paper=row.paper,
-    )
-
-
-def _change(row: OpennessChange) -> Change:
-    assert row.on is not None
-    on: date = row.on
-    return Change(
-        on=on,
-        kind=row.kind,
-        access=Access(row.access) if row.access else None,
-        licence=_licence(row),
-        training_code=TrainingCode(row.training_code) if row.training_code else None,
-        training_data=TrainingData(row.training_data) if row.training_data else None,
-        checkpoints=row.checkpoints,
-        paper=row.paper,
-        source=row.source_url,
-    )
