@@ -55,7 +55,7 @@ class ChangeRow(Protocol):
 def record_of(
     model: ModelRow, lab: str, rows: Sequence[ChangeRow], aliases: Sequence[str], base: ModelRecord | None
 ) -> ModelRecord:
-    """A model's record from its row, its lab's slug, its openness rows and its aliases (its base's record built first)."""
+    """A model's record from its row, its lab's slug, its openness rows and aliases (its base's record built first)."""
     release = next((row for row in rows if row.kind == "release"), None)
     initial = _state(release) if release else OpennessState(access=Access.UNRELEASED)
     changes = tuple(
