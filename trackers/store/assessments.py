@@ -23,7 +23,8 @@ from db.models import Lab, Model
 from trackers.assess import Standing
 from trackers.records import Level, ModelRecord
 from trackers.store.events import change_scan_mark
-from trackers.store.models import VISIBLE_STATES, visible
+from trackers.store.models import visible
+from trackers.store.rows import VISIBLE_STATES
 from trackers.store.rows import record_of as as_record
 from trackers.sunset import Policy, Status, release_cutoff
 

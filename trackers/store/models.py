@@ -14,9 +14,7 @@ from trackers.names import family_first, normalise_name, suggest
 from trackers.records import (
     ModelRecord,
 )
-from trackers.store.rows import record_of
-
-VISIBLE_STATES = ("confirmed",)
+from trackers.store.rows import VISIBLE_STATES, record_of
 
 
 def visible() -> ColumnElement[bool]:

@@ -24,6 +24,8 @@ from trackers.records import (
     Verified,
 )
 
+VISIBLE_STATES = ("confirmed",)  # the states every public surface shows (never unreviewed or rejected ones)
+
 
 class ModelRow(Protocol):
     """The columns of a `model` row a record needs."""
