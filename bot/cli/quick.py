@@ -96,9 +96,8 @@ def _card(database: Path, settings: Remembered, name: str) -> Any:
     from trackers.store import quick
     from trackers.sunset import Policy, Profile
 
-    connection = sqlite3.connect(database, timeout=5)
+    connection = quick.connect(database)
     try:
-        connection.execute("PRAGMA query_only = ON")
         if quick.stored_revisions(connection) != script_heads():
             return None
         files = [path for folder in settings.catalog_dirs for path in catalog.catalog_files(Path(folder))]

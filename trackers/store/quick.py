@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from trackers.records import ModelRecord
 from trackers.store.rows import VISIBLE_STATES, record_of
@@ -61,6 +62,13 @@ class Found:
     record: ModelRecord
     lab_name: str
     sources: tuple[str, ...]
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to the SQLite file that refuses to write (a reader never blocks `sunset run`'s writer)."""
+    connection = sqlite3.connect(path, timeout=5)
+    connection.execute("PRAGMA query_only = ON")
+    return connection
 
 
 def stored_revisions(connection: sqlite3.Connection) -> frozenset[str]:
