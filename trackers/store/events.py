@@ -156,6 +156,18 @@ def change_scan_mark(session: Session) -> ScanMark | None:
 
 
 def changed_since(session: Session, *, since: datetime) -> list[tuple[str, int]]:
-    """(slug, id) of the visible models changed after `since`."""
+    """(slug, id) of the visible models changed after `since`, then of every visible model built on one of them,
+    generation by generation (a fine-tune's training code and data are capped at its base's: its level may
+    move with its base's)."""
     rows = session.exec(select(Model.slug, Model.id).where(col(Model.updated_at) > since, visible())).all()
-    return [(slug, model_id) for slug, model_id in rows if model_id is not None]
+    found = {model_id: slug for slug, model_id in rows if model_id is not None}
+    frontier = list(found)
+    while frontier:
+        children: list[tuple[str, int | None]] = []
+        for start in range(0, len(frontier), LOOKUP_CHUNK):
+            chunk = frontier[start : start + LOOKUP_CHUNK]
+            children += session.exec(select(Model.slug, Model.id).where(col(Model.base_id).in_(chunk), visible()))
+        new = {model_id: slug for slug, model_id in children if model_id is not None and model_id not in found}
+        found |= new
+        frontier = list(new)
+    return [(slug, model_id) for model_id, slug in found.items()]
