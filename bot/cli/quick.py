@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from bot.runtime import paths
 
 if TYPE_CHECKING:
+    from bot.present.assessment import Card
     from bot.runtime.config import Settings
 
 MEMO = "status-settings.json"
@@ -87,7 +88,8 @@ def _request(argv: list[str]) -> tuple[str, bool] | None:
     return names[0], as_json
 
 
-def _card(database: Path, settings: Remembered, name: str) -> Any:
+def _card(database: Path, settings: Remembered, name: str) -> Card | None:
+    """The card of the model `name` exactly means, if the database is current and holds the catalog as it is."""
     from bot.present.assessment import card_of
     from db.revisions import script_heads
     from trackers import catalog
