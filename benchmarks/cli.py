@@ -5,10 +5,12 @@
 
 Every command is a new process, as a user's shell starts it; the database is a fresh SQLite file in a
 temporary folder, migrated and loaded by one warm-up run, so what is timed is the warm case (schema
-current, catalog unchanged). Also timed, as the floor of any command that reads the database:
-`python -c "import db.models"` (SQLModel, SQLAlchemy and pydantic). Whether the installed packages
-were compiled to bytecode changes every figure: it is printed with them. Beside the wall times, the
-median CPU time (user + system) of each command: on a shared machine it moves far less than wall time.
+current, catalog unchanged, settings remembered): `sunset status GPT-3` then takes the quick path
+(bot/cli/quick.py). Also timed, as the comparison in the same run: the same command on the full path
+(`SUNSET_QUICK=0`, what every start paid before), and its floor, `python -c "import db.models"`
+(SQLModel, SQLAlchemy and pydantic). Whether the installed packages were compiled to bytecode changes
+every figure: it is printed with them. Beside the wall times, the median CPU time (user + system) of
+each command: on a shared machine it moves far less than wall time.
 """
 
 from __future__ import annotations
@@ -65,17 +67,28 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="sunset-bench-cli-"))
     config = folder / "config.toml"
     config.write_text("")  # the built-in defaults, whatever ./config.toml or the user's config file say
-    env = dict(os.environ, SUNSET_DATABASE_URL=f"sqlite:///{folder / 'sunset.sqlite3'}", SUNSET_CONFIG=str(config))
+    env = dict(
+        os.environ,
+        SUNSET_DATABASE_URL=f"sqlite:///{folder / 'sunset.sqlite3'}",
+        SUNSET_CONFIG=str(config),
+        XDG_CACHE_HOME=str(folder / "cache"),  # where the quick path's settings are remembered
+    )
+    env.pop("SUNSET_QUICK", None)
     sunset = sunset_command()
     commands = {
         "python -c pass (baseline)": [sys.executable, "-c", "pass"],
         'python -c "import db.models" (floor)': [sys.executable, "-c", "import db.models"],
         "sunset --help": [*sunset, "--help"],
         "sunset status GPT-3": [*sunset, "status", "GPT-3"],
+        "sunset status GPT-3 (full path)": [*sunset, "status", "GPT-3"],
     }
+    full_path = dict(env, SUNSET_QUICK="0")
     try:
-        timed_runs(commands["sunset status GPT-3"], 1, env)  # migrate and load the catalog once
-        results = {label: timed_runs(command, runs, env) for label, command in commands.items()}
+        timed_runs(commands["sunset status GPT-3"], 1, env)  # migrate, load the catalog, remember the settings
+        results = {
+            label: timed_runs(command, runs, full_path if "full path" in label else env)
+            for label, command in commands.items()
+        }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"{runs} runs each, fresh processes; {bytecode_state()}")

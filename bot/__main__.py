@@ -1,5 +1,5 @@
 """`python -m bot` is the `sunset` command."""
 
-from bot.cli.commands import main
+from bot.cli import main
 
 main()

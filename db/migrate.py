@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import ast
-import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, String, TypeDecorator, create_engine, event, inspect, text
 
+from db.revisions import MIGRATIONS, VERSION_TABLE, script_heads
+
 if TYPE_CHECKING:  # Alembic is imported only when there is migration work: most starts find the schema current
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
-
-MIGRATIONS = Path(__file__).parent / "migrations"
-VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -85,28 +81,6 @@ def stored_revisions(engine: Engine) -> frozenset[str]:
         if not inspect(connection).has_table(VERSION_TABLE):
             return frozenset()
         return frozenset(row[0] for row in connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")))
-
-
-_REVISION = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
-
-
-def script_heads() -> frozenset[str] | None:
-    """The head revisions of db/migrations/versions, read from the files' `revision`/`down_revision` lines
-    (what Alembic's ScriptDirectory finds, without importing it); None when a file does not say plainly."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = {match[1]: match[2] for match in _REVISION.finditer(path.read_text(encoding="utf-8"))}
-        try:
-            revision = ast.literal_eval(found["revision"])
-            down = ast.literal_eval(found["down_revision"])
-        except (KeyError, ValueError, SyntaxError):
-            return None
-        if not isinstance(revision, str):
-            return None
-        revisions.add(revision)
-        parents.update([down] if isinstance(down, str) else down or ())
-    return frozenset(revisions - parents) or None
 
 
 def compare_type(

@@ -107,7 +107,7 @@ class Model(SQLModel, table=True):
     slug: str = Field(unique=True, max_length=80)
     name: str = Field(max_length=200)
     lab_id: int = Field(foreign_key="lab.id", index=True)
-    base_id: int | None = Field(default=None, foreign_key="model.id")
+    base_id: int | None = Field(default=None, foreign_key="model.id", index=True)
     summary: str | None = Field(default=None, max_length=300)
     first_release: str | None = Field(default=None, max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD")
     first_release_url: str | None = Field(default=None, max_length=1000)

@@ -64,6 +64,12 @@ def session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a test's commands cache (the quick `sunset status` settings) stays in its own folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 _LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", "", None}
 
 

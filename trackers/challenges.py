@@ -22,9 +22,9 @@ from pydantic import HttpUrl, TypeAdapter, ValidationError
 from sqlmodel import Session
 
 from db.models import Challenge, Model
+from trackers.catalog import ORIGIN as CATALOG
 from trackers.catalog import CatalogError
 from trackers.catalog.schema import CatalogFile
-from trackers.catalog.sync import ORIGIN as CATALOG
 from trackers.catalog.sync import sync_catalog
 from trackers.records import Access, PartialDate, TrainingCode, TrainingData
 from trackers.sources import storable

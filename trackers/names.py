@@ -6,8 +6,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz, process
-
 
 def normalise_name(text: str) -> str:
     """Case-folded, accents and punctuation removed, '+' spelled out: 'Command R+' → 'commandrplus'."""
@@ -17,6 +15,8 @@ def normalise_name(text: str) -> str:
 
 def suggest(query: str, names: Iterable[tuple[str, str]], limit: int = 5, cutoff: float = 60) -> list[str]:
     """Up to `limit` keys whose names best match `query`; `names` yields (key, name) pairs."""
+    from rapidfuzz import process  # imported when suggesting: an exact lookup (the quick `status`) never needs it
+
     choices = list(names)
     matches = process.extract(
         normalise_name(query),
@@ -36,6 +36,8 @@ def suggest(query: str, names: Iterable[tuple[str, str]], limit: int = 5, cutoff
 
 def _blended(a: str, b: str, *, score_cutoff: float | None = None, **_: object) -> float:
     """WRatio finds partial matches ('opus'), QRatio prefers whole-name likeness ('gpt7' → 'gpt1')."""
+    from rapidfuzz import fuzz
+
     return (fuzz.WRatio(a, b) + fuzz.QRatio(a, b)) / 2
 
 

@@ -93,6 +93,7 @@ def main_options(
     except ConfigError as error:
         fail(str(error))
     ctx.meta["config_path"] = config_path(config, os.environ)
+    ctx.meta["config_option"] = config
     logging.basicConfig(
         # One-shot commands stay quiet unless asked; `sunset run` raises this to the configured level.
         level=logging.DEBUG if verbose else logging.WARNING,
@@ -177,6 +178,7 @@ def status(
     ] = False,
 ) -> None:
     """Show one model: release, openness, sunset date and status, with sources."""
+    from bot.cli import quick
     from bot.services import queries
     from trackers import review
 
@@ -187,6 +189,8 @@ def status(
         except queries.NotFoundError as error:
             _unknown_model(name, error.suggestions, as_json, application.catalog_hint)
         observations = review.evidence(session, found.card.slug) if show_evidence else []
+        if ctx.meta.get("config_option") is None:  # the quick path never reads a `--config` file
+            quick.remember(ctx.obj, application.catalog_dirs())  # the next `sunset status NAME` may skip all this
     result = found.card.to_json()
     if show_evidence:
         from bot.cli.track_view import evidence_dict, evidence_table  # the rich tables of `track` and `review`
@@ -195,7 +199,9 @@ def status(
     if as_json:
         _emit_json(result)
     else:
-        _print_status(found.card)
+        from bot.cli.status_view import print_status
+
+        print_status(found.card, out)
         if show_evidence:
             out.print(evidence_table(observations))
 
@@ -359,41 +365,6 @@ def _sort_key(sort: str) -> Callable[[Assessment], Any]:
     return {"notable": notable_first, "sunset": _by_sunset, "name": _by_name}[sort]
 
 
-def _print_status(card: queries.Card) -> None:
-    from bot.present.assessment import STATUS_WORDS
-
-    openness = card.openness
-    table = Table(title=f"{card.name} — {card.lab}", show_header=False)
-    table.add_column(style="bold")
-    table.add_column()
-    licence = openness.licence or "none recorded"
-    precision = card.release_precision.value if card.release_precision else "—"
-    sunset = card.sunset_date.isoformat() if card.sunset_date else "unknown"
-    rows = [
-        ("First release", f"{card.first_release or 'unknown'} ({precision} precision)"),
-        ("Level", f"{card.level.value} {card.level_label}"),
-        ("Access", openness.access.value),
-        ("Weights released", openness.weights_release_date.isoformat() if openness.weights_release_date else "—"),
-        ("Licence", f"{licence} (tier {openness.licence_tier.value})"),
-        ("Training code", openness.training_code),
-        ("Training data", openness.training_data),
-        ("Checkpoints", {True: "yes", False: "no", None: "unknown"}[openness.checkpoints]),
-        ("Paper", openness.paper or "—"),
-        ("Sunset", f"{sunset} ({card.window_years}-year window, {card.profile.value} profile)"),
-        ("Status", STATUS_WORDS[Status.OPEN] if card.status is Status.OPEN and card.released else card.status_text),
-        ("Verified", f"on {card.verified.on.isoformat()}" if card.verified else "not yet"),
-    ]
-    if card.notability:
-        rows.append(("Notable (Epoch AI)", ", ".join(card.notability)))
-    if card.aliases:
-        rows.insert(0, ("Also known as", ", ".join(card.aliases[:8])))
-    for label, value in rows:
-        table.add_row(label, str(value))
-    out.print(table)
-    for url in card.sources:
-        out.print(f"  source: {url}", soft_wrap=True)
-
-
 @contextmanager
 def _app_context(ctx: typer.Context) -> Iterator[App]:
     """Open the app; a broken catalog file becomes one line and exit 2."""
@@ -428,7 +399,8 @@ def catalog_check(
 ) -> None:
     """Validate every catalog file (or the ones named) and report missing or inconsistent facts."""
     from bot.runtime.app import today_utc
-    from trackers.catalog import CatalogError, check_catalog, epoch, load_catalog, read_lab_file
+    from trackers.catalog import CatalogError, epoch
+    from trackers.catalog.lab_files import check_catalog, load_catalog, read_lab_file
 
     try:
         files = load_catalog()

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from trackers.assess import Assessment, assess, released_by
 from trackers.records import Access, Level, PartialDate, Precision, Tier
-from trackers.store.models import Catalogue
 from trackers.sunset import Policy, Profile, Status
+
+if TYPE_CHECKING:  # the quick `sunset status` imports this module and no SQL library
+    from trackers.store.models import Catalogue
 
 STATUS_WORDS = {
     Status.OPEN: "open",

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from platformdirs import user_config_path, user_data_path
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,11 +29,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.runtime.paths import config_candidates, default_database_url
 from trackers import events
 from trackers.sources import SourceSpec, kinds, source_kind
 from trackers.sunset import DEFAULT_LEAD_DAYS, WINDOW_MAX, WINDOW_MIN, Policy, Profile
 
-APP_NAME = "sunset-clause"
 PROJECT_URL = "https://github.com/sunset-clause/sunset-clause"
 
 
@@ -55,7 +54,7 @@ class DatabaseSettings(_Section):
 
     def resolved_url(self) -> str:
         """The configured URL, or a SQLite file in the user data directory."""
-        return self.url or f"sqlite:///{user_data_path(APP_NAME) / 'sunset.sqlite3'}"
+        return self.url or default_database_url()
 
 
 class SunsetSettings(_Section):
@@ -370,10 +369,7 @@ def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
         return explicit
     if env.get("SUNSET_CONFIG"):
         return Path(env["SUNSET_CONFIG"])
-    for candidate in (Path("config.toml"), user_config_path(APP_NAME) / "config.toml"):
-        if candidate.is_file():
-            return candidate
-    return None
+    return next((candidate for candidate in config_candidates(env) if candidate.is_file()), None)
 
 
 def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

@@ -24,8 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.runtime.app import App
 from bot.runtime.config import ConfigError
 from bot.store.health import Backlog, Polling, delivery_backlog, polling
-from db.migrate import script_heads, stored_revisions
+from db.migrate import stored_revisions
 from db.models import utcnow
+from db.revisions import script_heads
 
 if TYPE_CHECKING:
     from bot.discord.client import DiscordRuntime

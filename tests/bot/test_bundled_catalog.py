@@ -6,7 +6,7 @@ import subprocess
 import sys
 from datetime import date
 
-from trackers.catalog import check_catalog, load_catalog
+from trackers.catalog.lab_files import check_catalog, load_catalog
 
 
 def test_the_bundled_catalog_passes_its_own_check():

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.commands import app
-from db.migrate import MIGRATIONS
+from db.revisions import MIGRATIONS
 from tests.helpers import ONLY_THESE_SOURCES, write_config
 
 runner = CliRunner()

@@ -15,7 +15,8 @@ from bot.runtime.config import ConfigError, load_settings
 from bot.runtime.health import start_health
 from bot.runtime.runner import run
 from db.engine import make_engine
-from db.migrate import script_heads, upgrade
+from db.migrate import upgrade
+from db.revisions import script_heads
 from tests.bot.discord.standin import StandIn
 from tests.helpers import write_config
 

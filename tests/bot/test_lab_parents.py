@@ -21,7 +21,7 @@ from bot.services import queries
 from db.models import Lab
 from tests.bot.discord.standin import StandIn, embed_text
 from tests.helpers import SMALL_CATALOG, write_catalog, write_config
-from trackers.catalog import check_catalog, load_catalog
+from trackers.catalog.lab_files import check_catalog, load_catalog
 from trackers.store.labs import lab_and_children, lab_parents
 from trackers.sunset import Policy
 

@@ -19,8 +19,9 @@ from sqlalchemy import Engine, func, inspect, text
 from sqlmodel import Session, select
 
 from db.engine import make_engine
-from db.migrate import MIGRATIONS, current_revision, upgrade
+from db.migrate import current_revision, upgrade
 from db.models import Observation
+from db.revisions import MIGRATIONS
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("SUNSET_TEST_DATABASE_URL")), reason="SQLite's own behaviour: runs in the SQLite pass"

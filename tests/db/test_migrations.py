@@ -6,8 +6,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from db.engine import make_engine
-from db.migrate import alembic_config, compare_type, current_revision, is_current, script_heads, upgrade
+from db.migrate import alembic_config, compare_type, current_revision, is_current, upgrade
 from db.models import Lab, Model, Observation, claim_digest, utcnow
+from db.revisions import script_heads
 
 EXPECTED_TABLES = {
     "lab", "model", "alias", "observation", "opennesschange", "source", "event",

@@ -3,7 +3,8 @@ from datetime import date
 import pytest
 
 from tests.helpers import SMALL_CATALOG, write_catalog
-from trackers.catalog import CatalogError, check_catalog, load_catalog
+from trackers.catalog import CatalogError
+from trackers.catalog.lab_files import check_catalog, load_catalog
 
 TODAY = date(2026, 11, 28)
 OTHER_LAB = """

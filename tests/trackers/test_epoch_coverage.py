@@ -3,7 +3,6 @@
 from collections import Counter
 
 from tests.helpers import write_catalog
-from trackers.catalog import load_catalog
 from trackers.catalog.epoch import (
     COHORT,
     EpochRow,
@@ -17,6 +16,7 @@ from trackers.catalog.epoch import (
     read_exclusions,
     read_snapshot,
 )
+from trackers.catalog.lab_files import load_catalog
 from trackers.records import Notability
 
 LAB = """

@@ -87,3 +87,42 @@ def test_the_change_scan_stores_the_assessment_of_what_changed(session):
     session.expire_all()  # the rows were written by the store's executemany, not through these objects
     new = session.exec(select(Model).where(Model.slug == "new")).one()
     assert (new.level, new.status, new.assessed_on) == ("L2", "open", date(2026, 12, 5))
+
+
+def test_a_change_to_a_base_model_re_evaluates_the_models_built_on_it_at_the_next_scan(session):
+    from sqlmodel import update
+
+    from db.models import OpennessChange
+    from trackers.records import TrainingCode, TrainingData
+
+    base = record(
+        "2019-01-01",
+        slug="base",
+        access=Access.DOWNLOAD,
+        licence=APACHE,
+        code=TrainingCode.CLOSED,
+        data=TrainingData.OPEN,
+    )
+    tune = record(
+        "2020-01-01", slug="tune", access=Access.DOWNLOAD, licence=APACHE, code=TrainingCode.OPEN,
+        data=TrainingData.OPEN, checkpoints=True, paper="https://example.org/paper", base=base,
+    )  # fmt: skip
+    grandchild = record("2021-01-01", slug="grandchild", access=Access.DOWNLOAD, licence=APACHE, base=tune)
+    store_records(session, [base, tune, grandchild])
+    session.exec(update(Model).values(updated_at=datetime(2026, 12, 1, tzinfo=UTC)))
+    evaluate_all(session, POLICY, date(2026, 12, 5))
+    evaluate_changed(session, POLICY, date(2026, 12, 5), datetime.now(UTC))  # the first scan sets the mark
+    session.commit()
+    level = {m.slug: m.level for m in session.exec(select(Model)).all()}
+    assert level["tune"] == "L2"  # its training code is capped at its base's (closed)
+    # An operator's edit opens the base's training code: only the base's row changes.
+    base_id = session.exec(select(Model.id).where(Model.slug == "base")).one()
+    session.exec(update(OpennessChange).where(OpennessChange.model_id == base_id).values(training_code="open"))
+    session.exec(update(Model).where(Model.id == base_id).values(updated_at=datetime.now(UTC)))
+    session.commit()
+    evaluate_changed(session, POLICY, date(2026, 12, 5), datetime.now(UTC))
+    session.commit()
+    session.expire_all()
+    rows = {m.slug: m for m in session.exec(select(Model)).all()}
+    assert rows["tune"].level == "L4" and rows["tune"].status == "open"  # re-evaluated with its base
+    assert rows["grandchild"].assessed_on == date(2026, 12, 5)  # a generation further down was reached too

@@ -19,11 +19,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
-from trackers.catalog import CATALOG_DIR, CatalogError, LabFile, Problem
+from trackers.catalog import CATALOG_DIR, SNAPSHOT, CatalogError
+from trackers.catalog.lab_files import LabFile, Problem
 from trackers.names import normalise_name
 from trackers.records import Notability
 
-SNAPSHOT = CATALOG_DIR / "epoch" / "notable.csv"
 EXCLUSIONS = CATALOG_DIR / "epoch" / "exclusions.toml"
 SNAPSHOT_TAKEN = "2026-01-26"  # the day the snapshot's copy of Epoch's CSV was downloaded
 ATTRIBUTION = "Epoch AI, 'Notable AI Models' (CC BY 4.0), https://epoch.ai/data/notable-ai-models"

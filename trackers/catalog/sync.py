@@ -14,15 +14,16 @@ from pathlib import Path
 from sqlmodel import Session
 
 from db.models import utcnow
-from trackers.catalog import catalog_files, file_digest, read_lab_file
-from trackers.catalog.epoch import SNAPSHOT, EpochRow, read_snapshot
+from trackers.catalog import catalog_files, loaded_digest, snapshot_digest, source_name
+from trackers.catalog.epoch import EpochRow, read_snapshot
+from trackers.catalog.lab_files import read_lab_file
 from trackers.catalog.schema import ModelEntry
 from trackers.names import normalise_name
 from trackers.records import Notability
 from trackers.store import catalog as store
-from trackers.store.catalog import ORIGIN, RANK
+from trackers.store.catalog import RANK
 
-__all__ = ["ORIGIN", "RANK", "SyncResult", "sync_catalog"]
+__all__ = ["RANK", "SyncResult", "sync_catalog"]
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,11 @@ def sync_catalog(session: Session, paths: Iterable[Path] | None = None) -> SyncR
     bases: list[tuple[int, str]] = []
     snapshot = _Snapshot()
     paths = catalog_files() if paths is None else list(paths)
-    digests = store.file_digests(session, names=[f"{ORIGIN}:{path.stem}" for path in paths])
+    digests = store.file_digests(session, names=[source_name(path) for path in paths])
     for path in paths:
-        source_name = f"{ORIGIN}:{path.stem}"
-        digest = f"{file_digest(path)}:{snapshot.digest}"  # a new Epoch snapshot reloads every file
-        if digests.get(source_name) == digest:
+        name = source_name(path)
+        digest = loaded_digest(path, snapshot.digest)  # a new Epoch snapshot reloads every file
+        if digests.get(name) == digest:
             unchanged += 1
             continue
         lab_file = read_lab_file(path)
@@ -62,7 +63,7 @@ def sync_catalog(session: Session, paths: Iterable[Path] | None = None) -> SyncR
         count = len(lab_file.content.models)
         store.mark_file_loaded(
             session,
-            name=source_name,
+            name=name,
             lab=lab_file.content.lab.slug,
             url=lab_file.path.name,
             digest=digest,
@@ -71,7 +72,7 @@ def sync_catalog(session: Session, paths: Iterable[Path] | None = None) -> SyncR
         )
         models += count
         loaded += 1
-        log.info("source=%s status=ok models=%d", source_name, count)
+        log.info("source=%s status=ok models=%d", name, count)
     store.link_bases(session, bases=bases)
     return SyncResult(files_loaded=loaded, files_unchanged=unchanged, models=models)
 
@@ -80,7 +81,7 @@ class _Snapshot:
     """Epoch AI's rows by normalised name, read once per sync and only when a file needs loading."""
 
     def __init__(self) -> None:
-        self.digest = file_digest(SNAPSHOT)[:16]
+        self.digest = snapshot_digest()
         self._rows: dict[str, EpochRow] | None = None
 
     def notability(self, entry: ModelEntry) -> Notability | None:

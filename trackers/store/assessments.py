@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import compress
 from operator import ne
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_
 from sqlalchemy import select as sql_select
@@ -25,8 +25,9 @@ from db.models import Lab, Model
 from trackers.assess import Standing
 from trackers.records import Level, ModelRecord
 from trackers.store.events import change_scan_mark
-from trackers.store.models import VISIBLE_STATES, visible
-from trackers.store.models import _record as as_record
+from trackers.store.models import visible
+from trackers.store.rows import VISIBLE_STATES
+from trackers.store.rows import record_of as as_record
 from trackers.sunset import Policy, Status, release_cutoff
 
 LEVELS_BELOW = {required: tuple(level.value for level in Level if level.rank < required.rank) for required in Level}
@@ -117,8 +118,7 @@ def read_batch(session: Session, *, ids: Sequence[int]) -> Batch:
         if model_id not in records:
             row = rows[model_id]
             base = build(row.base_id) if row.base_id in rows else None
-            lab = _LabSlug(row.lab_slug)
-            records[model_id] = as_record(row, lab, changes[model_id], aliases[model_id], base)  # type: ignore[arg-type]
+            records[model_id] = as_record(row, row.lab_slug, changes[model_id], aliases[model_id], base)
         return records[model_id]
 
     chosen = [model_id for model_id in ids if model_id in rows]
@@ -133,10 +133,6 @@ def standing_values(standing: Standing) -> tuple[Any, ...]:
     s = standing
     return (s.level.value, s.level_since, s.level_until, s.status.value, s.sunset_on, s.release_earliest,
             s.release_latest, s.notable_order, s.sort_name)  # fmt: skip
-
-
-class _LabSlug(NamedTuple):
-    slug: str
 
 
 def write_standings(

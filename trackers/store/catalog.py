@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlmodel import Session, col, delete, select
 
 from db.models import Alias, Lab, Model, Observation, OpennessChange, Source, utcnow
+from trackers.catalog import ORIGIN
 from trackers.catalog.schema import LabEntry, ModelEntry
 from trackers.names import normalise_name
 from trackers.records import Notability, PartialDate
 
-ORIGIN = "catalog"
 RANK = 80  # below a moderator's correction (100), above every tracker
 
 

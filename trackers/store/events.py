@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import array
+import bisect
+import heapq
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -159,7 +161,26 @@ def change_scan_mark(session: Session) -> ScanMark | None:
 
 
 def changed_ids(session: Session, *, since: datetime) -> array.array[int]:
-    """Ids of the visible models changed after `since`, in id order: eight bytes each, however many changed."""
+    """Ids of the visible models changed after `since`, then of every visible model built on one of them,
+    generation by generation (a fine-tune's training code and data are capped at its base's: its level may
+    move with its base's); in id order, eight bytes each however many changed (a bulk import)."""
     statement = sql_select(col(Model.id)).where(col(Model.updated_at) > since, visible())
     found = session.connection().execute(statement).scalars()
-    return array.array("q", sorted(model_id for model_id in found if model_id is not None))
+    changed = array.array("q", sorted(model_id for model_id in found if model_id is not None))
+    built_on: set[int] = set()
+    frontier: Sequence[int] = changed
+    while frontier:
+        children: set[int] = set()
+        for start in range(0, len(frontier), LOOKUP_CHUNK):
+            chunk = list(frontier[start : start + LOOKUP_CHUNK])
+            of_chunk = sql_select(col(Model.id)).where(col(Model.base_id).in_(chunk), visible())
+            children |= {model_id for model_id in session.connection().execute(of_chunk).scalars() if model_id}
+        frontier = sorted(child for child in children - built_on if not _holds(changed, child))
+        built_on.update(frontier)
+    return array.array("q", heapq.merge(changed, sorted(built_on))) if built_on else changed
+
+
+def _holds(ids: Sequence[int], value: int) -> bool:
+    """Whether sorted `ids` hold `value`."""
+    at = bisect.bisect_left(ids, value)
+    return at < len(ids) and ids[at] == value

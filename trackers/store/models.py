@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -14,19 +12,9 @@ from sqlmodel import Session, col, select
 from db.models import Alias, Lab, Model, Observation, OpennessChange
 from trackers.names import family_first, normalise_name, suggest
 from trackers.records import (
-    Access,
-    Change,
-    Licence,
     ModelRecord,
-    Notability,
-    OpennessState,
-    PartialDate,
-    TrainingCode,
-    TrainingData,
-    Verified,
 )
-
-VISIBLE_STATES = ("confirmed",)
+from trackers.store.rows import VISIBLE_STATES, record_of
 
 
 def visible() -> ColumnElement[bool]:
@@ -101,7 +89,7 @@ def load_catalogue(
             model, lab = by_id[model_id]
             base_id = model.base_id
             base = build(base_id) if base_id is not None and base_id in by_id and base_id in wanted else None
-            records[model_id] = _record(model, lab, changes[model_id], aliases[model_id], base)
+            records[model_id] = record_of(model, lab.slug, changes[model_id], aliases[model_id], base)
         return records[model_id]
 
     for model_id in wanted:
@@ -150,80 +138,3 @@ def _bases_of(ids: set[int], by_id: dict[int, tuple[Model, Lab]]) -> set[int]:
         frontier = {base for base in bases if base is not None and base not in found and base not in ids}
         found |= frontier
     return found
-
-
-def _record(
-    model: Model, lab: Lab, rows: list[OpennessChange], aliases: list[str], base: ModelRecord | None
-) -> ModelRecord:
-    release = None
-    dated = []
-    for row in rows:
-        if row.kind == "release":
-            release = row if release is None else release
-        elif row.on is not None:
-            dated.append(row)
-    initial = _state(release) if release else _UNRELEASED
-    changes = tuple(sorted((_change(row) for row in dated), key=lambda c: c.on)) if dated else ()
-    return ModelRecord(
-        slug=model.slug,
-        name=model.name,
-        lab=lab.slug,
-        first_release=PartialDate.parse(model.first_release) if model.first_release else None,
-        initial=initial,
-        changes=changes,
-        base=base,
-        aliases=tuple(aliases),
-        verified=Verified(model.verified_on, tuple((model.verified_sources or "").splitlines()))
-        if model.verified_on
-        else None,
-        notability=Notability(tuple(model.notability.split(",")), model.citations) if model.notability else None,
-    )
-
-
-_UNRELEASED = OpennessState(access=Access.UNRELEASED)
-
-
-def _licence(row: OpennessChange) -> Licence | None:
-    return Licence(row.licence_raw, row.licence_spdx) if row.licence_raw else None
-
-
-def _state(row: OpennessChange) -> OpennessState:
-    return _state_of(
-        row.access, row.licence_raw, row.licence_spdx, row.training_code, row.training_data, row.checkpoints, row.paper
-    )
-
-
-@functools.lru_cache(maxsize=65_536)  # release states repeat across models: one object each, built once
-def _state_of(
-    access: str | None,
-    licence_raw: str | None,
-    licence_spdx: str | None,
-    training_code: str | None,
-    training_data: str | None,
-    checkpoints: bool | None,
-    paper: str | None,
-) -> OpennessState:
-    return OpennessState(
-        access=Access(access or Access.UNRELEASED),
-        licence=Licence(licence_raw, licence_spdx) if licence_raw else None,
-        training_code=TrainingCode(training_code) if training_code else None,
-        training_data=TrainingData(training_data) if training_data else None,
-        checkpoints=checkpoints,
-        paper=paper,
-    )
-
-
-def _change(row: OpennessChange) -> Change:
-    assert row.on is not None
-    on: date = row.on
-    return Change(
-        on=on,
-        kind=row.kind,
-        access=Access(row.access) if row.access else None,
-        licence=_licence(row),
-        training_code=TrainingCode(row.training_code) if row.training_code else None,
-        training_data=TrainingData(row.training_data) if row.training_data else None,
-        checkpoints=row.checkpoints,
-        paper=row.paper,
-        source=row.source_url,
-    )
