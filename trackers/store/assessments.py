@@ -88,7 +88,7 @@ def read_batch(session: Session, *, ids: Sequence[int]) -> Batch:
     # changed models, a stale set) by their ids: a range would read every model between them.
     dense = high - low < 4 * len(wanted) + 100
     selected = model.c.id.between(low, high) if dense else model.c.id.in_(sorted(wanted))
-    found: Sequence[Any] = [row for row in execute(statement.where(selected)) if row.id in wanted]
+    found: Sequence[Any] = [row for row in execute(statement.where(selected)).all() if row.id in wanted]
     while found:  # the models, then their bases a generation at a time
         rows |= {row.id: row for row in found}
         bases = list({row.base_id for row in found if row.base_id is not None} - set(rows))
@@ -104,12 +104,12 @@ def read_batch(session: Session, *, ids: Sequence[int]) -> Batch:
         )
 
     changes: dict[int, list[Any]] = defaultdict(list)
-    for row in execute(of_models(change)):
+    for row in execute(of_models(change)).all():  # fetched at once: row by row costs a fifth of an evaluation
         if row.model_id in rows:
             changes[row.model_id].append(row)
     aliases: dict[int, list[str]] = defaultdict(list)
     named = of_models(alias, alias.c.model_id, alias.c.name).where(alias.c.kind.not_in(("slug", "name")))
-    for model_id, name in execute(named):
+    for model_id, name in execute(named).all():
         if model_id in rows:
             aliases[model_id].append(name)
     records: dict[int, ModelRecord] = {}
