@@ -1,14 +1,15 @@
-"""The read path at scale: status, the overdue list, stats, a full evaluation and `sunset run`'s memory, by size.
+"""The read path at scale: status, the overdue list, stats, a `sunset list` page, a full evaluation and
+`sunset run`'s memory, by size.
 
 Run: uv run python -m benchmarks.scale [--sizes 1000,10000,100000,1000000] [--baseline-max 10000] [--no-run]
 
 Each size is a fresh SQLite file with synthetic models across 200 labs (a third open weights under Apache-2.0,
 a third restricted weights, a third API-only; releases spread over 2008–2025; one in twenty notable). It is
 evaluated once (the start-up evaluation: every historical event stored silently, every assessment written),
-then each query is timed from fresh sessions. The baseline, measured in the same run at the sizes up to
---baseline-max, is the old path: every model loaded and assessed in memory per request. At the largest size
-the real `sunset run` starts in console mode (only the catalog source) against the database; its peak
-resident memory (VmHWM) is read once it says "Running.".
+then each query is timed from fresh sessions (the list page's peak Python allocations also traced). The
+baseline, measured in the same run at the sizes up to --baseline-max, is the old path: every model loaded
+and assessed in memory per request. At the largest size the real `sunset run` starts in console mode (only
+the catalog source) against the database; its peak resident memory (VmHWM) is read once it says "Running.".
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import shutil
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -31,6 +33,7 @@ from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
 from benchmarks.common import WORDS, fresh_engine
+from bot.present.assessment import card_of as present_card
 from bot.services import queries
 from db.models import Alias, Lab, Model, OpennessChange, utcnow
 from trackers.assess import Assessment, assess, released_by
@@ -44,6 +47,7 @@ DEFAULT = Policy()
 SERVER = Policy(window_years=15, profile=Profile.STRICT)  # a per-server policy: computed from stored facts
 TARGETS = {"status p50": 0.020, "overdue page": 0.300, "stats": 1.0, "evaluation": 120.0}
 BATCH = 50_000
+LIST_PAGE = 20  # `sunset list --limit 20`
 
 
 def build(engine: Engine, count: int, *, labs: int = 200, seed: int = 1, at: datetime | None = None) -> list[str]:
@@ -127,6 +131,31 @@ def old_stats(session: Session) -> queries.Stats:
     return queries.stats_of(everything(session)[1], DEFAULT, ON)
 
 
+def old_list_page(session: Session) -> list[Any]:
+    """The old `sunset list --limit 20`: every model loaded and assessed, sorted, the first 20 as cards."""
+    catalogue, assessments = everything(session)
+    chosen = sorted(assessments, key=lambda a: (queries.LIST_SORTS["notable"](a), a.record.slug))[:LIST_PAGE]
+    return [
+        present_card(a, lab_name=catalogue.lab_name(a.record), sources=catalogue.sources.get(a.record.slug, ()))
+        for a in chosen
+    ]
+
+
+def list_page(session: Session) -> list[Any]:
+    """`sunset list --limit 20`: read and assessed a batch at a time, the page kept."""
+    return queries.model_list(session, DEFAULT, ON, limit=LIST_PAGE)
+
+
+def traced_peak(call: Callable[[], Any]) -> float:
+    """The peak of Python's allocations during one call, in MiB (tracemalloc: slower, but the peak is exact)."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
 def card_of(name: str) -> Callable[[Session], Any]:
     """`sunset status NAME` / `/model status`: the model card."""
     return lambda session: queries.model_card(session, name, DEFAULT, ON)
@@ -162,6 +191,8 @@ def measure(count: int, *, baseline: bool) -> tuple[dict[str, float], dict[str, 
     )
     ours["stats"] = statistics.median(timed(in_session(engine, lambda s: queries.stats(s, DEFAULT, ON)), 3))
     ours["stats, server"] = statistics.median(timed(in_session(engine, lambda s: queries.stats(s, SERVER, ON)), 3))
+    ours["list page"] = statistics.median(timed(in_session(engine, list_page), 1))
+    ours["list page MiB"] = traced_peak(in_session(engine, list_page))
     started = time.perf_counter()
     with Session(engine) as session:
         index = queries.load_name_index(session)
@@ -175,6 +206,8 @@ def measure(count: int, *, baseline: bool) -> tuple[dict[str, float], dict[str, 
         )
         old["overdue page"] = statistics.median(timed(in_session(engine, old_overdue_page), 1))
         old["stats"] = statistics.median(timed(in_session(engine, old_stats), 1))
+        old["list page"] = statistics.median(timed(in_session(engine, old_list_page), 1))
+        old["list page MiB"] = traced_peak(in_session(engine, old_list_page))
     engine.dispose()
     return ours, old, folder
 
@@ -227,6 +260,12 @@ def _memory(pid: int) -> tuple[float, float]:
     return int(fields["VmHWM"]) / 1024, int(fields["VmRSS"]) / 1024
 
 
+def _versus(key: str, old: float, ours: float) -> str:
+    if key.endswith("MiB"):
+        return f"{key.removesuffix(' MiB')} {old / ours:.0f}x less memory (old {old:.0f} MiB)"
+    return f"{key} {old / ours:.0f}x faster (old {old * 1000:.0f} ms)"
+
+
 def _shown(key: str, value: float) -> str:
     if key.endswith("MiB"):
         return f"{key.removesuffix(' MiB')} {value:.0f} MiB"
@@ -250,9 +289,7 @@ def main() -> None:
         shown = "  ".join(_shown(key, value) for key, value in ours.items())
         print(f"{count:>9,} models: {shown}", flush=True)
         if old:
-            ratios = "  ".join(
-                f"{key} {old[key] / ours[key]:.0f}x faster (old {old[key] * 1000:.0f} ms)" for key in old
-            )
+            ratios = "  ".join(_versus(key, old[key], ours[key]) for key in old)
             print(f"{'':>9}  vs the old load-everything path: {ratios}", flush=True)
     print("\ngrowth from size to size (ratio of each figure to the one at the size before):")
     for (small, before, _), (large, after, _) in itertools.pairwise(results):

@@ -34,7 +34,7 @@ from trackers.records import Level, PartialDate
 from trackers.store import assessments as stored
 from trackers.store import reads
 from trackers.store.labs import LabFamily, lab_and_children
-from trackers.store.models import load_catalogue, resolve_name
+from trackers.store.models import Catalogue, load_catalogue, resolve_name
 from trackers.sunset import Policy, Profile, Status, evaluate, release_cutoff
 
 ADD_MODEL_HINT = "Not tracked yet? docs/CATALOG.md says how to add a model (one entry, with its sources)"
@@ -446,22 +446,53 @@ def model_list(
     sort: ListSort = "notable",
     limit: int | None = None,
 ) -> list[Card]:
-    """Released models as cards, filtered (status, lab slugs, notable, level) and sorted as `sunset list` shows them."""
-    catalogue = load_catalogue(session)
-    chosen = []
-    for record in catalogue.records.values():
-        if not released_by(record, on) or (labs and record.lab not in labs):
-            continue
-        if notable_only and record.notability is None:
-            continue
-        assessment = assess(record, policy, on)
-        if (status is None or assessment.verdict.status is status) and (level is None or assessment.level is level):
-            chosen.append(assessment)
-    chosen.sort(key=LIST_SORTS[sort])
+    """Released models as cards, filtered (status, lab slugs, notable, level) and sorted as `sunset list` shows them.
+
+    The models are read and assessed STALE_BATCH at a time along the primary key and only the first `limit`
+    (by the sort, then slug) are kept between batches, so memory holds a batch and the page, whatever the
+    catalogue's size; the cards' sources are read for the page alone. Without a limit every match is the
+    output, and is held."""
+    order = LIST_SORTS[sort]
+
+    def key(assessment: Assessment) -> tuple[Any, str]:
+        return order(assessment), assessment.record.slug
+
+    def wanted(assessment: Assessment) -> bool:
+        return (status is None or assessment.verdict.status is status) and (level is None or assessment.level is level)
+
+    chosen: list[Assessment] = []
+    after = 0
+    while ids := stored.next_batch(session, after_id=after, limit=STALE_BATCH):
+        after = ids[-1]
+        records = stored.read_batch(session, ids=ids).records
+        matches = (
+            assessment
+            for record in records.values()
+            if released_by(record, on)
+            and not (labs and record.lab not in labs)
+            and not (notable_only and record.notability is None)
+            and wanted(assessment := assess(record, policy, on))
+        )
+        chosen = [*chosen, *matches] if limit is None else heapq.nsmallest(limit, [*chosen, *matches], key=key)
+    chosen.sort(key=key)
+    catalogue = _catalogue_of(session, [assessment.record.slug for assessment in chosen])
     return [
         card_of(a, lab_name=catalogue.lab_name(a.record), sources=catalogue.sources.get(a.record.slug, ()))
-        for a in chosen[:limit]
+        for a in chosen
     ]
+
+
+def _catalogue_of(session: Session, slugs: list[str]) -> Catalogue:
+    """The lab names and sources of these models, read STALE_BATCH models at a time (never one huge IN list)."""
+    parts = [
+        load_catalogue(session, slugs=set(slugs[start : start + STALE_BATCH]))
+        for start in range(0, len(slugs), STALE_BATCH)
+    ]
+    return Catalogue(
+        records={},
+        lab_names={slug: name for part in parts for slug, name in part.lab_names.items()},
+        sources={slug: urls for part in parts for slug, urls in part.sources.items()},
+    )
 
 
 # ── labs ─────────────────────────────────────────────────────────────────────────────────────────

@@ -195,3 +195,56 @@ def test_a_model_changed_after_the_last_change_scan_is_judged_on_its_new_facts(e
     model.first_release, model.updated_at = "2010-01-01", utcnow()  # an edit, before the next scan
     evaluated.commit()
     assert "moved" in {row.slug for row in queries.overdue(evaluated, Policy(), ON)}
+
+
+def whole_catalogue_list(session, policy, on, *, status=None, labs=(), notable_only=False, level=None, sort="notable",
+                         limit=None):  # fmt: skip
+    """`sunset list` as it was computed before batches: every model loaded and assessed at once."""
+    from bot.present.assessment import card_of as present_card
+    from trackers.assess import assess
+    from trackers.store.models import load_catalogue
+
+    catalogue = load_catalogue(session)
+    chosen = [
+        a
+        for a in (assess(record, policy, on) for record in catalogue.records.values() if released_by(record, on))
+        if (not labs or a.record.lab in labs)
+        and (a.record.notability or not notable_only)
+        and (status is None or a.verdict.status is status)
+        and (level is None or a.level is level)
+    ]
+    chosen.sort(key=lambda a: (queries.LIST_SORTS[sort](a), a.record.slug))
+    return [
+        present_card(a, lab_name=catalogue.lab_name(a.record), sources=catalogue.sources.get(a.record.slug, ()))
+        for a in chosen[:limit]
+    ]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"limit": 7},
+        {"sort": "sunset", "limit": 11},
+        {"sort": "name"},
+        {"status": "overdue", "limit": 5},
+        {"status": "open", "sort": "name", "limit": 9},
+        {"labs": {"lab-1", "lab-3"}, "notable_only": True},
+        {"level": "L2", "sort": "sunset"},
+    ],
+    ids=["all", "page", "by sunset", "by name", "overdue page", "open by name", "labs notable", "level"],
+)
+def test_the_model_list_read_in_batches_is_the_whole_catalogues(session, monkeypatch, options):
+    from trackers.records import Level
+    from trackers.sunset import Status
+
+    evaluate_varied(session, scanned=False)
+    if "status" in options:
+        options = options | {"status": Status(options["status"])}
+    if "level" in options:
+        options = options | {"level": Level(options["level"])}
+    for policy in POLICIES:
+        expected = whole_catalogue_list(session, policy, ON, **options)
+        monkeypatch.setattr(queries, "STALE_BATCH", 16)  # 120 models: eight batches
+        assert queries.model_list(session, policy, ON, **options) == expected
+        assert expected or options.get("level")  # the options select something (a level may select none)
