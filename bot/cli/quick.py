@@ -102,7 +102,10 @@ def _card(database: Path, settings: Remembered, name: str) -> Card | None:
     try:
         if quick.stored_revisions(connection) != script_heads():
             return None
-        files = [path for folder in settings.catalog_dirs for path in catalog.catalog_files(Path(folder))]
+        folders = [Path(folder) for folder in settings.catalog_dirs]
+        if not all(folder.is_dir() for folder in folders):  # the full command says which folder went missing
+            return None
+        files = [path for folder in folders for path in catalog.catalog_files(folder)]
         if files:
             snapshot = catalog.snapshot_digest()
             wanted = {catalog.source_name(path): catalog.loaded_digest(path, snapshot) for path in files}

@@ -111,6 +111,14 @@ def test_an_edited_catalog_file_is_loaded_before_the_answer(setup) -> None:
     assert (code, again) == (0, output) and modules & HEAVY == set()
 
 
+def test_a_catalog_folder_gone_is_reported_by_the_full_command(setup) -> None:
+    config, env = setup
+    assert sunset(env, "status", "Restricted")[0] == 0
+    (config.parent / "catalog").rename(config.parent / "moved")
+    code, output, _ = sunset(env, "status", "Restricted")
+    assert code == 2 and "does not exist" in output
+
+
 def test_an_edited_config_is_read_again(setup) -> None:
     config, env = setup
     assert "10-year window" in sunset(env, "status", "Restricted")[1]
