@@ -105,6 +105,9 @@ class TrackerSettings(_Section):
     default_interval_minutes: Annotated[int, Field(ge=5, le=10080)] = 360
     allow_private_addresses: StrictBool = False  # "yes" is a typo, not consent
     evaluate_at: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "00:05"
+    # A tracker worker renews its claims on the sources it polls every third of this; a worker that dies stops,
+    # and another polls its sources once this has passed (PostgreSQL, several workers).
+    claim_seconds: Annotated[int, Field(ge=30, le=3600)] = 300
     # false: `[[sources]]` entries are added to the default sources (one with a default's name replaces it);
     # true: only the entries in the file are polled (the behaviour before this key existed).
     replace_default_sources: StrictBool = False

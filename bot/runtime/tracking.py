@@ -45,6 +45,7 @@ def tracker_config(settings: Settings) -> TrackerConfig:
         concurrency=trackers.concurrency,
         max_failures=trackers.max_failures,
         default_interval=timedelta(minutes=trackers.default_interval_minutes),
+        claim_seconds=trackers.claim_seconds,
         hf_token=settings.hf_token.get_secret_value() if settings.hf_token else None,
     )
 

@@ -108,6 +108,7 @@ def test_secrets_come_only_from_the_environment(tmp_path):
             '[[notifications]]\nname = "x"\nurl = "json://h/t0psecret"\n\n[[notifications]]\nname = "x"\nurl = "json://h/t0psecret"\n',
             "notification names must be unique: x",
         ),
+        ("[trackers]\nclaim_seconds = 5\n", "trackers.claim_seconds: Input should be greater than or equal to 30"),
         (
             '[[sources]]\nname = "c"\nkind = "catalog"\npath = 5\n',
             "a catalog source's path is a folder name in quotes (got 5)",
@@ -209,3 +210,12 @@ def test_the_example_documents_every_source_kind_and_each_of_its_keys():
     for name, kind in kinds().items():
         assert name in described, f"config.example.toml does not describe the {name} kind"
         assert all(f"`{key}`" in described[name] for key in kind.options.model_fields), described[name]
+
+
+def test_the_claim_time_reaches_the_trackers(tmp_path):
+    from bot.runtime.tracking import tracker_config
+
+    path = tmp_path / "claims.toml"
+    path.write_text("[trackers]\nclaim_seconds = 90\n")
+    assert tracker_config(load_settings(path, env={})).claim_seconds == 90
+    assert tracker_config(load_settings(None, env={})).claim_seconds == 300
