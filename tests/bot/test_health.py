@@ -6,7 +6,6 @@ import socket
 from typing import Any
 
 import aiohttp
-import discord
 import pytest
 from rich.console import Console
 
@@ -51,14 +50,6 @@ async def wait_for_health(port: int, *, until=lambda status, body: True) -> tupl
             return status, body
         await asyncio.sleep(0.05)
     raise AssertionError("the health endpoint never answered as expected")
-
-
-@pytest.fixture
-def restore_discord_urls(monkeypatch):
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    )
 
 
 async def test_console_mode_answers_200_with_database_revision_tracking_and_backlog(tmp_path, database_url):

@@ -7,7 +7,6 @@ import io
 import json
 from datetime import date
 
-import discord
 import pytest
 from rich.console import Console
 from sqlmodel import Session
@@ -122,15 +121,6 @@ def test_the_bundled_catalogs_parents_are_sourced_labs():
     parents = {f.content.lab.slug: f.content.lab.parent for f in files if f.content.lab.parent}
     assert {slug: parent.slug for slug, parent in parents.items()} == {"deepmind": "google", "mosaicml": "databricks"}
     assert all(str(parent.source).startswith("https://") for parent in parents.values())
-
-
-@pytest.fixture
-def restore_discord_urls(monkeypatch):
-    """DISCORD_API_BASE rewrites two class attributes of discord.py: put them back after the test."""
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    )
 
 
 async def test_discords_overdue_lab_lists_the_child_labs_models_and_names_them_in_the_title(

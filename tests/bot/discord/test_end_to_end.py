@@ -10,7 +10,6 @@ import sys
 from asyncio.subprocess import DEVNULL, PIPE
 from datetime import date, timedelta
 
-import discord
 import pytest
 from rich.console import Console
 from sqlmodel import col, select
@@ -57,15 +56,6 @@ async def standin():
     await fake.start()
     yield fake
     await fake.stop()
-
-
-@pytest.fixture
-def restore_discord_urls(monkeypatch):
-    """DISCORD_API_BASE rewrites two class attributes of discord.py: put them back after the test."""
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    )
 
 
 class Running:

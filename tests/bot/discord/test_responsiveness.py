@@ -3,7 +3,6 @@
 import asyncio
 import io
 
-import discord
 import pytest
 from rich.console import Console
 
@@ -20,13 +19,7 @@ CALLS = 20
 DISCORD_DEADLINE_SECONDS = 3.0
 
 
-@pytest.fixture(autouse=True)
-def restore_discord_urls(monkeypatch):
-    """DISCORD_API_BASE rewrites two class attributes of discord.py: put them back after the test."""
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    )
+pytestmark = pytest.mark.usefixtures("restore_discord_urls")
 
 
 async def test_model_status_is_answered_in_time_while_the_tracker_role_polls_200_unresponsive_sources(

@@ -6,7 +6,6 @@ import io
 import logging
 from contextlib import asynccontextmanager
 
-import discord
 import pytest
 from rich.console import Console
 
@@ -17,14 +16,7 @@ from bot.runtime.runner import run
 from tests.bot.discord.standin import ADMIN_ID, GUILD_ID, StandIn, embed_text
 from tests.helpers import write_config
 
-
-@pytest.fixture(autouse=True)
-def restore_discord_urls(monkeypatch):
-    """DISCORD_API_BASE rewrites two class attributes of discord.py: put them back after the test."""
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    )
+pytestmark = pytest.mark.usefixtures("restore_discord_urls")
 
 
 @asynccontextmanager
