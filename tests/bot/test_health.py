@@ -38,6 +38,19 @@ async def get_health(port: int) -> tuple[int, dict[str, Any]]:
         return response.status, await response.json()
 
 
+async def health_once(tmp_path, url: str, port: int, *, prepare=lambda engine: None) -> tuple[int, dict[str, Any]]:
+    """Start the endpoint alone on `url` (after `prepare(engine)`), ask it once, stop it."""
+    settings = load_settings(config_with_health(tmp_path, url, port), env={})
+    engine, stop = make_engine(url), asyncio.Event()
+    prepare(engine)
+    try:
+        await start_health(App(settings=settings, engine=engine), stop, say=lambda _: None)
+        return await get_health(port)
+    finally:
+        stop.set()
+        engine.dispose()
+
+
 async def wait_for_health(port: int, *, until=lambda status, body: True) -> tuple[int, dict[str, Any]]:
     """Ask until the endpoint answers as `until` wants (it starts with `sunset run`): bounded."""
     for _ in range(600):
@@ -82,14 +95,7 @@ async def test_no_port_configured_means_no_endpoint(tmp_path, database_url):
 async def test_a_database_that_does_not_answer_is_503_with_the_reason(tmp_path):
     port = free_port()
     unreachable = "postgresql+psycopg://sunset@127.0.0.1:1/sunset?connect_timeout=2"  # nothing listens on port 1
-    settings = load_settings(config_with_health(tmp_path, unreachable, port), env={})
-    engine, stop = make_engine(unreachable), asyncio.Event()
-    try:
-        await start_health(App(settings=settings, engine=engine), stop, say=lambda _: None)
-        status, body = await get_health(port)
-    finally:
-        stop.set()
-        engine.dispose()
+    status, body = await health_once(tmp_path, unreachable, port)
     assert status == 503 and body["status"] == "failing"
     assert body["database"]["reachable"] is False and body["database"]["error"]
     assert body["deliveries"]["backlog"] is None and body["tracking"]["last_poll_at"] is None
@@ -97,15 +103,7 @@ async def test_a_database_that_does_not_answer_is_503_with_the_reason(tmp_path):
 
 async def test_a_database_behind_the_newest_migration_is_503(tmp_path, database_url):
     port = free_port()
-    settings = load_settings(config_with_health(tmp_path, database_url, port), env={})
-    engine, stop = make_engine(database_url), asyncio.Event()
-    upgrade(engine, "0001")
-    try:
-        await start_health(App(settings=settings, engine=engine), stop, say=lambda _: None)
-        status, body = await get_health(port)
-    finally:
-        stop.set()
-        engine.dispose()
+    status, body = await health_once(tmp_path, database_url, port, prepare=lambda engine: upgrade(engine, "0001"))
     assert status == 503
     assert body["database"]["reachable"] is True and body["database"]["revision"] == "0001"
     assert body["database"]["schema_current"] is False
