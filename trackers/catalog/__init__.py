@@ -34,10 +34,10 @@ def source_name(path: Path) -> str:
     return f"{ORIGIN}:{path.stem}"
 
 
-def loaded_digest(path: Path, snapshot_digest: str) -> str:
+def loaded_digest(path: Path, snapshot: str) -> str:
     """What a lab file's row records once it is loaded: its digest and the Epoch snapshot's (a new snapshot
-    reloads every file). `snapshot_digest` is `snapshot_digest()`, computed once per sync."""
-    return f"{file_digest(path)}:{snapshot_digest}"
+    reloads every file). `snapshot` is `snapshot_digest()`, computed once per sync."""
+    return f"{file_digest(path)}:{snapshot}"
 
 
 def snapshot_digest() -> str:
