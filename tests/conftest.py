@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,27 @@ from db.migrate import upgrade
 POSTGRES_URL = os.environ.get("SUNSET_TEST_DATABASE_URL")
 
 
-def reset_postgres(url: str) -> None:
-    """Empty the test database: drop and recreate the public schema."""
+OTHERS_AT_WORK = text(
+    "SELECT pid, state, left(query, 200) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+)
+
+
+def reset_postgres(url: str, *, patience: float = 10.0) -> None:
+    """Empty the test database: drop and recreate the public schema.
+
+    Work another connection still has under way (a thread an earlier test left running) gets `patience`
+    seconds to end; after that the reset fails naming it, rather than deadlocking with it.
+    """
     engine = make_engine(url)
     try:
+        deadline = time.monotonic() + patience
+        with engine.connect() as connection:
+            while busy := connection.execute(OTHERS_AT_WORK).all():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"other connections are still at work on the test database: {busy}")
+                connection.rollback()
+                time.sleep(0.1)  # bounded by the deadline above
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))

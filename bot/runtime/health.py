@@ -187,7 +187,7 @@ async def start_health(
             await stop.wait()
         finally:
             await runner.cleanup()
-            endpoint.executor.shutdown(wait=False)
+            await asyncio.to_thread(endpoint.executor.shutdown, True)  # a check in flight ends its read
 
     task = asyncio.create_task(serve_until_stopped(), name="health-endpoint")
     _SERVING.add(task)

@@ -285,10 +285,17 @@ def tracker_command(config: Path | None) -> list[str]:
     return [sys.executable, "-m", "bot", *(["--config", str(config)] if config else []), "run", "--role", "tracker"]
 
 
-def bot_scheduler() -> AsyncIOScheduler:
-    """The bot role's scheduler: coroutines on the loop, bulk jobs (executor "bulk") on their own threads."""
-    executors = {"default": AsyncIOExecutor(), "bulk": JobThreadPool(JOB_THREADS)}
-    return AsyncIOScheduler(timezone=UTC, executors=executors)
+def bot_scheduler() -> tuple[AsyncIOScheduler, JobThreadPool]:
+    """The bot role's scheduler (coroutines on the loop) and its "bulk" executor (jobs on their own threads)."""
+    bulk = JobThreadPool(JOB_THREADS)
+    return AsyncIOScheduler(timezone=UTC, executors={"default": AsyncIOExecutor(), "bulk": bulk}), bulk
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler, bulk: JobThreadPool) -> None:
+    """Start no more jobs, and let a bulk job in flight (an evaluation, a change scan) finish its transaction
+    before the app closes its database, without blocking the loop meanwhile."""
+    scheduler.shutdown(wait=False)
+    await asyncio.to_thread(bulk.shutdown, True)
 
 
 async def run(
@@ -381,7 +388,7 @@ async def _run(
         say(f"Notification targets: {shown}.")
         await notify_targets_round(app, outside)
     hour, minute = (int(part) for part in app.settings.trackers.evaluate_at.split(":"))
-    scheduler = bot_scheduler()
+    scheduler, bulk = bot_scheduler()
     evaluation = CronTrigger(hour=hour, minute=minute, timezone=UTC)
     scheduler.add_job(
         evaluate_and_publish,
@@ -455,7 +462,7 @@ async def _run(
             say("Running. Press Ctrl-C to stop.")
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
+        await stop_scheduler(scheduler, bulk)
         if tracking is not None:
             await tracking.close()
         if child is not None:

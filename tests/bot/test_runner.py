@@ -173,3 +173,30 @@ async def test_with_a_site_folder_the_board_is_built_at_start_and_follows_the_da
     assert "sunset in 8 days" in page.read_text()
     await run_once(settings, date(2033, 7, 20))  # Restricted LM's sunset is 2033-07-18
     assert "overdue by 2 days" in page.read_text()
+
+
+async def test_a_change_scan_in_flight_at_stop_finishes_before_run_returns(tmp_path, database_url, monkeypatch):
+    """A bulk job still writing when the app closes its database would outlive it (and, on a shared PostgreSQL,
+    deadlock the next user's schema change): `run` returns only after it."""
+    import bot.runtime.runner as runner
+
+    begun, finished = [], []
+    real = runner.announce_changes
+
+    def slow_scan(app):
+        begun.append(True)
+        time.sleep(0.5)  # a long transaction in the bulk thread while the stop comes
+        finished.append(real(app))
+        return finished[-1]
+
+    monkeypatch.setattr(runner, "announce_changes", slow_scan)
+    stop = asyncio.Event()
+    with open_app(load_settings(write_config(tmp_path, database_url), env={})) as app:
+        task = asyncio.create_task(run(app, Console(file=io.StringIO(), width=200), stop, change_interval=0.05))
+        for _ in range(600):
+            if len(begun) >= 2:  # the start-up's scan, then a scheduled one is under way
+                break
+            await asyncio.sleep(0.05)  # bounded
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        assert len(begun) >= 2 and len(finished) == len(begun)  # every scan begun had finished
