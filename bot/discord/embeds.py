@@ -204,6 +204,8 @@ def scorecard_embed(card: Scorecard, *, on: date) -> discord.Embed:
     """A lab's record: models by level, overdue count, longest overdue, recently opened."""
     colour = STATUS_COLOURS["overdue"] if card.overdue else STATUS_COLOURS["open"]
     embed = _embed(f"{clean(card.name, 200)} — scorecard", colour=colour)
+    if card.children:  # say which labs it took in, as the lists filtered by a lab do
+        embed.description = f"With {clean(', '.join(card.children), 300)}."
     embed.add_field(name="Models", value=str(card.models))
     embed.add_field(name="By level", value="\n".join(f"{k}: {v}" for k, v in card.by_level.items()) or "—")
     embed.add_field(name="Overdue", value=str(card.overdue))

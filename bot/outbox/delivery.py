@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -29,6 +29,7 @@ from bot.store import deliveries, subscriptions
 from bot.store.deliveries import Outgoing as Outgoing
 from bot.store.deliveries import delivery_nonce as delivery_nonce
 from db.models import Event, Subscription, utcnow
+from trackers.store.labs import lab_and_parents, lab_parents
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,11 @@ def ensure_console_subscription(session: Session) -> Subscription:
     return subscription
 
 
-def matches(subscription: Subscription, event: Event, *, model_slug: str | None, lab_slug: str | None) -> bool:
-    """Whether a subscription wants an event (scope, kinds, and only events newer than the subscription)."""
+def matches(subscription: Subscription, event: Event, *, model_slug: str | None, lab_slugs: Collection[str]) -> bool:
+    """Whether a subscription wants an event (scope, kinds, and only events newer than the subscription).
+
+    `lab_slugs` are the model's lab and the labs above it: following Google takes in Google DeepMind's models.
+    """
     if subscription.paused or event.created_at < subscription.created_at:
         return False
     kinds = {kind for kind in subscription.kinds.split(",") if kind}
@@ -74,7 +78,7 @@ def matches(subscription: Subscription, event: Event, *, model_slug: str | None,
     if subscription.scope == "model":
         return model_slug is not None and model_slug == subscription.scope_value
     if subscription.scope == "lab":
-        return lab_slug is not None and lab_slug == subscription.scope_value
+        return subscription.scope_value in lab_slugs
     return True
 
 
@@ -86,16 +90,19 @@ def queue_deliveries(session: Session, events: Iterable[Event]) -> int:
         by_scope[(subscription.scope, None if subscription.scope == "all" else subscription.scope_value)].append(
             subscription
         )
+    parents = lab_parents(session)
     created = 0
     for event in events:
         if not event.announce or event.id is None:
             continue
         model_slug, lab_slug = deliveries.event_slugs(session, model_id=event.model_id)
         existing = deliveries.delivery_targets(session, event_id=event.id)
-        candidates = by_scope[("all", None)] + by_scope[("model", model_slug)] + by_scope[("lab", lab_slug)]
+        labs = lab_and_parents(parents, lab_slug) if lab_slug is not None else ()
+        candidates = by_scope[("all", None)] + by_scope[("model", model_slug)]
+        candidates += [subscription for lab in labs for subscription in by_scope[("lab", lab)]]
         for subscription in sorted(candidates, key=lambda candidate: candidate.id or 0):
             if subscription.target in existing or not matches(
-                subscription, event, model_slug=model_slug, lab_slug=lab_slug
+                subscription, event, model_slug=model_slug, lab_slugs=labs
             ):
                 continue
             existing.add(subscription.target)

@@ -14,7 +14,7 @@ import itertools
 import json
 import operator
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -353,11 +353,14 @@ def _counts(
     policy: Policy,
     on: date,
     *,
-    lab: reads.LabRow | None = None,
+    labs: Sequence[reads.LabRow] | None = None,
     by_lab: bool = False,
     split: _Split | None = None,
 ) -> _Counts:
+    """Counts by (lab, status, level, release year): stored tallies plus the stale models assessed afresh. With
+    `labs`, of those labs' models only; with `by_lab`, by lab and status only (the lab column is filled only then)."""
     split = split or _split(session, policy, on)
+    kept = {lab.slug for lab in labs} if labs is not None else None
     cut = split.cut
     rows: list[tuple[str, str, str, int | None, int]]
     if by_lab:
@@ -366,15 +369,15 @@ def _counts(
         rows = [(slugs.get(lab_id, ""), status, "", None, n) for lab_id, status, n in tallied]
     else:
         rows = [
-            (lab.slug if lab else "", cut.status_of(t.level, t.release_latest).value, t.level,
+            ("", cut.status_of(t.level, t.release_latest).value, t.level,
              t.release_latest.year if t.release_latest else None, t.count)
-            for t in stored.tallies(session, cut=cut, lab_id=lab.id if lab else None)
+            for t in stored.tallies(session, cut=cut, lab_ids=[lab.id for lab in labs] if labs is not None else None)
         ]  # fmt: skip
     stale = Counter(
         (a.record.lab, a.verdict.status.value, a.level.value, a.record.first_release.year if a.record.first_release
          else None)
         for a in split.stale()
-        if lab is None or a.record.lab == lab.slug
+        if kept is None or a.record.lab in kept
     )  # fmt: skip
     rows += [(*key, n) for key, n in stale.items()]
     return _Counts(rows)
@@ -570,27 +573,30 @@ class Scorecard:
     longest_overdue: tuple[str, str] | None
     recently_opened: tuple[tuple[str, date, str], ...]
     policy: Policy = field(default_factory=Policy)
+    children: tuple[str, ...] = ()  # the names of the labs below it, whose models it counts too
 
 
 def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, recent_days: int = 730) -> Scorecard:
-    """Models by level, overdue count, the longest overdue, and models opened recently (L2+ in the last two years)."""
-    slug = resolve_lab(session, name)
-    lab = next(row for row in reads.labs(session) if row.slug == slug)
+    """Models by level, overdue count, the longest overdue, and models opened recently (L2+ in the last two
+    years), of the lab and the labs below it (Google with Google DeepMind), as `--lab` filters."""
+    family = lab_family(session, name)
+    slug, slugs = family.slug, family.slugs
+    labs = [row for row in reads.labs(session) if row.slug in slugs]
     since = on - timedelta(days=recent_days)
     split = _split(session, policy, on)
-    counts = _counts(session, policy, on, lab=lab, split=split)
+    counts = _counts(session, policy, on, labs=labs, split=split)
     by_level: Counter[str] = Counter()
     overdue_count = 0
     for _, status, level, _, n in counts.rows:
         by_level[level] += n
         overdue_count += n * (status == Status.OVERDUE.value)
-    found = stored.overdue_rows(session, cut=split.cut, lab_slugs={slug}, notable_only=False, limit=1, longest=True)
+    found = stored.overdue_rows(session, cut=split.cut, lab_slugs=slugs, notable_only=False, limit=1, longest=True)
     longest = _stored_row(found[0], policy, on) if found else None
-    opened_slugs = set(stored.opened_candidates(session, cut=split.cut, lab_slug=slug, since=since))
+    opened_slugs = set(stored.opened_candidates(session, cut=split.cut, lab_slugs=slugs, since=since))
     fresh = load_catalogue(session, slugs=opened_slugs, with_sources=False).records if opened_slugs else {}
     opened = []
     for a in split.stale():  # a batch at a time: only the longest overdue and the recently opened are kept
-        if a.record.lab != slug or a.record.slug in opened_slugs:
+        if a.record.lab not in slugs or a.record.slug in opened_slugs:
             continue
         if a.verdict.status is Status.OVERDUE:
             row = _row(a, split.lab_names)
@@ -601,13 +607,14 @@ def lab_scorecard(session: Session, name: str, policy: Policy, on: date, *, rece
     opened.sort(key=lambda item: (-item[1].toordinal(), item[0].casefold()))  # latest first, ties by name
     return Scorecard(
         slug=slug,
-        name=lab.name,
+        name=family.name,
         models=sum(by_level.values()),
         by_level=dict(sorted(by_level.items())),
         overdue=overdue_count,
         longest_overdue=(longest.name, longest.summary) if longest else None,
         recently_opened=tuple(opened[:10]),
         policy=policy,
+        children=tuple(name for _, name in family.children),
     )
 
 

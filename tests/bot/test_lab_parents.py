@@ -1,6 +1,6 @@
-"""A lab that is part of another (Google DeepMind of Google): `--lab` and Discord's `lab:` take in the labs
-below the one named and say so, `sunset labs` shows the tree, and `catalog check` refuses a parent that is
-not a lab or leads back to itself."""
+"""A lab that is part of another (Google DeepMind of Google): `--lab`, Discord's `lab:`, the lab scorecard and
+lab subscriptions take in the labs below the one named and say so, `sunset labs` shows the tree, and
+`catalog check` refuses a parent that is not a lab or leads back to itself."""
 
 import asyncio
 import io
@@ -9,19 +9,20 @@ from datetime import date
 
 import pytest
 from rich.console import Console
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.cli.commands import app
+from bot.outbox.delivery import fan_out
 from bot.runtime.app import open_app
 from bot.runtime.config import load_settings
 from bot.runtime.runner import run
 from bot.services import queries
-from db.models import Lab
+from db.models import Delivery, Event, Lab, Model, Subscription, utcnow
 from tests.bot.discord.standin import StandIn, embed_text
 from tests.helpers import SMALL_CATALOG, write_catalog, write_config
 from trackers.catalog.lab_files import check_catalog, load_catalog
-from trackers.store.labs import lab_and_children, lab_parents
+from trackers.store.labs import lab_and_children, lab_and_parents, lab_parents
 from trackers.sunset import Policy
 
 ON = date(2026, 11, 28)
@@ -101,6 +102,44 @@ def test_children_are_found_however_deep_and_a_loop_is_followed_once(session: Se
     )  # fmt: skip
     assert lab_and_children(session, slug="deepmind").slugs == {"deepmind"}
     assert lab_and_children(session, slug="a").slugs == {"a", "b"}
+    parents = lab_parents(session)
+    assert lab_and_parents(parents, "deepmind") == ("deepmind", "google", "alphabet")
+    assert lab_and_parents(parents, "alphabet") == ("alphabet",)
+    assert lab_and_parents(parents, "a") == ("a", "b")
+
+
+def test_the_scorecard_of_a_lab_counts_the_labs_below_it_and_names_them(config):
+    with open_app(load_settings(config, env={})) as application, application.session() as session:
+        parent = queries.lab_scorecard(session, "testlab", Policy(), ON)
+        child = queries.lab_scorecard(session, "robotics", Policy(), ON)
+    assert parent.children == ("Test Lab Robotics",) and child.children == ()
+    assert (parent.models, parent.overdue) == (4, 2) and (child.models, child.overdue) == (1, 1)
+    assert parent.longest_overdue is not None and parent.longest_overdue[0] == "OldNet"  # overdue since 2022
+    assert child.longest_overdue is not None and child.longest_overdue[0] == "ArmNet"
+
+
+def test_following_a_lab_brings_the_news_of_the_labs_below_it_not_above(config):
+    with open_app(load_settings(config, env={})) as application, application.session() as session:
+        follows = {
+            lab: Subscription(target=f"channel:{n}", scope="lab", scope_value=lab, kinds="")
+            for n, lab in enumerate(["testlab", "robotics"], start=1)
+        }
+        session.add_all(follows.values())
+        session.commit()
+        events = {}
+        for slug in ("armnet", "oldnet"):
+            model = session.exec(select(Model).where(Model.slug == slug)).one()
+            events[slug] = Event(
+                subject=f"model:{slug}", model_id=model.id, kind="new_model", key="", occurred_on=ON, payload="{}",
+                created_at=utcnow(),
+            )  # fmt: skip
+        session.add_all(events.values())
+        session.commit()
+        fan_out(session, events.values())
+        got = {(d.event_id, d.target) for d in session.exec(select(Delivery)).all()}
+    assert got == {
+        (events["armnet"].id, "channel:1"), (events["armnet"].id, "channel:2"), (events["oldnet"].id, "channel:1"),
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -137,6 +176,8 @@ async def test_discords_overdue_lab_lists_the_child_labs_models_and_names_them_i
             await asyncio.wait_for(standin.synced.wait(), 30)
             answer = await standin.command("sunset overdue", lab="testlab")
             alone = await standin.command("sunset overdue", lab="robotics")
+            card = await standin.command("lab scorecard", name="testlab")
+            followed = await standin.command("subscribe", scope="lab", name="testlab")
             stop.set()
             await asyncio.wait_for(task, 30)
     finally:
@@ -144,3 +185,5 @@ async def test_discords_overdue_lab_lists_the_child_labs_models_and_names_them_i
     assert "Overdue — testlab (with Test Lab Robotics)" in embed_text(answer)
     assert "OldNet" in embed_text(answer) and "ArmNet" in embed_text(answer)
     assert "ArmNet" in embed_text(alone) and "OldNet" not in embed_text(alone) and "(with" not in embed_text(alone)
+    assert "testlab — scorecard" not in embed_text(card) and "With Test Lab Robotics." in embed_text(card)
+    assert "It takes in Test Lab Robotics." in followed["data"]["content"]

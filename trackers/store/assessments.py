@@ -349,12 +349,13 @@ def overdue_rows(
     return _listed(session, statement if limit is None else statement.limit(limit))
 
 
-def opened_candidates(session: Session, *, cut: Cut, lab_slug: str, since: date) -> list[str]:
-    """Slugs of a lab's fresh models that meet the requirement and were released or changed on or after `since`."""
+def opened_candidates(session: Session, *, cut: Cut, lab_slugs: Collection[str], since: date) -> list[str]:
+    """Slugs of these labs' fresh models that meet the requirement and were released or changed on or after
+    `since`."""
     statement = (
         select(Model.slug)
         .join(Lab, col(Lab.id) == col(Model.lab_id))
-        .where(visible(), _fresh(cut), ~_not_open(cut), col(Lab.slug) == lab_slug)
+        .where(visible(), _fresh(cut), ~_not_open(cut), col(Lab.slug).in_(list(lab_slugs)))
         .where(or_(col(Model.level_since) >= since, col(Model.release_latest) >= since))
     )
     return list(session.exec(statement).all())
@@ -386,7 +387,7 @@ class Tally:
     count: int
 
 
-def tallies(session: Session, *, cut: Cut, lab_id: int | None = None) -> list[Tally]:
+def tallies(session: Session, *, cut: Cut, lab_ids: Collection[int] | None = None) -> list[Tally]:
     """Counts of fresh released models by level and latest release day: one scan of a covering index, from
     which any policy's counts by status, level and year follow (`Cut.status_of`)."""
     statement = (
@@ -394,8 +395,8 @@ def tallies(session: Session, *, cut: Cut, lab_id: int | None = None) -> list[Ta
         .where(visible(), _fresh(cut), _released(cut.on))
         .group_by(col(Model.level), col(Model.release_latest))
     )
-    if lab_id is not None:
-        statement = statement.where(col(Model.lab_id) == lab_id)
+    if lab_ids is not None:
+        statement = statement.where(col(Model.lab_id).in_(list(lab_ids)))
     return [Tally(str(level), latest, int(n)) for level, latest, n in session.execute(statement).all()]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -40,3 +41,12 @@ def lab_and_children(session: Session, *, slug: str) -> LabFamily:
     names = dict(session.exec(select(Lab.slug, Lab.name).where(col(Lab.slug).in_([slug, *below]))).all())
     children = tuple(sorted(((child, names[child]) for child in below if child in names), key=lambda pair: pair[1]))
     return LabFamily(slug=slug, name=names.get(slug, slug), children=children)
+
+
+def lab_and_parents(parents: Mapping[str, str], slug: str) -> tuple[str, ...]:
+    """The lab `slug` and the labs above it, nearest first (a loop in the data is followed once): the labs
+    whose followers want news of this lab's models."""
+    line = [slug]
+    while (parent := parents.get(line[-1])) is not None and parent not in line:
+        line.append(parent)
+    return tuple(line)

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.discord.client import SunsetBot
 from bot.discord.embeds import subscription_line, subscriptions_pages
+from bot.discord.text import clean
 from bot.discord.views import send_pages
 from bot.services.community import (
     DEFAULT_KINDS,
@@ -20,7 +21,7 @@ from bot.services.community import (
     unsubscribe,
     user_target,
 )
-from bot.services.queries import resolve_lab, resolve_model
+from bot.services.queries import lab_family, resolve_model
 
 
 def parse_kinds(text: str | None) -> tuple[str, ...]:
@@ -66,11 +67,14 @@ class Subscriptions(commands.Cog):
             where = channel_target(channel_id)
         else:
             where = user_target(interaction.user.id)
-        value = None
+        value, takes_in = None, ""
         if scope == "model":
             value = await self.bot.gateway.read(resolve_model, name or "")
         elif scope == "lab":
-            value = await self.bot.gateway.read(resolve_lab, name or "")
+            family = await self.bot.gateway.read(lab_family, name or "")
+            value = family.slug
+            if family.children:  # a lab's followers get the news of the labs that are part of it
+                takes_in = f" It takes in {clean(', '.join(name for _, name in family.children), 200)}."
         info, new = await self.bot.gateway.write(
             subscribe,
             guild_id=interaction.guild_id,
@@ -82,7 +86,7 @@ class Subscriptions(commands.Cog):
         )
         verb = "Subscribed" if new else "Updated"
         undo = f"{self.bot.mention('unsubscribe')} id:{info.id} stops it."
-        await interaction.response.send_message(f"{verb}: {subscription_line(info)}. {undo}", ephemeral=True)
+        await interaction.response.send_message(f"{verb}: {subscription_line(info)}.{takes_in} {undo}", ephemeral=True)
 
     @subscribe.autocomplete("name")
     async def _scope_names(self, interaction: Interaction[SunsetBot], current: str) -> list[app_commands.Choice[str]]:
