@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -13,6 +13,7 @@ from bot.present.assessment import assessment_dict
 from bot.services.queries import pledge_counts
 from trackers.assess import Assessment, assess, released_by
 from trackers.review import Evidence, evidence_by_model
+from trackers.store.labs import lab_parents
 from trackers.store.models import Catalogue, load_catalogue
 from trackers.sunset import Policy
 
@@ -28,6 +29,7 @@ class Board:
     results: dict[str, dict[str, Any]]
     evidence: dict[str, list[Evidence]]
     pledges: dict[str, int]
+    parents: dict[str, str] = field(default_factory=dict)  # lab → the lab it is part of, as the catalog states
 
     def lab_name(self, slug: str) -> str:
         """A lab's display name."""
@@ -39,7 +41,7 @@ def load_board(session: Session, policy: Policy, on: date) -> Board:
     catalogue = load_catalogue(session)
     evidence = evidence_by_model(session)
     pledges = pledge_counts(session)
-    return board_of(catalogue, evidence, pledges, policy, on)
+    return board_of(catalogue, evidence, pledges, policy, on, parents=lab_parents(session))
 
 
 def board_of(
@@ -48,6 +50,8 @@ def board_of(
     pledges: dict[str, int],
     policy: Policy,
     on: date,
+    *,
+    parents: dict[str, str] | None = None,
 ) -> Board:
     """Assess every model released by `on` and build its JSON object (pure)."""
     assessments = {
@@ -62,4 +66,4 @@ def board_of(
         result["evidence"] = [evidence_dict(item) for item in evidence.get(slug, [])]
         result["pledges"] = pledges.get(slug, 0)
         results[slug] = result
-    return Board(on, policy, catalogue, assessments, results, evidence, pledges)
+    return Board(on, policy, catalogue, assessments, results, evidence, pledges, parents or {})

@@ -68,6 +68,8 @@ class LabRow:
     models: int
     overdue: int
     open: int
+    part_of: tuple[str, str] | None = None  # (slug, name) of the lab it is part of, when that lab has a page
+    parts: tuple[tuple[str, str], ...] = ()  # the labs part of it that have a page, by name
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,8 @@ def render_board(board: Board, *, base_url: str = "", cache: RenderCache | None 
             models=len(by_lab[slug]),
             overdue=sum(a.verdict.status is Status.OVERDUE for a in by_lab[slug]),
             open=sum(a.verdict.status is Status.OPEN for a in by_lab[slug]),
+            part_of=(parent, board.lab_name(parent)) if (parent := board.parents.get(slug)) in by_lab else None,
+            parts=tuple((child, board.lab_name(child)) for child in lab_slugs if board.parents.get(child) == slug),
         )
         for slug in lab_slugs
     ]

@@ -88,6 +88,13 @@ def test_search_for_a_model_follow_it_check_facts_and_sources_then_follow_the_la
     expect(page.locator("#section-overdue")).to_be_visible()
     expect(page.locator("main a", has_text="AlphaGo").first).to_be_visible()
     page.screenshot(path=str(shots / "board-lab.png"))
+    page.locator("#part-of a", has_text="Google").click()  # the lab DeepMind is part of, as the catalog states
+    expect(page).to_have_url(f"{site_url}labs/google/index.html")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Google")
+    expect(page.locator("#parts")).to_contain_text("Labs part of Google, each on its own page and not counted here")
+    page.screenshot(path=str(shots / "board-lab-parent.png"))
+    page.locator("#parts a", has_text="Google DeepMind").click()
+    expect(page).to_have_url(f"{site_url}labs/deepmind/index.html")
     assert errors == []
 
 
