@@ -378,6 +378,7 @@ def _lab_dict(row: LabRow, mine: list[Assessment], late: list[Assessment]) -> di
         "by_level": dict(sorted(Counter(a.level.value for a in mine).items())),
         "by_status": dict(sorted(Counter(a.verdict.status.value for a in mine).items())),
         "overdue": [a.record.slug for a in late],
+        "part_of": row.part_of[0] if row.part_of else None,
         "page": lab_page(row.slug),
         "feed": f"feeds/labs/{path_slug(row.slug)}.atom",
         "calendar": f"calendar/labs/{path_slug(row.slug)}.ics",

@@ -97,6 +97,8 @@ def test_every_json_file_validates_against_its_schema(board):
 
     validate(board / "api/v1/models.json", "models")
     validate(board / "api/v1/labs.json", "labs")
+    labs = {lab["slug"]: lab for lab in json.loads((board / "api/v1/labs.json").read_text())}
+    assert (labs["deepmind"]["part_of"], labs["google"]["part_of"]) == ("google", None)
     validate(board / "api/v1/events.json", "events")
     one_model_files = sorted((board / "api/v1/models").glob("*.json"))
     assert len(one_model_files) > 500
