@@ -46,6 +46,9 @@ _CURATED: dict[Tier, tuple[str, ...]] = {
         "pddl",
         "openmdw",
         "openmdw-1.0",
+        # openmdw.ai: version 1.1 grants the same permission "to deal in the Model Materials without restriction".
+        "OpenMDW License Agreement, version 1.1",
+        "openmdw-1.1",
         "modified-mit-license",
         "apache-license-2.0",
         "apache-license-version-2.0",
@@ -152,6 +155,9 @@ _CURATED: dict[Tier, tuple[str, ...]] = {
         "TeleChat Model Community License Agreement",
         "Tencent Hunyuan 3D 2.1 Community License Agreement",
         "Skywork Community License",
+        # NVIDIA's 2025 licence for Nemotron: commercial use and derivative models allowed, NVIDIA's own terms.
+        "NVIDIA Nemotron Open Model License",
+        "nvidia-nemotron-open-model-license",
     ),
     Tier.C: (
         "cc-by-nc-2.0",
@@ -208,7 +214,16 @@ _CURATED: dict[Tier, tuple[str, ...]] = {
         "The ChatGLM-6B License",
         "The ChatGLM2-6B License",
     ),
-    Tier.D: ("unknown", "other", "none", "proprietary", "no-license"),
+    Tier.D: (
+        "unknown",
+        "other",
+        "none",
+        "proprietary",
+        "no-license",
+        # Named by the lab, but no copy of their terms could be read here: tier D until someone reads them.
+        "NVIDIA AI Foundation Models Community License Agreement",
+        "hyperclovax",
+    ),
 }
 
 
