@@ -294,7 +294,8 @@ def bot_scheduler() -> tuple[AsyncIOScheduler, JobThreadPool]:
 async def stop_scheduler(scheduler: AsyncIOScheduler, bulk: JobThreadPool) -> None:
     """Start no more jobs, and let a bulk job in flight (an evaluation, a change scan) finish its transaction
     before the app closes its database, without blocking the loop meanwhile."""
-    scheduler.shutdown(wait=False)
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
     await asyncio.to_thread(bulk.shutdown, True)
 
 
@@ -319,7 +320,8 @@ async def run(
     opened on the loop's thread fails (`SessionOnLoopError`).
     """
     forbid_sessions_on_loop()
-    # Whole lines however narrow the terminal, and literal text: piped into a log, nothing wraps.
+    # Whole lines however narrow the terminal, and literal text: piped into a log, nothing wraps. (A closed
+    # pipe, `sunset run | head`, makes Rich raise SystemExit(1); `_run` stops what it started on the way out.)
     say = functools.partial(console.print, soft_wrap=True, markup=False, highlight=False)
     with loop_code():
         if role == "tracker":
@@ -422,27 +424,27 @@ async def _run(
 
     tracking: TrackingJob | None = None
     child: TrackerProcess | None = None
-    if role == "all" and tracker is not None:
-        child = tracker if isinstance(tracker, TrackerProcess) else TrackerProcess(tracker)
-        child.start()
-    elif role == "all":
-        tracking = start_tracking(app, scheduler, say=say, after_cycle=after_cycle)
-    now = utcnow()
-    first_poll = await app.gateway.job(next_poll, app, now)
-    polling = (
-        f"{len(app.settings.sources)} sources, each polled when due (next poll: {when_text(first_poll)})"
-        + (" by the tracker process" if child is not None else "")
-        if role == "all"
-        else "sources polled by the tracker role (sunset run --role tracker)"
-    )
-    say(
-        f"Schedule: {polling}; evaluation daily at {app.settings.trackers.evaluate_at} UTC "
-        f"(next: {when_text(evaluation.get_next_fire_time(None, now))}); events delivered every "
-        f"{delivery_interval:g} s; changes anywhere are announced within {change_interval:g} s."
-    )
-    scheduler.start()  # tracking and evaluation run even while Discord cannot be reached
     discord_runtime = None
-    try:
+    try:  # from the first thing started on: whatever fails below, everything started is stopped
+        if role == "all" and tracker is not None:
+            child = tracker if isinstance(tracker, TrackerProcess) else TrackerProcess(tracker)
+            child.start()
+        elif role == "all":
+            tracking = start_tracking(app, scheduler, say=say, after_cycle=after_cycle)
+        now = utcnow()
+        first_poll = await app.gateway.job(next_poll, app, now)
+        polling = (
+            f"{len(app.settings.sources)} sources, each polled when due (next poll: {when_text(first_poll)})"
+            + (" by the tracker process" if child is not None else "")
+            if role == "all"
+            else "sources polled by the tracker role (sunset run --role tracker)"
+        )
+        say(
+            f"Schedule: {polling}; evaluation daily at {app.settings.trackers.evaluate_at} UTC "
+            f"(next: {when_text(evaluation.get_next_fire_time(None, now))}); events delivered every "
+            f"{delivery_interval:g} s; changes anywhere are announced within {change_interval:g} s."
+        )
+        scheduler.start()  # tracking and evaluation run even while Discord cannot be reached
         await start_health(app, stop, say=say, discord=lambda: discord_runtime)  # GET /healthz if [health] port
         if app.settings.discord_token is not None:
             from bot.discord.client import start_discord

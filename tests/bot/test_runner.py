@@ -200,3 +200,29 @@ async def test_a_change_scan_in_flight_at_stop_finishes_before_run_returns(tmp_p
         stop.set()
         await asyncio.wait_for(task, 30)
         assert len(begun) >= 2 and len(finished) == len(begun)  # every scan begun had finished
+
+
+def test_a_closed_output_pipe_stops_the_process_and_its_tracker_child(tmp_path, database_url):
+    """`sunset run | head -3`: once the reader has gone, the process stops (exit 1, Rich's closed-pipe code)
+    instead of hanging, and takes its tracker child with it."""
+    config = write_config(tmp_path, database_url)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "-v", "--config", str(config), "run"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        assert lines[0].startswith("Sunset Clause: 3 models") and lines[2].startswith("Console mode"), lines
+        process.stdout.close()  # the reader goes, as `head -3` does, while the tracker child starts
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    child = re.search(r"tracker role started pid=(\d+)", stderr)
+    assert child is not None, stderr
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(child.group(1)), 0)
