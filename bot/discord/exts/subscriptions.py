@@ -74,7 +74,7 @@ class Subscriptions(commands.Cog):
             family = await self.bot.gateway.read(lab_family, name or "")
             value = family.slug
             if family.children:  # a lab's followers get the news of the labs that are part of it
-                takes_in = f" It takes in {clean(', '.join(name for _, name in family.children), 200)}."
+                takes_in = f" It takes in {clean(', '.join(child for _, child in family.children), 200)}."
         info, new = await self.bot.gateway.write(
             subscribe,
             guild_id=interaction.guild_id,
