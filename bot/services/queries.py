@@ -358,7 +358,7 @@ def _counts(
     split: _Split | None = None,
 ) -> _Counts:
     """Counts by (lab, status, level, release year): stored tallies plus the stale models assessed afresh. With
-    `labs`, of those labs' models only; with `by_lab`, by lab and status only (the lab column is filled only then)."""
+    `labs`, of those labs' models only; with `by_lab`, by lab and status only (the lab column is read only then)."""
     split = split or _split(session, policy, on)
     kept = {lab.slug for lab in labs} if labs is not None else None
     cut = split.cut
